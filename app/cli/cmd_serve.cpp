@@ -1,0 +1,12 @@
+#include "cli/commands.h"
+
+#include <iostream>
+
+namespace grym::cli {
+
+int runServe(const Args&) {
+    std::cerr << "grym-synth-cli: this command is not available in this build yet\n";
+    return 2;
+}
+
+}  // namespace grym::cli

@@ -1,0 +1,125 @@
+#include "golden/golden_case.h"
+
+#include "common/error.h"
+#include "golden/golden_components.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace grym {
+
+bool GoldenReport::passed() const {
+    if (!supported || !error.empty() || comparisons.empty()) return false;
+    for (const auto& c : comparisons)
+        if (!c.passed) return false;
+    return true;
+}
+
+GoldenCase::GoldenCase(const std::string& dir) : dir_(dir) {
+    report_.caseDir = dir;
+    const fs::path specPath = fs::path(dir) / "case.json";
+    std::ifstream in(specPath);
+    if (!in) throw ModelError(specPath.string() + ": cannot open (is this a golden case folder?)");
+    try {
+        spec_ = nlohmann::json::parse(in);
+    } catch (const std::exception& e) {
+        throw ModelError(specPath.string() + ": not valid JSON (" + e.what() + ")");
+    }
+    report_.component = component();
+    if (spec_.contains("tolerance")) {
+        tolRel_ = spec_["tolerance"].value("relative_l2", tolRel_);
+        tolAbs_ = spec_["tolerance"].value("max_abs", tolAbs_);
+    }
+    const fs::path io = fs::path(dir) / "io.safetensors";
+    if (fs::exists(io)) io_ = loadSafetensors(io.string());
+}
+
+std::string GoldenCase::component() const { return spec_.value("component", std::string("?")); }
+
+bool GoldenCase::hasTensor(const std::string& name) const { return io_.count(name) != 0; }
+
+torch::Tensor GoldenCase::tensor(const std::string& name) const {
+    auto it = io_.find(name);
+    if (it == io_.end()) throw ModelError(dir_ + "/io.safetensors: no tensor '" + name + "'");
+    return it->second;
+}
+
+std::string GoldenCase::path(const std::string& relative) const { return (fs::path(dir_) / relative).string(); }
+
+GoldenComparison compareTensors(const std::string& name, const torch::Tensor& ours, const torch::Tensor& ref,
+                                double tolRel, double tolAbs) {
+    GoldenComparison c;
+    c.output = name;
+    auto a = ours.detach().to(torch::kCPU).to(torch::kFloat64);
+    auto b = ref.detach().to(torch::kCPU).to(torch::kFloat64);
+    if (!a.sizes().equals(b.sizes())) {
+        std::ostringstream os;
+        os << "shape " << a.sizes() << " but reference " << b.sizes();
+        c.note = os.str();
+        c.relativeL2 = c.maxAbs = std::numeric_limits<double>::infinity();
+        return c;
+    }
+    if (!torch::isfinite(a).all().item<bool>()) {
+        c.note = "non-finite values";
+        c.relativeL2 = c.maxAbs = std::numeric_limits<double>::infinity();
+        return c;
+    }
+    const double refNorm = b.norm().item<double>();
+    const double diffNorm = (a - b).norm().item<double>();
+    c.relativeL2 = refNorm > 0 ? diffNorm / refNorm : diffNorm;
+    c.maxAbs = a.numel() ? (a - b).abs().max().item<double>() : 0.0;
+    c.passed = c.relativeL2 <= tolRel && c.maxAbs <= tolAbs;
+    return c;
+}
+
+void GoldenCase::compare(const std::string& name, const torch::Tensor& ours) {
+    report_.comparisons.push_back(compareTensors(name, ours, tensor(name), tolRel_, tolAbs_));
+}
+
+void GoldenCase::compareExact(const std::string& name, bool equal, const std::string& detail) {
+    GoldenComparison c;
+    c.output = name;
+    c.passed = equal;
+    c.relativeL2 = c.maxAbs = equal ? 0.0 : std::numeric_limits<double>::infinity();
+    c.note = detail;
+    report_.comparisons.push_back(c);
+}
+
+GoldenReport runGoldenCase(const std::string& dir) {
+    GoldenReport fallback;
+    fallback.caseDir = dir;
+    try {
+        GoldenCase c(dir);
+        const std::string comp = c.component();
+        try {
+            if (comp == "tokenizer") runTokenizerGolden(c);
+            else if (comp == "clap_text") runClapTextGolden(c);
+            else if (comp == "unet") runUnetGolden(c);
+            else if (comp == "vae") runVaeGolden(c);
+            else if (comp == "vocoder") runVocoderGolden(c);
+            else if (comp == "scheduler_ddim" || comp == "scheduler_dpm" || comp == "scheduler_dpmpp")
+                runSchedulerGolden(c);
+            else if (comp == "audioldm_pipeline") runPipelineGolden(c);
+            else if (comp == "wav2vec2") runWav2vec2Golden(c);
+            else {
+                c.report().supported = false;
+                c.report().error = "unknown component '" + comp + "'";
+            }
+        } catch (const GoldenUnsupported& u) {
+            c.report().supported = false;
+            c.report().error = std::string("component '") + comp + "' is not implemented yet: " + u.what;
+        } catch (const std::exception& e) {
+            c.report().error = e.what();
+        }
+        return c.report();
+    } catch (const std::exception& e) {
+        fallback.error = e.what();
+        return fallback;
+    }
+}
+
+}  // namespace grym

@@ -1,0 +1,38 @@
+#pragma once
+// Puts checkpoint tensors into a torch::nn::Module whose parameter and buffer names
+// match the checkpoint keys one to one. Anything missing, unexpected or mis-shaped is an
+// error naming the key: a loader that silently skips a tensor is a loader that lies.
+#include "weights/safetensors.h"
+
+#include <torch/nn/module.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace grym {
+
+struct LoadOptions {
+    // Checkpoint keys that are known non-weights (e.g. "position_ids"); a key is ignored
+    // when it ends with one of these.
+    std::vector<std::string> ignoredKeySuffixes;
+    // Prefix to strip from checkpoint keys before matching (e.g. "text_model.").
+    std::string stripPrefix;
+    // Human-readable name of the checkpoint for messages.
+    std::string source;
+};
+
+// Folds weight-norm pairs into plain weights, in both stored forms:
+//   X.weight_g + X.weight_v                                   -> X.weight
+//   X.parametrizations.weight.original0 (g) + .original1 (v)  -> X.weight
+// The norm dimension is the one dimension where g is not 1 (torch stores g with keepdim).
+void foldWeightNorm(StateDict& weights);
+
+// Copies every tensor into the module (converted to the parameter's dtype and device).
+// Throws ModelError on a missing key, an unexpected key or a shape mismatch.
+void loadModuleWeights(torch::nn::Module& module, const StateDict& weights, const LoadOptions& options = {});
+
+// Throws ModelError naming the first tensor that holds NaN or Inf.
+void checkFinite(const torch::nn::Module& module, const std::string& source);
+
+}  // namespace grym

@@ -1,0 +1,248 @@
+#include "weights/safetensors.h"
+
+#include "common/error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace fs = std::filesystem;
+
+namespace grym {
+
+class MappedFile {
+public:
+    explicit MappedFile(const std::string& path) {
+        fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd_ < 0)
+            throw ModelError(path + ": cannot open (" + std::strerror(errno) + ")");
+        struct stat st {};
+        if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+            ::close(fd_);
+            throw ModelError(path + ": not a regular file");
+        }
+        size_ = static_cast<uint64_t>(st.st_size);
+        if (size_ > 0) {
+            void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
+            if (p == MAP_FAILED) {
+                ::close(fd_);
+                throw ModelError(path + ": cannot map into memory (" + std::strerror(errno) + ")");
+            }
+            data_ = static_cast<const uint8_t*>(p);
+        }
+    }
+    ~MappedFile() {
+        if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+        if (fd_ >= 0) ::close(fd_);
+    }
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+
+    const uint8_t* data() const { return data_; }
+    uint64_t size() const { return size_; }
+
+private:
+    int fd_ = -1;
+    const uint8_t* data_ = nullptr;
+    uint64_t size_ = 0;
+};
+
+namespace {
+
+struct DtypeSpec {
+    const char* name;
+    torch::ScalarType type;
+    uint64_t bytes;
+};
+
+const DtypeSpec kDtypes[] = {
+    {"F32", torch::kFloat32, 4}, {"F16", torch::kFloat16, 2}, {"BF16", torch::kBFloat16, 2},
+    {"F64", torch::kFloat64, 8}, {"I64", torch::kInt64, 8},   {"I32", torch::kInt32, 4},
+    {"I16", torch::kInt16, 2},   {"I8", torch::kInt8, 1},     {"U8", torch::kUInt8, 1},
+    {"BOOL", torch::kBool, 1},
+};
+
+const DtypeSpec* findDtype(const std::string& name) {
+    for (const auto& d : kDtypes)
+        if (name == d.name) return &d;
+    return nullptr;
+}
+
+uint64_t readLe64(const uint8_t* p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+}
+
+}  // namespace
+
+SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
+    file_ = std::make_shared<MappedFile>(path);
+    const uint64_t size = file_->size();
+    auto fail = [&](const std::string& why) { throw ModelError(path + ": " + why); };
+    if (size < 8) fail("file is too short to be a safetensors file (" + std::to_string(size) + " bytes)");
+    const uint64_t headerLen = readLe64(file_->data());
+    if (headerLen > kMaxSafetensorsHeaderBytes)
+        fail("header length " + std::to_string(headerLen) + " exceeds the " +
+             std::to_string(kMaxSafetensorsHeaderBytes) + "-byte limit (corrupt or not safetensors)");
+    if (headerLen > size - 8)
+        fail("header length " + std::to_string(headerLen) + " runs past the end of the file (" +
+             std::to_string(size) + " bytes): file is truncated or corrupt");
+    dataStart_ = 8 + headerLen;
+    const uint64_t dataSize = size - dataStart_;
+
+    nlohmann::json header;
+    try {
+        header = nlohmann::json::parse(reinterpret_cast<const char*>(file_->data() + 8),
+                                       reinterpret_cast<const char*>(file_->data() + 8 + headerLen));
+    } catch (const std::exception& e) {
+        fail(std::string("header is not valid JSON: ") + e.what());
+    }
+    if (!header.is_object()) fail("header is not a JSON object");
+
+    for (auto it = header.begin(); it != header.end(); ++it) {
+        const std::string& name = it.key();
+        const auto& v = it.value();
+        if (name == "__metadata__") {
+            if (!v.is_object()) fail("__metadata__ is not an object");
+            for (auto m = v.begin(); m != v.end(); ++m)
+                if (m.value().is_string()) metadata_[m.key()] = m.value().get<std::string>();
+            continue;
+        }
+        const std::string where = "tensor '" + name + "': ";
+        if (!v.is_object()) fail(where + "entry is not an object");
+        if (!v.contains("dtype") || !v["dtype"].is_string()) fail(where + "missing or invalid dtype");
+        if (!v.contains("shape") || !v["shape"].is_array()) fail(where + "missing or invalid shape");
+        if (!v.contains("data_offsets") || !v["data_offsets"].is_array() || v["data_offsets"].size() != 2)
+            fail(where + "missing or invalid data_offsets");
+        TensorInfo info;
+        info.name = name;
+        info.dtype = v["dtype"].get<std::string>();
+        const DtypeSpec* spec = findDtype(info.dtype);
+        if (!spec) fail(where + "unsupported dtype '" + info.dtype + "'");
+        uint64_t elements = 1;
+        for (const auto& d : v["shape"]) {
+            if (!d.is_number_unsigned()) fail(where + "shape has a negative or non-integer dimension");
+            const uint64_t n = d.get<uint64_t>();
+            if (n != 0 && elements > (UINT64_MAX / 8) / n) fail(where + "shape is absurdly large");
+            elements *= n;
+            info.shape.push_back(static_cast<int64_t>(n));
+        }
+        for (const auto& o : v["data_offsets"])
+            if (!o.is_number_unsigned()) fail(where + "data_offsets are not non-negative integers");
+        info.begin = v["data_offsets"][0].get<uint64_t>();
+        info.end = v["data_offsets"][1].get<uint64_t>();
+        if (info.end < info.begin) fail(where + "data_offsets end before they begin");
+        if (info.end > dataSize)
+            fail(where + "data range [" + std::to_string(info.begin) + ", " + std::to_string(info.end) +
+                 ") lies outside the " + std::to_string(dataSize) + "-byte data area (file truncated?)");
+        if (info.end - info.begin != elements * spec->bytes)
+            fail(where + "byte range holds " + std::to_string(info.end - info.begin) + " bytes but shape x " +
+                 info.dtype + " needs " + std::to_string(elements * spec->bytes));
+        index_[name] = infos_.size();
+        infos_.push_back(std::move(info));
+    }
+
+    // No two tensors may share bytes.
+    std::vector<const TensorInfo*> sorted;
+    for (const auto& i : infos_) sorted.push_back(&i);
+    std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->begin < b->begin; });
+    const TensorInfo* reach = nullptr;  // the tensor whose bytes extend furthest so far
+    for (const TensorInfo* t : sorted) {
+        if (t->end == t->begin) continue;
+        if (reach && t->begin < reach->end)
+            fail("tensors '" + reach->name + "' and '" + t->name + "' overlap");
+        if (!reach || t->end > reach->end) reach = t;
+    }
+}
+
+SafetensorsFile::~SafetensorsFile() = default;
+
+bool SafetensorsFile::contains(const std::string& name) const { return index_.count(name) != 0; }
+
+const TensorInfo& SafetensorsFile::info(const std::string& name) const {
+    auto it = index_.find(name);
+    if (it == index_.end()) throw ModelError(path_ + ": no tensor named '" + name + "'");
+    return infos_[it->second];
+}
+
+torch::Tensor SafetensorsFile::tensor(const std::string& name) const {
+    const TensorInfo& i = info(name);
+    const DtypeSpec* spec = findDtype(i.dtype);
+    auto keepAlive = file_;
+    if (i.end == i.begin)
+        return torch::empty(i.shape, torch::TensorOptions().dtype(spec->type));
+    void* p = const_cast<uint8_t*>(file_->data() + dataStart_ + i.begin);
+    // Unaligned views are legal in the format; copy those so every kernel sees aligned memory.
+    if (reinterpret_cast<uintptr_t>(p) % spec->bytes != 0) {
+        auto t = torch::empty(i.shape, torch::TensorOptions().dtype(spec->type));
+        std::memcpy(t.data_ptr(), p, i.end - i.begin);
+        return t;
+    }
+    return torch::from_blob(p, i.shape, [keepAlive](void*) {}, torch::TensorOptions().dtype(spec->type));
+}
+
+StateDict loadSafetensors(const std::string& path) {
+    SafetensorsFile f(path);
+    StateDict out;
+    for (const auto& i : f.tensors()) out[i.name] = f.tensor(i.name);
+    return out;
+}
+
+StateDict loadCheckpoint(const std::string& folder, const std::string& stem) {
+    const fs::path dir(folder);
+    if (!fs::is_directory(dir)) throw ModelError(folder + ": model folder does not exist");
+    const fs::path single = dir / (stem + ".safetensors");
+    if (fs::exists(single)) return loadSafetensors(single.string());
+
+    const fs::path index = dir / (stem + ".safetensors.index.json");
+    if (fs::exists(index)) {
+        nlohmann::json j;
+        try {
+            std::ifstream in(index);
+            j = nlohmann::json::parse(in);
+        } catch (const std::exception& e) {
+            throw ModelError(index.string() + ": not valid JSON (" + e.what() + ")");
+        }
+        if (!j.contains("weight_map") || !j["weight_map"].is_object())
+            throw ModelError(index.string() + ": has no \"weight_map\" object");
+        std::map<std::string, std::set<std::string>> byShard;
+        for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
+            if (!it.value().is_string()) throw ModelError(index.string() + ": weight_map entry '" + it.key() + "' is not a file name");
+            const std::string shard = it.value().get<std::string>();
+            if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
+                throw ModelError(index.string() + ": shard name '" + shard + "' must be a plain file name");
+            byShard[shard].insert(it.key());
+        }
+        StateDict out;
+        for (const auto& [shard, names] : byShard) {
+            SafetensorsFile f((dir / shard).string());
+            for (const auto& n : names) {
+                if (!f.contains(n))
+                    throw ModelError(f.path() + ": index says it holds '" + n + "' but it does not");
+                out[n] = f.tensor(n);
+            }
+        }
+        return out;
+    }
+
+    for (const char* pickle : {".bin", ".ckpt", ".pt", ".pth"}) {
+        if (fs::exists(dir / (stem + pickle)))
+            throw ModelError(folder + ": holds only " + stem + pickle +
+                             " (PyTorch pickle), which grym-synth does not load for safety. Convert it once with:\n"
+                             "  python3 -c \"import torch,safetensors.torch as s;s.save_file({k:v.contiguous() for k,v in torch.load('" +
+                             stem + pickle + "',map_location='cpu').items()},'" + stem + ".safetensors')\"");
+    }
+    throw ModelError(folder + ": no " + stem + ".safetensors (or sharded index) found");
+}
+
+}  // namespace grym

@@ -1,0 +1,64 @@
+#pragma once
+// Reader for the safetensors format: 8-byte little-endian header length, a JSON
+// header {name: {dtype, shape, data_offsets}}, then raw little-endian data.
+// The file is memory-mapped; tensors are views into the mapping (no copy) that keep
+// the mapping alive for as long as any tensor refers to it.
+#include <torch/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace grym {
+
+struct TensorInfo {
+    std::string name;
+    std::string dtype;            // "F32", "F16", "BF16", "I64", "I32", "I8", "U8", "BOOL"
+    std::vector<int64_t> shape;
+    uint64_t begin = 0;           // byte offsets inside the data area
+    uint64_t end = 0;
+};
+
+class MappedFile;
+
+class SafetensorsFile {
+public:
+    // Opens, maps and validates the whole header; throws ModelError naming the file and cause.
+    explicit SafetensorsFile(const std::string& path);
+    ~SafetensorsFile();
+
+    const std::string& path() const { return path_; }
+    const std::vector<TensorInfo>& tensors() const { return infos_; }
+    const std::map<std::string, std::string>& metadata() const { return metadata_; }
+    bool contains(const std::string& name) const;
+    const TensorInfo& info(const std::string& name) const;
+
+    // A CPU tensor viewing the mapped bytes (no copy). It stays valid after this object is gone.
+    torch::Tensor tensor(const std::string& name) const;
+
+private:
+    std::string path_;
+    std::shared_ptr<MappedFile> file_;
+    uint64_t dataStart_ = 0;
+    std::vector<TensorInfo> infos_;
+    std::map<std::string, size_t> index_;
+    std::map<std::string, std::string> metadata_;
+};
+
+// Largest header we accept; real checkpoints stay far below this.
+constexpr uint64_t kMaxSafetensorsHeaderBytes = 100ull * 1024 * 1024;
+
+// Name -> tensor, as read from one file or a sharded checkpoint.
+using StateDict = std::map<std::string, torch::Tensor>;
+
+// Loads every tensor of one .safetensors file (views into the mapping).
+StateDict loadSafetensors(const std::string& path);
+
+// Loads a checkpoint from a model folder: `<stem>.safetensors`, or the shards listed in
+// `<stem>.safetensors.index.json`. A folder holding only a PyTorch pickle gets a message
+// explaining how to convert it.
+StateDict loadCheckpoint(const std::string& folder, const std::string& stem);
+
+}  // namespace grym
