@@ -37,7 +37,65 @@ uint64_t countParameters(const torch::nn::Module& module) {
 uint64_t countParameterBytes(const torch::nn::Module& module) {
     uint64_t n = 0;
     for (const auto& p : module.parameters()) n += static_cast<uint64_t>(p.numel()) * p.element_size();
+    for (const auto& b : module.buffers()) n += static_cast<uint64_t>(b.numel()) * b.element_size();
     return n;
+}
+
+namespace {
+
+// weight [out, ...] -> (int8 values, scale [out, 1, ...] in the weight's dtype); frees the
+// float weight in place (every handle to it sees the empty tensor).
+std::pair<torch::Tensor, torch::Tensor> quantizePerOutputChannel(torch::Tensor& weight) {
+    torch::NoGradGuard noGrad;
+    const auto w = weight.to(torch::kFloat32);
+    const auto maxAbs = w.abs().flatten(1).amax(1).clamp_min(1e-12);
+    std::vector<int64_t> scaleShape(w.dim(), 1);
+    scaleShape[0] = w.size(0);
+    const auto scale = (maxAbs / 127.0).view(scaleShape);
+    auto q = (w / scale).round().clamp(-127, 127).to(torch::kInt8);
+    auto s = scale.to(weight.scalar_type());
+    weight.set_data(torch::empty({0}, weight.options()));
+    return {q, s};
+}
+
+torch::Tensor dequantize(const torch::Tensor& q, const torch::Tensor& scale, const torch::Tensor& like) {
+    return q.to(like.scalar_type()) * scale.to(like.scalar_type());
+}
+
+}  // namespace
+
+torch::Tensor QuantLinearImpl::forward(const torch::Tensor& x) {
+    if (!int8Weight_.defined()) return LinearImpl::forward(x);
+    return torch::nn::functional::linear(x, dequantize(int8Weight_, scale_, x), bias);
+}
+
+void QuantLinearImpl::quantizeInt8() {
+    if (int8Weight_.defined()) return;
+    std::tie(int8Weight_, scale_) = quantizePerOutputChannel(weight);
+    register_buffer("weight_int8", int8Weight_);
+    register_buffer("weight_scale", scale_);
+}
+
+torch::Tensor QuantConv2dImpl::forward(const torch::Tensor& x) {
+    if (!int8Weight_.defined()) return Conv2dImpl::forward(x);
+    return _conv_forward(x, dequantize(int8Weight_, scale_, x));
+}
+
+void QuantConv2dImpl::quantizeInt8() {
+    if (int8Weight_.defined()) return;
+    std::tie(int8Weight_, scale_) = quantizePerOutputChannel(weight);
+    register_buffer("weight_int8", int8Weight_);
+    register_buffer("weight_scale", scale_);
+}
+
+uint64_t quantizeModuleInt8(torch::nn::Module& module) {
+    const uint64_t before = countParameterBytes(module);
+    for (const auto& m : module.modules(/*include_self=*/true)) {
+        if (auto* linear = m->as<QuantLinearImpl>()) linear->quantizeInt8();
+        if (auto* conv = m->as<QuantConv2dImpl>()) conv->quantizeInt8();
+    }
+    const uint64_t after = countParameterBytes(module);
+    return before > after ? before - after : 0;
 }
 
 torch::Tensor activate(const torch::Tensor& x, Activation act) {
@@ -101,16 +159,16 @@ torch::Tensor multiHeadAttention(const torch::Tensor& q, const torch::Tensor& k,
 ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetOptions& o) : options_(o) {
     norm1_ = register_module("norm1", torch::nn::GroupNorm(torch::nn::GroupNormOptions(o.groups, o.inChannels).eps(o.eps)));
     conv1_ = register_module(
-        "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.inChannels, o.outChannels, 3).padding(1)));
+        "conv1", QuantConv2d(torch::nn::Conv2dOptions(o.inChannels, o.outChannels, 3).padding(1)));
     if (o.timeEmbedChannels > 0)
-        timeEmbProj_ = register_module("time_emb_proj", torch::nn::Linear(o.timeEmbedChannels, o.outChannels));
+        timeEmbProj_ = register_module("time_emb_proj", QuantLinear(o.timeEmbedChannels, o.outChannels));
     norm2_ =
         register_module("norm2", torch::nn::GroupNorm(torch::nn::GroupNormOptions(o.groups, o.outChannels).eps(o.eps)));
     conv2_ = register_module(
-        "conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.outChannels, o.outChannels, 3).padding(1)));
+        "conv2", QuantConv2d(torch::nn::Conv2dOptions(o.outChannels, o.outChannels, 3).padding(1)));
     if (o.inChannels != o.outChannels)
         convShortcut_ = register_module(
-            "conv_shortcut", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.inChannels, o.outChannels, 1)));
+            "conv_shortcut", QuantConv2d(torch::nn::Conv2dOptions(o.inChannels, o.outChannels, 1)));
 }
 
 torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Tensor& timeEmbedding) {
@@ -128,7 +186,7 @@ torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Te
 
 Downsample2DImpl::Downsample2DImpl(int64_t channels, int64_t padding) : padding_(padding) {
     conv_ = register_module(
-        "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, 3).stride(2).padding(padding)));
+        "conv", QuantConv2d(torch::nn::Conv2dOptions(channels, channels, 3).stride(2).padding(padding)));
 }
 
 torch::Tensor Downsample2DImpl::forward(const torch::Tensor& x) {
@@ -137,7 +195,7 @@ torch::Tensor Downsample2DImpl::forward(const torch::Tensor& x) {
 }
 
 Upsample2DImpl::Upsample2DImpl(int64_t channels) {
-    conv_ = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, 3).padding(1)));
+    conv_ = register_module("conv", QuantConv2d(torch::nn::Conv2dOptions(channels, channels, 3).padding(1)));
 }
 
 torch::Tensor Upsample2DImpl::forward(const torch::Tensor& x, std::optional<std::pair<int64_t, int64_t>> size) {
@@ -155,7 +213,7 @@ AttentionImpl::AttentionImpl(const AttentionOptions& o) : options_(o) {
         groupNorm_ = register_module(
             "group_norm", torch::nn::GroupNorm(torch::nn::GroupNormOptions(o.groupNormGroups, o.queryDim).eps(o.groupNormEps)));
     auto projection = [&](bool bias) {
-        return torch::nn::Linear(torch::nn::LinearOptions(o.queryDim, o.queryDim).bias(bias));
+        return QuantLinear(torch::nn::LinearOptions(o.queryDim, o.queryDim).bias(bias));
     };
     toQ_ = register_module("to_q", projection(o.qkvBias));
     toK_ = register_module("to_k", projection(o.qkvBias));

@@ -82,6 +82,10 @@ public:
     uint64_t parameterCount() const;
     uint64_t parameterBytes() const;  // memory the weights take on their device
 
+    // Weight-only int8 for every Linear and Conv2d (per-output-channel scales; activations stay
+    // in the model's dtype). Call after load(); returns the weight bytes saved.
+    uint64_t quantizeInt8();
+
 private:
     explicit UNet(std::shared_ptr<UNetModel> model);
     std::shared_ptr<UNetModel> model_;

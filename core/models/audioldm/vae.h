@@ -76,6 +76,8 @@ public:
     torch::ScalarType dtype() const;
     uint64_t parameterCount() const;
     uint64_t parameterBytes() const;
+    // Weight-only int8 for every Linear and Conv2d (see UNet::quantizeInt8); returns bytes saved.
+    uint64_t quantizeInt8();
 
 private:
     explicit Vae(std::shared_ptr<VaeModel> model);
