@@ -48,5 +48,7 @@ struct BenchService {
 
 // The "service" suite: PerformanceTestSuite (initialisation, generation, stress) on one service.
 int runBenchService(const Args& args);
+// Sub-benchmarks in their own files.
+int runBenchWav2vec2(const Args& args);  // cmd_bench_wav2vec2.cpp
 
 }  // namespace grym::cli

@@ -19,6 +19,7 @@ namespace {
 const std::vector<BenchSuite>& benchSuites() {
     static const std::vector<BenchSuite> suites = {
         {"service", "initialisation, generation and stress metrics of one model service", runBenchService},
+        {"wav2vec2", "wav2vec2 analysis service benchmark (cmd_bench_wav2vec2.cpp)", runBenchWav2vec2},
     };
     return suites;
 }
