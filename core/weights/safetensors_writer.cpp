@@ -91,13 +91,4 @@ void SafetensorsWriter::finish() {
     finished_ = true;
 }
 
-void saveSafetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
-                     const std::map<std::string, std::string>& metadata) {
-    std::vector<TensorSpec> specs;
-    for (const auto& [name, t] : tensors) specs.push_back({name, t.scalar_type(), t.sizes().vec()});
-    SafetensorsWriter writer(path, specs, metadata);
-    for (const auto& kv : tensors) writer.write(kv.second);
-    writer.finish();
-}
-
 }  // namespace grym

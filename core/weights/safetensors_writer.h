@@ -1,6 +1,7 @@
 #pragma once
-// Writer for the safetensors format (see safetensors.h). Tensors are streamed to disk one at a
-// time in header order, so a multi-gigabyte checkpoint never has to sit in memory at once.
+// Streaming writer for the safetensors format (see safetensors.h; saveSafetensors there writes a
+// whole state dict at once). Tensors go to disk one at a time in header order, so a
+// multi-gigabyte checkpoint never has to sit in memory at once.
 #include <torch/types.h>
 
 #include <cstdint>
@@ -42,9 +43,5 @@ private:
     size_t next_ = 0;
     bool finished_ = false;
 };
-
-// Writes a whole state dict (sorted by name) in one go.
-void saveSafetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
-                     const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace grym
