@@ -97,8 +97,13 @@ public:
             data_ = static_cast<const uint8_t*>(p);
         }
     }
+    // Holds bytes already in memory (parsing buffers, fuzzing) instead of a mapping.
+    explicit MappedFile(std::vector<uint8_t> bytes) : owned_(std::move(bytes)) {
+        data_ = owned_.data();
+        size_ = owned_.size();
+    }
     ~MappedFile() {
-        if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+        if (data_ && owned_.empty() && fd_ >= 0) ::munmap(const_cast<uint8_t*>(data_), size_);
         if (fd_ >= 0) ::close(fd_);
     }
     MappedFile(const MappedFile&) = delete;
@@ -109,6 +114,7 @@ public:
 
 private:
     int fd_ = -1;
+    std::vector<uint8_t> owned_;
     const uint8_t* data_ = nullptr;
     uint64_t size_ = 0;
 };
@@ -145,6 +151,16 @@ uint64_t readLe64(const uint8_t* p) {
 
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     file_ = std::make_shared<MappedFile>(path);
+    parse();
+}
+
+SafetensorsFile::SafetensorsFile(std::vector<uint8_t> bytes, const std::string& name) : path_(name) {
+    file_ = std::make_shared<MappedFile>(std::move(bytes));
+    parse();
+}
+
+void SafetensorsFile::parse() {
+    const std::string& path = path_;
     const uint64_t size = file_->size();
     auto fail = [&](const std::string& why) { throw ModelError(path + ": " + why); };
     if (size < 8) fail("file is too short to be a safetensors file (" + std::to_string(size) + " bytes)");
