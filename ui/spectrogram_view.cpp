@@ -1,0 +1,132 @@
+#include "spectrogram_view.h"
+
+#include <QMouseEvent>
+#include <QPainter>
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+
+namespace grym::ui {
+
+namespace {
+
+// In-place iterative radix-2 FFT; size must be a power of two.
+void fft(std::vector<std::complex<float>>& values) {
+    const size_t n = values.size();
+    for (size_t i = 1, j = 0; i < n; ++i) {
+        size_t bit = n >> 1;
+        for (; j & bit; bit >>= 1) j ^= bit;
+        j ^= bit;
+        if (i < j) std::swap(values[i], values[j]);
+    }
+    for (size_t len = 2; len <= n; len <<= 1) {
+        const float angle = -2.0f * static_cast<float>(M_PI) / static_cast<float>(len);
+        const std::complex<float> unit(std::cos(angle), std::sin(angle));
+        for (size_t start = 0; start < n; start += len) {
+            std::complex<float> w(1.0f, 0.0f);
+            for (size_t k = 0; k < len / 2; ++k) {
+                const std::complex<float> even = values[start + k];
+                const std::complex<float> odd = values[start + k + len / 2] * w;
+                values[start + k] = even + odd;
+                values[start + k + len / 2] = even - odd;
+                w *= unit;
+            }
+        }
+    }
+}
+
+// A perceptually ordered dark-to-bright ramp (deep blue, violet, orange, pale yellow).
+QRgb colourFor(float level) {
+    static const QColor stops[] = {QColor(8, 8, 24), QColor(46, 22, 94), QColor(132, 38, 129),
+                                   QColor(221, 73, 84), QColor(252, 161, 72), QColor(252, 246, 188)};
+    constexpr int last = static_cast<int>(std::size(stops)) - 1;
+    const float x = std::clamp(level, 0.0f, 1.0f) * last;
+    const int i = std::min(static_cast<int>(x), last - 1);
+    const float t = x - static_cast<float>(i);
+    auto mix = [t](int a, int b) { return static_cast<int>(std::lround(a + (b - a) * t)); };
+    return qRgb(mix(stops[i].red(), stops[i + 1].red()), mix(stops[i].green(), stops[i + 1].green()),
+                mix(stops[i].blue(), stops[i + 1].blue()));
+}
+
+}  // namespace
+
+Spectrogram computeSpectrogram(const AudioBuffer& audio, int fftSize, int maxColumns) {
+    Spectrogram result;
+    const int64_t frames = audio.frames();
+    if (frames == 0 || fftSize < 2 || (fftSize & (fftSize - 1)) != 0) return result;
+    const int64_t hop = std::max<int64_t>(fftSize / 4, (frames + maxColumns - 1) / maxColumns);
+    result.columns = static_cast<int>(std::max<int64_t>(1, (frames + hop - 1) / hop));
+    result.bins = fftSize / 2;
+    result.decibels.assign(static_cast<size_t>(result.columns) * result.bins, -120.0f);
+    std::vector<float> window(fftSize);
+    for (int i = 0; i < fftSize; ++i) window[i] = 0.5f - 0.5f * std::cos(2.0f * static_cast<float>(M_PI) * i / fftSize);
+    std::vector<std::complex<float>> spectrum(fftSize);
+    for (int column = 0; column < result.columns; ++column) {
+        const int64_t centre = column * hop;
+        for (int i = 0; i < fftSize; ++i) {
+            const int64_t frame = centre - fftSize / 2 + i;
+            float value = 0.0f;
+            if (frame >= 0 && frame < frames) {
+                for (int c = 0; c < audio.channels; ++c) value += audio.sample(frame, c);
+                value /= static_cast<float>(audio.channels);
+            }
+            spectrum[i] = {value * window[i], 0.0f};
+        }
+        fft(spectrum);
+        for (int bin = 0; bin < result.bins; ++bin) {
+            const float magnitude = std::abs(spectrum[bin]) * 2.0f / fftSize;
+            result.decibels[static_cast<size_t>(column) * result.bins + bin] = 20.0f * std::log10(std::max(magnitude, 1e-6f));
+        }
+    }
+    return result;
+}
+
+SpectrogramView::SpectrogramView(QWidget* parent) : QWidget(parent) { setAttribute(Qt::WA_OpaquePaintEvent); }
+
+void SpectrogramView::setAudio(std::shared_ptr<const AudioBuffer> audio) {
+    audio_ = audio && !audio->empty() ? std::move(audio) : nullptr;
+    playhead_ = 0.0;
+    image_ = QImage();
+    if (audio_) {
+        const Spectrogram spec = computeSpectrogram(*audio_);
+        // Rows top to bottom are high to low frequency; levels span the top 90 dB of the clip.
+        float peak = -120.0f;
+        for (float db : spec.decibels) peak = std::max(peak, db);
+        const float floor = peak - 90.0f;
+        image_ = QImage(spec.columns, spec.bins, QImage::Format_RGB32);
+        for (int bin = 0; bin < spec.bins; ++bin) {
+            auto* row = reinterpret_cast<QRgb*>(image_.scanLine(spec.bins - 1 - bin));
+            for (int column = 0; column < spec.columns; ++column)
+                row[column] = colourFor((spec.at(column, bin) - floor) / (peak - floor));
+        }
+    }
+    update();
+}
+
+void SpectrogramView::setPlayhead(double seconds) {
+    if (seconds == playhead_) return;
+    playhead_ = seconds;
+    update();
+}
+
+void SpectrogramView::mousePressEvent(QMouseEvent* event) {
+    if (!audio_ || event->button() != Qt::LeftButton || width() <= 0) return;
+    emit seekRequested(std::clamp(event->position().x() / width(), 0.0, 1.0) * audio_->duration());
+}
+
+void SpectrogramView::paintEvent(QPaintEvent*) {
+    QPainter p(this);
+    p.fillRect(rect(), QColor(8, 8, 24));
+    if (image_.isNull()) return;
+    p.setRenderHint(QPainter::SmoothPixmapTransform);
+    p.drawImage(rect(), image_);
+    const double x = audio_->duration() > 0 ? width() * playhead_ / audio_->duration() : 0.0;
+    p.setPen(QPen(QColor(255, 255, 255, 200), 1.5));
+    p.drawLine(QPointF(x, 0), QPointF(x, height()));
+    p.setPen(QColor(255, 255, 255, 160));
+    p.drawText(rect().adjusted(6, 4, -6, -4), Qt::AlignTop | Qt::AlignLeft,
+               tr("%1 kHz").arg(audio_->sampleRate / 2000.0, 0, 'f', 1));
+}
+
+}  // namespace grym::ui
