@@ -129,10 +129,7 @@ void AudioPlayer::startSink() {
     const QAudioDevice device = QMediaDevices::defaultAudioOutput();
     hasDevice_ = !device.isNull();
     if (!hasDevice_) {
-        if (!warnedNoDevice_) {
-            warnedNoDevice_ = true;
-            emit outputUnavailable(tr("No audio output device was found: playback is silent, everything else works."));
-        }
+        fallBackToClock(tr("No audio output device was found"));
         return;
     }
     QAudioFormat wanted;
@@ -149,8 +146,25 @@ void AudioPlayer::startSink() {
     sink_->setVolume(volume_);
     connect(sink_, &QAudioSink::stateChanged, this, [this](QAudio::State s) {
         if (s == QAudio::IdleState && source_ && source_->finished() && !looping_) stop();
+        else if (s == QAudio::StoppedState && sink_ && sink_->error() != QAudio::NoError && sink_->error() != QAudio::UnderrunError)
+            QTimer::singleShot(0, this, [this] { fallBackToClock(tr("The audio output failed")); });
     });
     sink_->start(source_.get());
+    if (sink_->error() != QAudio::NoError && sink_->error() != QAudio::UnderrunError)
+        fallBackToClock(tr("The audio output could not be opened"));
+}
+
+void AudioPlayer::fallBackToClock(const QString& why) {
+    if (sink_) {
+        clockOrigin_ = position();
+        clock_.restart();
+        releaseSink();
+    }
+    hasDevice_ = false;
+    if (!warnedNoDevice_) {
+        warnedNoDevice_ = true;
+        emit outputUnavailable(tr("%1: playback is silent, everything else works.").arg(why));
+    }
 }
 
 void AudioPlayer::play() {

@@ -55,6 +55,8 @@ private:
     void setState(State state);
     void startSink();
     void releaseSink();
+    // The device failed or vanished: keep going on the silent clock and say so once.
+    void fallBackToClock(const QString& why);
     void tick();
 
     std::shared_ptr<const AudioBuffer> audio_;

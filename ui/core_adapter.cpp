@@ -7,16 +7,12 @@
 #include <QFileInfo>
 #include <QRunnable>
 
+#include <atomic>
 #include <chrono>
 
 namespace grym::ui {
 
 namespace {
-
-double monotonicSeconds() {
-    using clock = std::chrono::steady_clock;
-    return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
-}
 
 CoreAdapter::FileLoader unavailableLoader() {
     return [](const std::string& path) -> AudioBuffer {
@@ -34,27 +30,25 @@ QString readableMessage(const std::exception& e) { return QString::fromStdString
 
 }  // namespace
 
-struct CoreAdapter::RunningTask {
-    quint64 id = 0;
-    CancellationToken cancel;
-    double submittedAt = 0.0;
-};
-
 CoreAdapter::CoreAdapter(QObject* parent)
     : QObject(parent), loader_(unavailableLoader()), saver_(unavailableSaver()) {
     qRegisterMetaType<grym::ui::TaskProgress>();
     qRegisterMetaType<grym::ui::TaskOutcome>();
     qRegisterMetaType<std::shared_ptr<const grym::AudioBuffer>>();
     qRegisterMetaType<grym::TaskType>();
-    modelPool_.setMaxThreadCount(1);
-    modelPool_.setExpiryTimeout(-1);
+    servicePool_.setMaxThreadCount(1);
     filePool_.setMaxThreadCount(2);
+    TaskQueueConfig config;
+    config.workerCount = 2;  // a generation and an analysis may run side by side
+    queue_ = std::make_unique<TaskQueue>(config, [this](const AudioTask& task, const ProgressCallback& progress,
+                                                         const CancellationToken& cancel) {
+        return runOnWorker(task, progress, cancel);
+    });
 }
 
 CoreAdapter::~CoreAdapter() {
-    cancelAll();
-    modelPool_.clear();  // drop queued work that never started
-    modelPool_.waitForDone();
+    queue_->shutdown(ShutdownMode::Cancel);
+    servicePool_.waitForDone();
     filePool_.waitForDone();
 }
 
@@ -161,9 +155,13 @@ std::shared_ptr<ModelService> CoreAdapter::serviceById(const QString& id) const 
 }
 
 quint64 CoreAdapter::generate(const GenerationRequest& request) {
-    TaskInput input;
-    input.prompt = request.prompt.toStdString();
-    input.parameters = {
+    AudioTask task;
+    task.type = TaskType::Generation;
+    task.priority = TaskPriority::Normal;
+    task.requirements.computeIntensity = ComputeIntensity::Heavy;
+    task.label = request.prompt.left(60).toStdString();
+    task.input.prompt = request.prompt.toStdString();
+    task.input.parameters = {
         {"negative_prompt", request.negativePrompt.toStdString()},
         {"duration", request.durationSeconds},
         {"steps", request.steps},
@@ -171,105 +169,132 @@ quint64 CoreAdapter::generate(const GenerationRequest& request) {
         {"seed", request.seed},
         {"scheduler", request.scheduler.toStdString()},
     };
-    if (request.sourceAudio) input.audio = *request.sourceAudio;
+    if (request.sourceAudio) task.input.audio = *request.sourceAudio;
     TaskOutcome outcome;
     outcome.type = TaskType::Generation;
     outcome.request = request;
     outcome.clipId = request.sourceClipId;
-    return submit(TaskType::Generation, std::move(input), std::move(outcome));
+    return submit(std::move(task), std::move(outcome));
 }
 
 quint64 CoreAdapter::analyse(quint64 clipId, std::shared_ptr<const AudioBuffer> audio) {
-    TaskInput input;
-    if (audio) input.audio = *audio;
+    AudioTask task;
+    task.type = TaskType::Analysis;
+    task.priority = TaskPriority::High;  // short, and the user is waiting to read it
+    task.requirements.computeIntensity = ComputeIntensity::Light;
+    task.label = "analysis";
+    if (audio) task.input.audio = *audio;
     TaskOutcome outcome;
     outcome.type = TaskType::Analysis;
     outcome.clipId = clipId;
-    return submit(TaskType::Analysis, std::move(input), std::move(outcome));
+    return submit(std::move(task), std::move(outcome));
 }
 
-quint64 CoreAdapter::submit(TaskType type, TaskInput input, TaskOutcome outcome) {
-    auto task = std::make_shared<RunningTask>();
-    task->id = nextTaskId_++;
-    task->submittedAt = monotonicSeconds();
-    outcome.taskId = task->id;
-    tasks_.insert(task->id, task);
-    emit taskQueued(task->id, type);
+void CoreAdapter::finishTask(TaskOutcome outcome) {
+    tasks_.remove(outcome.taskId);
+    emit taskFinished(outcome);
+}
 
-    std::shared_ptr<ModelService> service = serviceFor(type);
-    if (!service) {
+quint64 CoreAdapter::submit(AudioTask task, TaskOutcome outcome) {
+    std::shared_ptr<ModelService> service = serviceFor(task.type);
+    auto refuse = [this, &outcome](QString message) {
+        outcome.taskId = nextLocalId_++;
         outcome.state = TaskOutcome::State::Failed;
-        outcome.message = type == TaskType::Generation
+        outcome.message = std::move(message);
+        emit taskQueued(outcome.taskId, outcome.type);
+        QMetaObject::invokeMethod(this, [this, outcome] { finishTask(outcome); }, Qt::QueuedConnection);
+        return outcome.taskId;
+    };
+    if (!service) {
+        return refuse(task.type == TaskType::Generation
             ? tr("No generation model is available. Open Tools ▸ Model Manager and point it at an AudioLDM model folder.")
-            : tr("No analysis model is available. Open Tools ▸ Model Manager and point it at a wav2vec2 model folder.");
-        QMetaObject::invokeMethod(this, [this, outcome] {
-            tasks_.remove(outcome.taskId);
-            emit taskFinished(outcome);
-        }, Qt::QueuedConnection);
-        return task->id;
+            : tr("No analysis model is available. Open Tools ▸ Model Manager and point it at a wav2vec2 model folder."));
     }
+    task.serviceId = service->id();
+    task.requirements.device = service->info().device;
 
-    modelPool_.start([this, task, service, input = std::move(input), outcome]() mutable {
-        const double startedAt = monotonicSeconds();
-        QMetaObject::invokeMethod(this, [this, id = task->id] { emit taskStarted(id); }, Qt::QueuedConnection);
-        const QString serviceId = QString::fromStdString(service->id());
-        try {
-            if (task->cancel.cancelled()) throw TaskCancelled{};
-            double loadSeconds = 0.0;
-            if (!service->isReady()) {
-                QMetaObject::invokeMethod(this, [this, id = task->id] {
-                    TaskProgress p;
-                    p.stage = tr("loading model");
-                    emit taskProgressed(id, p);
-                }, Qt::QueuedConnection);
-                const double loadStart = monotonicSeconds();
-                service->load();
-                loadSeconds = monotonicSeconds() - loadStart;
-                QMetaObject::invokeMethod(this, [this, serviceId] { emit serviceChanged(serviceId); }, Qt::QueuedConnection);
-            }
-            const ProgressCallback onProgress = [this, id = task->id](const ProgressUpdate& update) {
-                TaskProgress p;
-                p.fraction = update.fraction;
-                p.step = update.step;
-                p.totalSteps = update.totalSteps;
-                p.stage = QString::fromStdString(update.stage);
-                p.secondsRemaining = update.secondsRemaining;
-                QMetaObject::invokeMethod(this, [this, id, p] { emit taskProgressed(id, p); }, Qt::QueuedConnection);
-            };
-            const double runStart = monotonicSeconds();
-            TaskResult result = service->run(input, onProgress, task->cancel);
-            outcome.metrics = result.metrics.is_object() ? result.metrics : nlohmann::json::object();
-            outcome.metrics["queue_wait_seconds"] = startedAt - task->submittedAt;
-            outcome.metrics["model_load_seconds"] = loadSeconds;
-            outcome.metrics["run_seconds"] = monotonicSeconds() - runStart;
-            outcome.data = std::move(result.data);
-            if (result.audio) outcome.audio = std::make_shared<const AudioBuffer>(std::move(*result.audio));
-            if (outcome.type == TaskType::Generation && !outcome.audio) {
+    // The queue calls back on its worker threads; everything is posted to the GUI thread.
+    auto started = std::make_shared<std::atomic<bool>>(false);
+    TaskCallbacks callbacks;
+    callbacks.onProgress = [this, started](TaskId id, const ProgressUpdate& update) {
+        if (!started->exchange(true))
+            QMetaObject::invokeMethod(this, [this, id] { emit taskStarted(id); }, Qt::QueuedConnection);
+        TaskProgress p;
+        p.fraction = update.fraction;
+        p.step = update.step;
+        p.totalSteps = update.totalSteps;
+        p.stage = QString::fromStdString(update.stage);
+        p.secondsRemaining = update.secondsRemaining;
+        QMetaObject::invokeMethod(this, [this, id, p] { emit taskProgressed(id, p); }, Qt::QueuedConnection);
+    };
+    callbacks.onComplete = [this, outcome, serviceId = QString::fromStdString(service->id())](
+                               TaskId id, TaskState state, const std::string& error) mutable {
+        outcome.taskId = id;
+        QMetaObject::invokeMethod(this, [this, outcome, state, error, serviceId]() mutable {
+            const TaskHandle handle = tasks_.value(outcome.taskId);
+            if (state == TaskState::Succeeded && handle.valid()) {
+                TaskResult result = handle.result().get();
+                outcome.metrics = result.metrics.is_object() ? result.metrics : nlohmann::json::object();
+                const TaskStatus status = handle.status();
+                outcome.metrics["queue_wait_seconds"] = status.queuedSeconds;
+                outcome.metrics["run_seconds"] = status.runSeconds;
+                outcome.data = std::move(result.data);
+                if (result.audio) outcome.audio = std::make_shared<const AudioBuffer>(std::move(*result.audio));
+                if (outcome.type == TaskType::Generation && !outcome.audio) {
+                    outcome.state = TaskOutcome::State::Failed;
+                    outcome.message = tr("The generation model returned no audio.");
+                }
+            } else if (state == TaskState::Cancelled) {
+                outcome.state = TaskOutcome::State::Cancelled;
+                outcome.message = tr("Cancelled.");
+            } else {
                 outcome.state = TaskOutcome::State::Failed;
-                outcome.message = tr("The generation model returned no audio.");
+                outcome.message = QString::fromStdString(error);
             }
-        } catch (const TaskCancelled&) {
-            outcome.state = TaskOutcome::State::Cancelled;
-            outcome.message = tr("Cancelled.");
-        } catch (const std::exception& e) {
-            outcome.state = TaskOutcome::State::Failed;
-            outcome.message = readableMessage(e);
-        }
-        QMetaObject::invokeMethod(this, [this, outcome, serviceId] {
-            tasks_.remove(outcome.taskId);
             emit serviceChanged(serviceId);
-            emit taskFinished(outcome);
+            finishTask(std::move(outcome));
         }, Qt::QueuedConnection);
-    });
-    return task->id;
+    };
+    try {
+        TaskHandle handle = queue_->submit(std::move(task), std::move(callbacks));
+        tasks_.insert(handle.id(), handle);
+        emit taskQueued(handle.id(), outcome.type);
+        return handle.id();
+    } catch (const std::exception& e) {
+        return refuse(readableMessage(e));
+    }
+}
+
+TaskResult CoreAdapter::runOnWorker(const AudioTask& task, const ProgressCallback& progress, const CancellationToken& cancel) {
+    std::shared_ptr<ModelService> service;
+    for (const auto& candidate : services_)  // services_ only changes before tasks are submitted
+        if (candidate->id() == task.serviceId) service = candidate;
+    if (!service) throw TaskError("the model service '" + task.serviceId + "' is gone");
+    if (cancel.cancelled()) throw TaskCancelled{};
+    double loadSeconds = 0.0;
+    if (!service->isReady()) {
+        ProgressUpdate loading;
+        loading.stage = "loading model";
+        progress(loading);
+        QElapsedTimer timer;
+        timer.start();
+        service->load();
+        loadSeconds = timer.nsecsElapsed() / 1e9;
+        QMetaObject::invokeMethod(this, [this, id = QString::fromStdString(service->id())] { emit serviceChanged(id); },
+                                  Qt::QueuedConnection);
+    }
+    TaskResult result = service->run(task.input, progress, cancel);
+    if (!result.metrics.is_object()) result.metrics = nlohmann::json::object();
+    result.metrics["model_load_seconds"] = loadSeconds;
+    return result;
 }
 
 void CoreAdapter::cancel(quint64 taskId) {
-    if (auto it = tasks_.find(taskId); it != tasks_.end()) (*it)->cancel.cancel();
+    if (auto it = tasks_.find(taskId); it != tasks_.end()) it->cancel();
 }
 
 void CoreAdapter::cancelAll() {
-    for (const auto& task : std::as_const(tasks_)) task->cancel.cancel();
+    for (TaskHandle& handle : tasks_) handle.cancel();
 }
 
 void CoreAdapter::runServiceCall(const QString& serviceId, std::function<void(ModelService&)> call) {
@@ -278,7 +303,7 @@ void CoreAdapter::runServiceCall(const QString& serviceId, std::function<void(Mo
         emit serviceFailed(serviceId, tr("There is no model service called '%1'.").arg(serviceId));
         return;
     }
-    modelPool_.start([this, service, serviceId, call = std::move(call)] {
+    servicePool_.start([this, service, serviceId, call = std::move(call)] {
         QString reason;
         try {
             call(*service);

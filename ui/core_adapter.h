@@ -5,6 +5,7 @@
 // the event loop on model work.
 #include "audio/audio_buffer.h"
 #include "orchestration/model_service.h"
+#include "orchestration/task_queue.h"
 
 #include <QHash>
 #include <QObject>
@@ -112,21 +113,24 @@ signals:
     void serviceFailed(const QString& serviceId, const QString& message);
 
 private:
-    struct RunningTask;
     std::shared_ptr<ModelService> serviceFor(TaskType type) const;
     std::shared_ptr<ModelService> serviceById(const QString& id) const;
-    quint64 submit(TaskType type, TaskInput input, TaskOutcome outcomeTemplate);
+    quint64 submit(AudioTask task, TaskOutcome outcomeTemplate);
+    void finishTask(TaskOutcome outcome);
     void runServiceCall(const QString& serviceId, std::function<void(ModelService&)> call);
+    // Runs on a TaskQueue worker: loads the task's service when needed, then runs the task.
+    TaskResult runOnWorker(const AudioTask& task, const ProgressCallback& progress, const CancellationToken& cancel);
 
     QVector<std::shared_ptr<ModelService>> services_;
-    QHash<quint64, std::shared_ptr<RunningTask>> tasks_;
-    quint64 nextTaskId_ = 1;
+    QHash<quint64, TaskHandle> tasks_;     // submitted and not yet reported finished
+    quint64 nextLocalId_ = 1ull << 62;     // ids for tasks refused before reaching the queue
     FileLoader loader_;
     FileSaver saver_;
     ResourceSource resourceSource_;
     ResourceThresholds thresholds_;
-    QThreadPool modelPool_;  // one model task at a time (one heavy task per device)
-    QThreadPool filePool_;   // decoding and encoding files beside model work
+    QThreadPool servicePool_;  // model load / unload requests, one at a time
+    QThreadPool filePool_;     // decoding and encoding files beside model work
+    std::unique_ptr<TaskQueue> queue_;  // last member: shut down first, while the rest is alive
 };
 
 }  // namespace grym::ui

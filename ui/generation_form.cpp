@@ -81,6 +81,8 @@ GenerationForm::GenerationForm(QWidget* parent) : QWidget(parent) {
     variations_ = new QSpinBox(this);
     variations_->setObjectName(QStringLiteral("variationsBox"));
     variations_->setRange(1, 8);
+    variations_->setMaximumWidth(110);
+    scheduler_->setMaximumWidth(160);
     variations_->setToolTip(tr("How many clips to generate, each with the next seed"));
     sourceLabel_ = new QLabel(this);
     sourceLabel_->setObjectName(QStringLiteral("sourceLabel"));

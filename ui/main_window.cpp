@@ -9,6 +9,8 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
+#include <QPlainTextEdit>
 #include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
@@ -24,6 +26,7 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSettings>
+#include <QSlider>
 #include <QStatusBar>
 #include <QStyle>
 #include <QTableView>
@@ -161,7 +164,7 @@ void MainWindow::buildDocks() {
     resourcesDock_->setObjectName(QStringLiteral("resourcesDock"));
     resourcesDock_->setWidget(graphs_);
     addDockWidget(Qt::RightDockWidgetArea, resourcesDock_);
-    resizeDocks({libraryDock_, resourcesDock_}, {420, 360}, Qt::Horizontal);
+    resizeDocks({libraryDock_, resourcesDock_}, {400, 420}, Qt::Horizontal);
     resizeDocks({libraryDock_, generateDock_}, {300, 460}, Qt::Vertical);
 }
 

@@ -41,6 +41,10 @@ QChart* makeChart(const QString& title) {
     chart->setTitle(title);
     chart->setMargins(QMargins(4, 4, 4, 4));
     chart->legend()->setAlignment(Qt::AlignBottom);
+    QFont legendFont = chart->legend()->font();
+    legendFont.setPointSizeF(legendFont.pointSizeF() * 0.8);
+    chart->legend()->setFont(legendFont);
+    chart->legend()->setMarkerShape(QLegend::MarkerShapeFromSeries);
     chart->setAnimationOptions(QChart::NoAnimation);
     QFont font = chart->titleFont();
     font.setBold(true);
@@ -59,9 +63,9 @@ double seriesMax(const QLineSeries* series) {
 ResourceGraphs::ResourceGraphs(CoreAdapter* adapter, QWidget* parent) : QWidget(parent), adapter_(adapter) {
     setObjectName(QStringLiteral("resourceGraphs"));
     memoryChart_ = makeChart(tr("Memory (GiB)"));
-    ramUsed_ = makeLine(memoryChart_, tr("RAM used"), QColor(0x4e, 0xa1, 0xff), Qt::SolidLine, 2);
+    ramUsed_ = makeLine(memoryChart_, tr("RAM"), QColor(0x4e, 0xa1, 0xff), Qt::SolidLine, 2);
     ramPeak_ = makeLine(memoryChart_, tr("RAM peak"), QColor(0x4e, 0xa1, 0xff), Qt::DotLine, 1);
-    vramUsed_ = makeLine(memoryChart_, tr("VRAM used"), QColor(0x3e, 0xcf, 0x8e), Qt::SolidLine, 2);
+    vramUsed_ = makeLine(memoryChart_, tr("VRAM"), QColor(0x3e, 0xcf, 0x8e), Qt::SolidLine, 2);
     vramPeak_ = makeLine(memoryChart_, tr("VRAM peak"), QColor(0x3e, 0xcf, 0x8e), Qt::DotLine, 1);
     warning_ = makeLine(memoryChart_, tr("warning"), QColor(0xf0, 0xb4, 0x29), Qt::DashLine, 1);
     error_ = makeLine(memoryChart_, tr("error"), QColor(0xff, 0x6b, 0x6b), Qt::DashLine, 1);
@@ -80,8 +84,8 @@ ResourceGraphs::ResourceGraphs(CoreAdapter* adapter, QWidget* parent) : QWidget(
     }
 
     taskChart_ = makeChart(tr("Task timing (s)"));
-    queueSet_ = new QBarSet(tr("queue wait"), taskChart_);
-    loadSet_ = new QBarSet(tr("model load"), taskChart_);
+    queueSet_ = new QBarSet(tr("queue"), taskChart_);
+    loadSet_ = new QBarSet(tr("load"), taskChart_);
     runSet_ = new QBarSet(tr("run"), taskChart_);
     decodeSet_ = new QBarSet(tr("decode"), taskChart_);
     queueSet_->setColor(QColor(0x8a, 0x8f, 0x98));
@@ -157,7 +161,8 @@ void ResourceGraphs::refresh() {
         error_->clear();
     }
     const double top = std::max({seriesMax(ramUsed_), seriesMax(vramUsed_), seriesMax(error_), 0.5});
-    memoryAxis_->setRange(0, std::ceil(top * 1.1 * 2.0) / 2.0);
+    memoryAxis_->setRange(0, top * 1.1);
+    memoryAxis_->applyNiceNumbers();
 
     if (samples.isEmpty()) {
         summary_->setText(tr("No memory samples yet: the memory monitor is not running."));
@@ -190,6 +195,7 @@ void ResourceGraphs::addTaskTiming(const TaskOutcome& outcome) {
     for (int i = 0; i < taskNames_.size(); ++i)
         top = std::max(top, queueSet_->at(i) + loadSet_->at(i) + runSet_->at(i) + decodeSet_->at(i));
     secondsAxis_->setRange(0, top * 1.15);
+    secondsAxis_->applyNiceNumbers();
     if (m.contains("steps_per_second") && m["steps_per_second"].is_number())
         taskChart_->setTitle(tr("Task timing (s) — last: %1 steps/s").arg(m["steps_per_second"].get<double>(), 0, 'f', 1));
 }

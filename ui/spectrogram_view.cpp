@@ -118,7 +118,11 @@ void SpectrogramView::mousePressEvent(QMouseEvent* event) {
 void SpectrogramView::paintEvent(QPaintEvent*) {
     QPainter p(this);
     p.fillRect(rect(), QColor(8, 8, 24));
-    if (image_.isNull()) return;
+    if (image_.isNull()) {
+        p.setPen(QColor(255, 255, 255, 90));
+        p.drawText(rect(), Qt::AlignCenter, tr("Spectrogram"));
+        return;
+    }
     p.setRenderHint(QPainter::SmoothPixmapTransform);
     p.drawImage(rect(), image_);
     const double x = audio_->duration() > 0 ? width() * playhead_ / audio_->duration() : 0.0;
