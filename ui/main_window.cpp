@@ -399,9 +399,10 @@ quint64 MainWindow::currentClipId() const {
 void MainWindow::selectClip(quint64 clipId) {
     const int row = library_->rowOf(clipId);
     if (row < 0) return;
-    libraryView_->setCurrentIndex(library_->index(row, 0));
-    libraryView_->scrollTo(library_->index(row, 0));
-    showCurrentClip();
+    const QModelIndex index = library_->index(row, 0);
+    if (libraryView_->currentIndex() == index) showCurrentClip();
+    else libraryView_->setCurrentIndex(index);  // currentRowChanged shows it
+    libraryView_->scrollTo(index);
 }
 
 void MainWindow::showCurrentClip() {

@@ -8,6 +8,7 @@
 #include <QChartView>
 #include <QLabel>
 #include <QLegend>
+#include <QLegendMarker>
 #include <QLineSeries>
 #include <QPen>
 #include <QStackedBarSeries>
@@ -44,7 +45,7 @@ QChart* makeChart(const QString& title) {
     QFont legendFont = chart->legend()->font();
     legendFont.setPointSizeF(legendFont.pointSizeF() * 0.8);
     chart->legend()->setFont(legendFont);
-    chart->legend()->setMarkerShape(QLegend::MarkerShapeFromSeries);
+    chart->legend()->setMarkerShape(QLegend::MarkerShapeRectangle);
     chart->setAnimationOptions(QChart::NoAnimation);
     QFont font = chart->titleFont();
     font.setBold(true);
@@ -67,8 +68,11 @@ ResourceGraphs::ResourceGraphs(CoreAdapter* adapter, QWidget* parent) : QWidget(
     ramPeak_ = makeLine(memoryChart_, tr("RAM peak"), QColor(0x4e, 0xa1, 0xff), Qt::DotLine, 1);
     vramUsed_ = makeLine(memoryChart_, tr("VRAM"), QColor(0x3e, 0xcf, 0x8e), Qt::SolidLine, 2);
     vramPeak_ = makeLine(memoryChart_, tr("VRAM peak"), QColor(0x3e, 0xcf, 0x8e), Qt::DotLine, 1);
-    warning_ = makeLine(memoryChart_, tr("warning"), QColor(0xf0, 0xb4, 0x29), Qt::DashLine, 1);
+    warning_ = makeLine(memoryChart_, tr("warn"), QColor(0xf0, 0xb4, 0x29), Qt::DashLine, 1);
     error_ = makeLine(memoryChart_, tr("error"), QColor(0xff, 0x6b, 0x6b), Qt::DashLine, 1);
+    // The peaks are dotted twins of their lines: the legend names the lines only.
+    for (QLineSeries* peak : {ramPeak_, vramPeak_})
+        for (QLegendMarker* marker : memoryChart_->legend()->markers(peak)) marker->setVisible(false);
     timeAxis_ = new QValueAxis(memoryChart_);
     timeAxis_->setRange(-kWindowSeconds, 0);
     timeAxis_->setLabelFormat(QStringLiteral("%.0f s"));
@@ -88,17 +92,20 @@ ResourceGraphs::ResourceGraphs(CoreAdapter* adapter, QWidget* parent) : QWidget(
     loadSet_ = new QBarSet(tr("load"), taskChart_);
     runSet_ = new QBarSet(tr("run"), taskChart_);
     decodeSet_ = new QBarSet(tr("decode"), taskChart_);
+    taskSeries_ = new QStackedBarSeries(taskChart_);
+    taskSeries_->append({queueSet_, loadSet_, runSet_, decodeSet_});
+    taskChart_->addSeries(taskSeries_);
+    // After addSeries: the chart theme repaints bar sets as they join.
     queueSet_->setColor(QColor(0x8a, 0x8f, 0x98));
     loadSet_->setColor(QColor(0xf0, 0xb4, 0x29));
     runSet_->setColor(QColor(0x4e, 0xa1, 0xff));
     decodeSet_->setColor(QColor(0xb4, 0x8c, 0xff));
-    taskSeries_ = new QStackedBarSeries(taskChart_);
-    taskSeries_->append({queueSet_, loadSet_, runSet_, decodeSet_});
-    taskChart_->addSeries(taskSeries_);
+    for (QBarSet* set : {queueSet_, loadSet_, runSet_, decodeSet_}) set->setBorderColor(set->color());
     taskAxis_ = new QBarCategoryAxis(taskChart_);
     secondsAxis_ = new QValueAxis(taskChart_);
     secondsAxis_->setRange(0, 1);
     secondsAxis_->setLabelFormat(QStringLiteral("%.1f"));
+    secondsAxis_->applyNiceNumbers();
     taskChart_->addAxis(taskAxis_, Qt::AlignBottom);
     taskChart_->addAxis(secondsAxis_, Qt::AlignLeft);
     taskSeries_->attachAxis(taskAxis_);

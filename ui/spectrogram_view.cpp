@@ -1,6 +1,9 @@
 #include "spectrogram_view.h"
 
+#include <QCoreApplication>
 #include <QMouseEvent>
+#include <QPointer>
+#include <QThreadPool>
 #include <QPainter>
 
 #include <algorithm>
@@ -82,26 +85,40 @@ Spectrogram computeSpectrogram(const AudioBuffer& audio, int fftSize, int maxCol
     return result;
 }
 
+QImage renderSpectrogram(const AudioBuffer& audio) {
+    const Spectrogram spec = computeSpectrogram(audio);
+    if (spec.columns == 0) return {};
+    float peak = -120.0f;
+    for (float db : spec.decibels) peak = std::max(peak, db);
+    const float floor = peak - 90.0f;
+    QImage image(spec.columns, spec.bins, QImage::Format_RGB32);
+    for (int bin = 0; bin < spec.bins; ++bin) {
+        auto* row = reinterpret_cast<QRgb*>(image.scanLine(spec.bins - 1 - bin));
+        for (int column = 0; column < spec.columns; ++column)
+            row[column] = colourFor((spec.at(column, bin) - floor) / (peak - floor));
+    }
+    return image;
+}
+
 SpectrogramView::SpectrogramView(QWidget* parent) : QWidget(parent) { setAttribute(Qt::WA_OpaquePaintEvent); }
 
 void SpectrogramView::setAudio(std::shared_ptr<const AudioBuffer> audio) {
     audio_ = audio && !audio->empty() ? std::move(audio) : nullptr;
     playhead_ = 0.0;
     image_ = QImage();
-    if (audio_) {
-        const Spectrogram spec = computeSpectrogram(*audio_);
-        // Rows top to bottom are high to low frequency; levels span the top 90 dB of the clip.
-        float peak = -120.0f;
-        for (float db : spec.decibels) peak = std::max(peak, db);
-        const float floor = peak - 90.0f;
-        image_ = QImage(spec.columns, spec.bins, QImage::Format_RGB32);
-        for (int bin = 0; bin < spec.bins; ++bin) {
-            auto* row = reinterpret_cast<QRgb*>(image_.scanLine(spec.bins - 1 - bin));
-            for (int column = 0; column < spec.columns; ++column)
-                row[column] = colourFor((spec.at(column, bin) - floor) / (peak - floor));
-        }
-    }
+    const quint64 request = ++request_;
     update();
+    if (!audio_) return;
+    QPointer<SpectrogramView> self(this);
+    QThreadPool::globalInstance()->start([self, request, audio = audio_] {
+        QImage image = renderSpectrogram(*audio);
+        QMetaObject::invokeMethod(qApp, [self, request, image = std::move(image)] {
+            if (!self || self->request_ != request) return;
+            self->image_ = image;
+            self->update();
+            emit self->imageReady();
+        }, Qt::QueuedConnection);
+    });
 }
 
 void SpectrogramView::setPlayhead(double seconds) {

@@ -3,9 +3,11 @@
 #include "results_display.h"
 #include "spectrogram_view.h"
 
-#include "ui/ui_test_support.h"
+#include "ui/test_audio.h"
 
 #include <catch2/catch.hpp>
+
+#include <QSignalSpy>
 
 using namespace grym;
 using namespace grym::ui;
@@ -54,7 +56,9 @@ TEST_CASE("The spectrogram's loudest bin sits at the tone's frequency", "[widget
     CHECK(loudest * binHz == Approx(1000.0).margin(binHz));
 
     SpectrogramView view;
+    QSignalSpy ready(&view, &SpectrogramView::imageReady);
     view.setAudio(std::make_shared<const AudioBuffer>(audio));
+    REQUIRE(ready.wait(5000));
     CHECK(view.image().width() == computeSpectrogram(audio).columns);
     view.setAudio(nullptr);
     CHECK(view.image().isNull());
