@@ -198,6 +198,33 @@ StateDict loadSafetensors(const std::string& path) {
     return out;
 }
 
+void saveSafetensors(const std::string& path, const StateDict& tensors, const std::map<std::string, std::string>& metadata) {
+    nlohmann::json header = nlohmann::json::object();
+    if (!metadata.empty()) header["__metadata__"] = metadata;
+    std::vector<torch::Tensor> data;
+    uint64_t offset = 0;
+    for (const auto& [name, tensor] : tensors) {
+        const DtypeSpec* spec = nullptr;
+        for (const auto& d : kDtypes)
+            if (d.type == tensor.scalar_type()) spec = &d;
+        if (!spec) throw ModelError(path + ": tensor '" + name + "' has a dtype safetensors cannot store");
+        torch::Tensor t = tensor.detach().to(torch::kCPU).contiguous();
+        const uint64_t bytes = static_cast<uint64_t>(t.numel()) * spec->bytes;
+        header[name] = {{"dtype", spec->name}, {"shape", t.sizes().vec()}, {"data_offsets", {offset, offset + bytes}}};
+        offset += bytes;
+        data.push_back(t);
+    }
+    std::string text = header.dump();
+    text.append((8 - text.size() % 8) % 8, ' ');
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) throw ModelError(path + ": cannot open for writing");
+    const uint64_t n = text.size();
+    for (int i = 0; i < 8; ++i) out.put(static_cast<char>((n >> (8 * i)) & 0xff));
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    for (const auto& t : data) out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes()));
+    if (!out.flush()) throw ModelError(path + ": write failed (disk full?)");
+}
+
 StateDict loadCheckpoint(const std::string& folder, const std::string& stem) {
     const fs::path dir(folder);
     if (!fs::is_directory(dir)) throw ModelError(folder + ": model folder does not exist");

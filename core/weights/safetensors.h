@@ -56,6 +56,12 @@ using StateDict = std::map<std::string, torch::Tensor>;
 // Loads every tensor of one .safetensors file (views into the mapping).
 StateDict loadSafetensors(const std::string& path);
 
+// Writes tensors in the safetensors format (names sorted, header padded to 8 bytes, data
+// contiguous little-endian), as the reference library does. Throws ModelError on I/O failure
+// or a dtype the format cannot hold.
+void saveSafetensors(const std::string& path, const StateDict& tensors,
+                     const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
+
 // Loads a checkpoint from a model folder: `<stem>.safetensors`, or the shards listed in
 // `<stem>.safetensors.index.json`. A folder holding only a PyTorch pickle gets a message
 // explaining how to convert it.
