@@ -5,7 +5,6 @@
 
 #include <QApplication>
 #include <QSettings>
-#include <QStandardPaths>
 #include <QTemporaryDir>
 
 int main(int argc, char** argv) {
@@ -13,7 +12,6 @@ int main(int argc, char** argv) {
     QTemporaryDir settingsDir;
     qputenv("XDG_CONFIG_HOME", settingsDir.path().toUtf8());
     qputenv("XDG_DATA_HOME", (settingsDir.path() + QStringLiteral("/data")).toUtf8());
-    QStandardPaths::setTestModeEnabled(true);
     int qtArgc = 1;
     QApplication app(qtArgc, argv);
     QApplication::setOrganizationName(QStringLiteral("grym-synth-tests"));

@@ -1,5 +1,6 @@
 #include "core_adapter.h"
 
+#include "audio/audio_file.h"
 #include "common/error.h"
 
 #include <QDirIterator>
@@ -14,16 +15,13 @@ namespace grym::ui {
 
 namespace {
 
-CoreAdapter::FileLoader unavailableLoader() {
-    return [](const std::string& path) -> AudioBuffer {
-        throw AudioError("cannot read '" + path + "': this build has no audio file support");
-    };
-}
+AudioBuffer loadFromDisk(const std::string& path) { return loadAudioFile(path); }
 
-CoreAdapter::FileSaver unavailableSaver() {
-    return [](const AudioBuffer&, const std::string& path) {
-        throw AudioError("cannot write '" + path + "': this build has no audio file support");
-    };
+// 24-bit PCM keeps generated audio's detail in both WAV and FLAC; the extension picks the format.
+void saveToDisk(const AudioBuffer& audio, const std::string& path) {
+    SaveOptions options;
+    options.encoding = SampleEncoding::Pcm24;
+    saveAudioFile(path, audio, options);
 }
 
 QString readableMessage(const std::exception& e) { return QString::fromStdString(e.what()); }
@@ -31,7 +29,7 @@ QString readableMessage(const std::exception& e) { return QString::fromStdString
 }  // namespace
 
 CoreAdapter::CoreAdapter(QObject* parent)
-    : QObject(parent), loader_(unavailableLoader()), saver_(unavailableSaver()) {
+    : QObject(parent), loader_(loadFromDisk), saver_(saveToDisk) {
     qRegisterMetaType<grym::ui::TaskProgress>();
     qRegisterMetaType<grym::ui::TaskOutcome>();
     qRegisterMetaType<std::shared_ptr<const grym::AudioBuffer>>();
@@ -70,8 +68,8 @@ QStringList CoreAdapter::serviceIds() const {
 }
 
 void CoreAdapter::setFileIo(FileLoader loader, FileSaver saver) {
-    loader_ = loader ? std::move(loader) : unavailableLoader();
-    saver_ = saver ? std::move(saver) : unavailableSaver();
+    loader_ = loader ? std::move(loader) : FileLoader(loadFromDisk);
+    saver_ = saver ? std::move(saver) : FileSaver(saveToDisk);
 }
 
 void CoreAdapter::setResourceSource(ResourceSource source, ResourceThresholds thresholds) {

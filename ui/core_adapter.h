@@ -79,6 +79,7 @@ public:
     void addService(std::shared_ptr<ModelService> service);
     QVector<ServiceInfo> serviceInfos() const;
     QStringList serviceIds() const;
+    // Defaults to core/audio's libsndfile loader and saver; null restores the default.
     void setFileIo(FileLoader loader, FileSaver saver);
     void setResourceSource(ResourceSource source, ResourceThresholds thresholds = {});
 

@@ -1,5 +1,6 @@
 #include "model_manager_dialog.h"
 
+#include "data_paths.h"
 #include "results_display.h"
 
 #include <QDesktopServices>
@@ -14,16 +15,14 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSettings>
-#include <QStandardPaths>
 #include <QTableWidget>
 #include <QUrl>
 #include <QVBoxLayout>
 
 namespace grym::ui {
 
-QString defaultModelsFolder() {
-    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation)).filePath(QStringLiteral("models"));
-}
+// The same folder the CLI and the HTTP API use (see data_paths.h).
+QString defaultModelsFolder() { return modelsDirectory(); }
 
 QString modelsFolder() {
     return QSettings().value(QStringLiteral("models/folder"), defaultModelsFolder()).toString();

@@ -1,5 +1,7 @@
 #include "spectrogram_view.h"
 
+#include "analysis/dsp_fft.h"
+
 #include <QCoreApplication>
 #include <QMouseEvent>
 #include <QPointer>
@@ -8,36 +10,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <complex>
 
 namespace grym::ui {
 
 namespace {
-
-// In-place iterative radix-2 FFT; size must be a power of two.
-void fft(std::vector<std::complex<float>>& values) {
-    const size_t n = values.size();
-    for (size_t i = 1, j = 0; i < n; ++i) {
-        size_t bit = n >> 1;
-        for (; j & bit; bit >>= 1) j ^= bit;
-        j ^= bit;
-        if (i < j) std::swap(values[i], values[j]);
-    }
-    for (size_t len = 2; len <= n; len <<= 1) {
-        const float angle = -2.0f * static_cast<float>(M_PI) / static_cast<float>(len);
-        const std::complex<float> unit(std::cos(angle), std::sin(angle));
-        for (size_t start = 0; start < n; start += len) {
-            std::complex<float> w(1.0f, 0.0f);
-            for (size_t k = 0; k < len / 2; ++k) {
-                const std::complex<float> even = values[start + k];
-                const std::complex<float> odd = values[start + k + len / 2] * w;
-                values[start + k] = even + odd;
-                values[start + k + len / 2] = even - odd;
-                w *= unit;
-            }
-        }
-    }
-}
 
 // A perceptually ordered dark-to-bright ramp (deep blue, violet, orange, pale yellow).
 QRgb colourFor(float level) {
@@ -57,29 +33,32 @@ QRgb colourFor(float level) {
 Spectrogram computeSpectrogram(const AudioBuffer& audio, int fftSize, int maxColumns) {
     Spectrogram result;
     const int64_t frames = audio.frames();
-    if (frames == 0 || fftSize < 2 || (fftSize & (fftSize - 1)) != 0) return result;
+    if (frames == 0 || fftSize < 2 || (fftSize & (fftSize - 1)) != 0 || maxColumns < 1) return result;
     const int64_t hop = std::max<int64_t>(fftSize / 4, (frames + maxColumns - 1) / maxColumns);
     result.columns = static_cast<int>(std::max<int64_t>(1, (frames + hop - 1) / hop));
     result.bins = fftSize / 2;
     result.decibels.assign(static_cast<size_t>(result.columns) * result.bins, -120.0f);
-    std::vector<float> window(fftSize);
-    for (int i = 0; i < fftSize; ++i) window[i] = 0.5f - 0.5f * std::cos(2.0f * static_cast<float>(M_PI) * i / fftSize);
-    std::vector<std::complex<float>> spectrum(fftSize);
+    dsp::Fft fft(static_cast<size_t>(fftSize));
+    const std::vector<float> window = dsp::hannWindow(static_cast<size_t>(fftSize));
+    std::vector<float> frame(fftSize);
+    std::vector<double> power;
     for (int column = 0; column < result.columns; ++column) {
         const int64_t centre = column * hop;
         for (int i = 0; i < fftSize; ++i) {
-            const int64_t frame = centre - fftSize / 2 + i;
+            const int64_t at = centre - fftSize / 2 + i;
             float value = 0.0f;
-            if (frame >= 0 && frame < frames) {
-                for (int c = 0; c < audio.channels; ++c) value += audio.sample(frame, c);
+            if (at >= 0 && at < frames) {
+                for (int c = 0; c < audio.channels; ++c) value += audio.sample(at, c);
                 value /= static_cast<float>(audio.channels);
             }
-            spectrum[i] = {value * window[i], 0.0f};
+            frame[i] = value * window[i];
         }
-        fft(spectrum);
+        fft.powerSpectrum(frame.data(), frame.size(), power);
         for (int bin = 0; bin < result.bins; ++bin) {
-            const float magnitude = std::abs(spectrum[bin]) * 2.0f / fftSize;
-            result.decibels[static_cast<size_t>(column) * result.bins + bin] = 20.0f * std::log10(std::max(magnitude, 1e-6f));
+            // Amplitude of a full-scale sine reads as 0 dB.
+            const double magnitude = std::sqrt(power[bin]) * 2.0 / fftSize;
+            result.decibels[static_cast<size_t>(column) * result.bins + bin] =
+                static_cast<float>(20.0 * std::log10(std::max(magnitude, 1e-6)));
         }
     }
     return result;
