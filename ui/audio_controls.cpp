@@ -8,6 +8,8 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMouseEvent>
+#include <QStyleOptionSlider>
 #include <QPlainTextEdit>
 #include <QShortcut>
 #include <QSlider>
@@ -90,6 +92,7 @@ AudioControls::AudioControls(AudioPlayer* player, QWidget* parent) : QWidget(par
         refreshState();
         showPosition(0.0);
     });
+    position_->installEventFilter(this);
     position_->setRange(0, 0);
     refreshState();
     showPosition(0.0);
@@ -108,6 +111,25 @@ void AudioControls::installShortcuts(QWidget* window) {
     add(QKeySequence(Qt::Key_Right), [this] { player_->seekBy(kSeekStepSeconds); });
     add(QKeySequence(Qt::Key_Home), [this] { player_->seek(0.0); });
     add(QKeySequence(Qt::Key_End), [this] { player_->seek(player_->duration()); });
+}
+
+bool AudioControls::eventFilter(QObject* watched, QEvent* event) {
+    if (watched != position_ || event->type() != QEvent::MouseButtonPress) return QWidget::eventFilter(watched, event);
+    auto* press = static_cast<QMouseEvent*>(event);
+    if (press->button() != Qt::LeftButton || position_->maximum() <= 0) return false;
+    QStyleOptionSlider option;
+    option.initFrom(position_);
+    option.orientation = Qt::Horizontal;
+    option.minimum = position_->minimum();
+    option.maximum = position_->maximum();
+    option.sliderPosition = position_->sliderPosition();
+    const QRect handle = position_->style()->subControlRect(QStyle::CC_Slider, &option, QStyle::SC_SliderHandle, position_);
+    if (handle.contains(press->position().toPoint())) return false;  // dragging the handle works as usual
+    const int value = QStyle::sliderValueFromPosition(position_->minimum(), position_->maximum(),
+                                                      press->position().toPoint().x() - handle.width() / 2,
+                                                      position_->width() - handle.width());
+    player_->seek(value / static_cast<double>(kSliderTicksPerSecond));
+    return true;
 }
 
 void AudioControls::refreshState() {

@@ -30,6 +30,10 @@ public:
     QCheckBox* loopBox() const { return loop_; }
     QLabel* timeLabel() const { return time_; }
 
+protected:
+    // A click on the slider's groove jumps straight there (not a page step).
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 private:
     void refreshState();
     void showPosition(double seconds);

@@ -28,6 +28,7 @@ struct GenerationRequest {
     qint64 seed = 0;
     QString scheduler = QStringLiteral("ddim");
     std::shared_ptr<const AudioBuffer> sourceAudio;  // set for a variation of an existing clip
+    nlohmann::json sourceAnalysis;                   // that clip's analysis, when it has one
     quint64 sourceClipId = 0;
 };
 
@@ -60,9 +61,10 @@ struct ResourceSample {
     quint64 vramUsed = 0, vramTotal = 0;
 };
 
+// The memory monitor's alert thresholds, in bytes of system RAM used (0: off).
 struct ResourceThresholds {
-    double warningFraction = 0.80;
-    double errorFraction = 0.95;
+    quint64 warningBytes = 0;
+    quint64 errorBytes = 0;
 };
 
 class CoreAdapter : public QObject {

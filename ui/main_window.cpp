@@ -434,6 +434,7 @@ void MainWindow::onGenerateRequested(const GenerationRequest& request, int varia
     for (int i = 0; i < variations; ++i) {
         GenerationRequest r = request;
         r.seed = request.seed + i;
+        if (const Clip* source = library_->find(r.sourceClipId)) r.sourceAnalysis = source->analysis;
         generationTasks_.insert(adapter_->generate(r));
     }
     form_->setBusy(true);

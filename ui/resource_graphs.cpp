@@ -139,7 +139,7 @@ void ResourceGraphs::refresh() {
     ++refreshCount_;
     const QVector<ResourceSample> samples = adapter_->resourceHistory();
     QList<QPointF> ramUsed, ramPeak, vramUsed, vramPeak;
-    double peakRam = 0.0, peakVram = 0.0, ramTotal = 0.0, vramTotal = 0.0;
+    double peakRam = 0.0, peakVram = 0.0;
     const double now = samples.isEmpty() ? 0.0 : samples.back().timeSeconds;
     for (const ResourceSample& s : samples) {
         const double t = s.timeSeconds - now;
@@ -147,12 +147,10 @@ void ResourceGraphs::refresh() {
         peakRam = std::max(peakRam, s.ramUsed / kGiB);
         ramUsed << QPointF(t, s.ramUsed / kGiB);
         ramPeak << QPointF(t, peakRam);
-        ramTotal = std::max(ramTotal, s.ramTotal / kGiB);
         if (s.vramTotal > 0) {
             peakVram = std::max(peakVram, s.vramUsed / kGiB);
             vramUsed << QPointF(t, s.vramUsed / kGiB);
             vramPeak << QPointF(t, peakVram);
-            vramTotal = std::max(vramTotal, s.vramTotal / kGiB);
         }
     }
     ramUsed_->replace(ramUsed);
@@ -160,13 +158,12 @@ void ResourceGraphs::refresh() {
     vramUsed_->replace(vramUsed);
     vramPeak_->replace(vramPeak);
     const ResourceThresholds thresholds = adapter_->resourceThresholds();
-    if (ramTotal > 0.0) {
-        warning_->replace({QPointF(-kWindowSeconds, ramTotal * thresholds.warningFraction), QPointF(0, ramTotal * thresholds.warningFraction)});
-        error_->replace({QPointF(-kWindowSeconds, ramTotal * thresholds.errorFraction), QPointF(0, ramTotal * thresholds.errorFraction)});
-    } else {
-        warning_->clear();
-        error_->clear();
-    }
+    auto drawThreshold = [](QLineSeries* line, quint64 bytes) {
+        if (bytes == 0) line->clear();
+        else line->replace({QPointF(-kWindowSeconds, bytes / kGiB), QPointF(0, bytes / kGiB)});
+    };
+    drawThreshold(warning_, thresholds.warningBytes);
+    drawThreshold(error_, thresholds.errorBytes);
     const double top = std::max({seriesMax(ramUsed_), seriesMax(vramUsed_), seriesMax(error_), 0.5});
     memoryAxis_->setRange(0, top * 1.1);
     memoryAxis_->applyNiceNumbers();

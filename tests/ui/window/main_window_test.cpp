@@ -164,6 +164,8 @@ TEST_CASE("Space plays and pauses, clicks on the waveform and the slider seek, H
     CHECK(player->position() == Approx(7.0).margin(0.01));
 
     QSlider* slider = f.window->audioControls()->positionSlider();
+    QTest::mouseClick(slider, Qt::LeftButton, Qt::NoModifier, QPoint(slider->width() / 4, slider->height() / 2));
+    CHECK(player->position() == Approx(3.0).margin(0.8));
     slider->triggerAction(QAbstractSlider::SliderToMinimum);
     CHECK(player->position() == Approx(0.0).margin(0.01));
     CHECK(f.window->audioControls()->timeLabel()->text().startsWith(QStringLiteral("0:00.0")));
@@ -330,7 +332,7 @@ TEST_CASE("The resource graphs plot the monitor's samples with thresholds, refre
         s.processRss = 1ull << 30;
         samples << s;
     }
-    f.adapter.setResourceSource([&samples] { return samples; }, ResourceThresholds{0.75, 0.9});
+    f.adapter.setResourceSource([&samples] { return samples; }, ResourceThresholds{12ull << 30, 15ull << 30});
     ResourceGraphs* graphs = f.window->resourceGraphs();
     const int before = graphs->refreshCount();
     QTest::qWait(1100);
@@ -338,7 +340,7 @@ TEST_CASE("The resource graphs plot the monitor's samples with thresholds, refre
     CHECK(graphs->ramUsedSeries()->count() == 20);
     CHECK(graphs->vramUsedSeries()->count() == 0);
     REQUIRE(graphs->warningSeries()->count() == 2);
-    CHECK(graphs->warningSeries()->at(0).y() == Approx(16.0 * 0.75));
+    CHECK(graphs->warningSeries()->at(0).y() == Approx(12.0));
     CHECK(graphs->summaryLabel()->text().contains(QStringLiteral("of 16.0 GiB")));
     samples.back().ramUsed = 10ull << 30;
     graphs->refresh();
