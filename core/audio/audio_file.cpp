@@ -1,0 +1,305 @@
+#include "audio/audio_file.h"
+
+#include "common/error.h"
+
+#include <sndfile.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+#include <system_error>
+
+namespace fs = std::filesystem;
+
+namespace grym {
+namespace {
+
+struct SndFileCloser {
+    void operator()(SNDFILE* file) const { sf_close(file); }
+};
+using SndFileHandle = std::unique_ptr<SNDFILE, SndFileCloser>;
+
+[[noreturn]] void fail(const std::string& path, const std::string& cause) {
+    throw AudioError("audio file '" + path + "': " + cause);
+}
+
+std::string formatSeconds(double seconds) {
+    std::ostringstream out;
+    out.precision(seconds < 10 ? 3 : 6);
+    out << seconds << " s";
+    return out.str();
+}
+
+// libsndfile's own name for a major format or an encoding it knows and we do not list.
+std::string libsndfileName(int formatPart) {
+    SF_FORMAT_INFO info{};
+    info.format = formatPart;
+    if (sf_command(nullptr, SFC_GET_FORMAT_INFO, &info, sizeof(info)) == 0 && info.name) return info.name;
+    return "unknown";
+}
+
+std::string containerName(int format) {
+    switch (format & SF_FORMAT_TYPEMASK) {
+        case SF_FORMAT_WAV: return "WAV";
+        case SF_FORMAT_WAVEX: return "WAV (extensible)";
+        case SF_FORMAT_RF64: return "RF64";
+        case SF_FORMAT_W64: return "W64";
+        case SF_FORMAT_AIFF: return "AIFF";
+        case SF_FORMAT_AU: return "AU";
+        case SF_FORMAT_CAF: return "CAF";
+        case SF_FORMAT_FLAC: return "FLAC";
+        case SF_FORMAT_OGG: return "OGG";
+        case SF_FORMAT_MPEG: return "MP3";
+        case SF_FORMAT_RAW: return "RAW";
+        default: return libsndfileName(format & SF_FORMAT_TYPEMASK);
+    }
+}
+
+std::string encodingName(int format) {
+    switch (format & SF_FORMAT_SUBMASK) {
+        case SF_FORMAT_PCM_S8: return "PCM 8-bit signed";
+        case SF_FORMAT_PCM_U8: return "PCM 8-bit unsigned";
+        case SF_FORMAT_PCM_16: return "PCM 16-bit";
+        case SF_FORMAT_PCM_24: return "PCM 24-bit";
+        case SF_FORMAT_PCM_32: return "PCM 32-bit";
+        case SF_FORMAT_FLOAT: return "float 32-bit";
+        case SF_FORMAT_DOUBLE: return "float 64-bit";
+        case SF_FORMAT_ULAW: return "u-law";
+        case SF_FORMAT_ALAW: return "A-law";
+        case SF_FORMAT_VORBIS: return "Vorbis";
+        case SF_FORMAT_OPUS: return "Opus";
+        case SF_FORMAT_MPEG_LAYER_I: return "MPEG layer I";
+        case SF_FORMAT_MPEG_LAYER_II: return "MPEG layer II";
+        case SF_FORMAT_MPEG_LAYER_III: return "MPEG layer III";
+        default: return libsndfileName(format & SF_FORMAT_SUBMASK);
+    }
+}
+
+// libsndfile's open errors, said in a user's words, with its own text after.
+std::string describeOpenError(int code) {
+    const std::string detail = std::string(" (libsndfile: ") + sf_error_number(code) + ")";
+    switch (code) {
+        case SF_ERR_UNRECOGNISED_FORMAT: return "not a recognised audio format" + detail;
+        case SF_ERR_MALFORMED_FILE: return "corrupt or truncated header" + detail;
+        case SF_ERR_UNSUPPORTED_ENCODING: return "unsupported encoding" + detail;
+        case SF_ERR_SYSTEM: return "cannot be read" + detail;
+        // The file exists and is not empty, so libsndfile's other complaints (some of them
+        // misleading, e.g. "not a regular file") mean its decoders could not make sense of it.
+        default: return "not a recognised audio format, or its header is corrupt or truncated" + detail;
+    }
+}
+
+void checkReadablePath(const std::string& path) {
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) fail(path, "no such file");
+    if (fs::is_directory(status)) fail(path, "is a folder, not a file");
+    const auto size = fs::file_size(path, ec);
+    if (ec) fail(path, "cannot read its size (" + ec.message() + ")");
+    if (size == 0) fail(path, "the file is empty (0 bytes)");
+}
+
+struct OpenedFile {
+    SndFileHandle handle;
+    AudioFileInfo info;
+};
+
+OpenedFile openForReading(const std::string& path, const AudioLimits& limits) {
+    checkReadablePath(path);
+    SF_INFO sfInfo{};
+    SndFileHandle handle(sf_open(path.c_str(), SFM_READ, &sfInfo));
+    if (!handle) fail(path, describeOpenError(sf_error(nullptr)));
+
+    AudioFileInfo info;
+    info.path = path;
+    info.container = containerName(sfInfo.format);
+    info.encoding = encodingName(sfInfo.format);
+    info.sampleRate = sfInfo.samplerate;
+    info.channels = sfInfo.channels;
+    info.frames = sfInfo.frames;
+
+    if (info.channels < 1 || info.channels > limits.maxChannels)
+        fail(path, "unsupported channel count " + std::to_string(info.channels) + " (allowed 1.." +
+                       std::to_string(limits.maxChannels) + ")");
+    if (info.sampleRate < limits.minSampleRate || info.sampleRate > limits.maxSampleRate)
+        fail(path, "implausible sample rate " + std::to_string(info.sampleRate) + " Hz (allowed " +
+                       std::to_string(limits.minSampleRate) + ".." + std::to_string(limits.maxSampleRate) + " Hz)");
+    if (info.frames <= 0) fail(path, "contains no audio (0 frames)");
+    if (info.duration() > limits.maxDurationSeconds)
+        fail(path, "is " + formatSeconds(info.duration()) + " long, over the limit of " +
+                       formatSeconds(limits.maxDurationSeconds));
+    return {std::move(handle), std::move(info)};
+}
+
+void rejectNonFinite(const std::string& path, const AudioBuffer& audio) {
+    const auto bad = std::find_if(audio.samples.begin(), audio.samples.end(),
+                                  [](float v) { return !std::isfinite(v); });
+    if (bad == audio.samples.end()) return;
+    const auto index = static_cast<int64_t>(bad - audio.samples.begin());
+    const int64_t frame = index / audio.channels;
+    const int channel = static_cast<int>(index % audio.channels);
+    fail(path, std::string("contains a non-finite sample (") + (std::isnan(*bad) ? "NaN" : "Inf") + ") at frame " +
+                   std::to_string(frame) + " (" + formatSeconds(static_cast<double>(frame) / audio.sampleRate) +
+                   "), channel " + std::to_string(channel));
+}
+
+AudioFileFormat formatFor(const std::string& path, AudioFileFormat requested) {
+    if (requested != AudioFileFormat::FromExtension) return requested;
+    std::string ext = fs::path(path).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (ext == ".wav") return AudioFileFormat::Wav;
+    if (ext == ".flac") return AudioFileFormat::Flac;
+    fail(path, "cannot save with extension '" + ext + "' (use .wav or .flac)");
+}
+
+int sndfileFormat(const std::string& path, AudioFileFormat format, SampleEncoding encoding) {
+    int subtype = 0;
+    switch (encoding) {
+        case SampleEncoding::Pcm16: subtype = SF_FORMAT_PCM_16; break;
+        case SampleEncoding::Pcm24: subtype = SF_FORMAT_PCM_24; break;
+        case SampleEncoding::Float32: subtype = SF_FORMAT_FLOAT; break;
+    }
+    if (format == AudioFileFormat::Flac) {
+        if (encoding == SampleEncoding::Float32) fail(path, "FLAC cannot store 32-bit float samples (use PCM 16 or 24)");
+        return SF_FORMAT_FLAC | subtype;
+    }
+    return SF_FORMAT_WAV | subtype;
+}
+
+// A uniquely named file beside the destination; removed unless committed by rename.
+class TemporarySibling {
+public:
+    explicit TemporarySibling(const std::string& destination) : destination_(destination) {
+        const fs::path dest(destination);
+        fs::path folder = dest.parent_path();
+        if (folder.empty()) folder = ".";
+        std::error_code ec;
+        const auto status = fs::status(folder, ec);
+        if (ec || !fs::exists(status)) fail(destination, "cannot save: the folder '" + folder.string() + "' does not exist");
+        if (!fs::is_directory(status)) fail(destination, "cannot save: '" + folder.string() + "' is not a folder");
+        if (fs::is_directory(fs::status(dest, ec))) fail(destination, "cannot save: the path is a folder");
+
+        std::string pattern = (folder / ("." + dest.filename().string() + ".tmp-XXXXXX")).string();
+        fd_ = mkstemp(pattern.data());
+        if (fd_ < 0) fail(destination, std::string("cannot save: cannot create a file in '") + folder.string() +
+                                           "' (" + std::strerror(errno) + ")");
+        path_ = pattern;
+        // Keep an existing file's permissions; mkstemp's 0600 would be a surprise otherwise.
+        struct stat existing {};
+        fchmod(fd_, stat(destination.c_str(), &existing) == 0 ? (existing.st_mode & 07777) : 0644);
+    }
+    ~TemporarySibling() {
+        if (fd_ >= 0) close(fd_);
+        if (!committed_) unlink(path_.c_str());
+    }
+    TemporarySibling(const TemporarySibling&) = delete;
+    TemporarySibling& operator=(const TemporarySibling&) = delete;
+
+    int fd() const { return fd_; }
+
+    void commit() {
+        if (fsync(fd_) != 0) fail(destination_, std::string("cannot save: flushing failed (") + std::strerror(errno) + ")");
+        close(fd_);
+        fd_ = -1;
+        if (std::rename(path_.c_str(), destination_.c_str()) != 0)
+            fail(destination_, std::string("cannot save: renaming the temporary file failed (") + std::strerror(errno) + ")");
+        committed_ = true;
+    }
+
+private:
+    std::string destination_;
+    std::string path_;
+    int fd_ = -1;
+    bool committed_ = false;
+};
+
+}  // namespace
+
+const char* toString(SampleEncoding encoding) {
+    switch (encoding) {
+        case SampleEncoding::Pcm16: return "pcm16";
+        case SampleEncoding::Pcm24: return "pcm24";
+        case SampleEncoding::Float32: return "float32";
+    }
+    return "?";
+}
+
+AudioFileInfo probeAudioFile(const std::string& path, const AudioLimits& limits) {
+    return openForReading(path, limits).info;
+}
+
+AudioBuffer loadAudioFile(const std::string& path, const AudioLimits& limits, AudioFileInfo* infoOut) {
+    OpenedFile file = openForReading(path, limits);
+    AudioBuffer audio;
+    audio.sampleRate = file.info.sampleRate;
+    audio.channels = file.info.channels;
+
+    // The header's frame count is only a hint (compressed streams estimate it, truncated
+    // files overstate it), so decode in blocks and enforce the limit on what is read.
+    const auto maxFrames = static_cast<int64_t>(limits.maxDurationSeconds * audio.sampleRate) + 1;
+    audio.samples.reserve(static_cast<size_t>(std::min(file.info.frames, maxFrames)) * audio.channels);
+    constexpr sf_count_t kBlockFrames = 1 << 16;
+    std::vector<float> block(static_cast<size_t>(kBlockFrames) * audio.channels);
+    int64_t total = 0;
+    for (;;) {
+        const sf_count_t got = sf_readf_float(file.handle.get(), block.data(), kBlockFrames);
+        if (got <= 0) break;
+        total += got;
+        if (total > maxFrames)
+            fail(path, "decodes to more than the limit of " + formatSeconds(limits.maxDurationSeconds));
+        audio.samples.insert(audio.samples.end(), block.begin(), block.begin() + got * audio.channels);
+    }
+    if (const int err = sf_error(file.handle.get()); err != SF_ERR_NO_ERROR)
+        fail(path, "decoding failed after " + std::to_string(total) + " frames (" + sf_strerror(file.handle.get()) + ")");
+    if (audio.empty()) fail(path, "contains no audio (0 frames decoded)");
+    rejectNonFinite(path, audio);
+
+    if (infoOut) {
+        *infoOut = file.info;
+        infoOut->frames = audio.frames();
+    }
+    return audio;
+}
+
+void saveAudioFile(const std::string& path, const AudioBuffer& audio, const SaveOptions& options) {
+    if (audio.channels < 1) fail(path, "cannot save: the buffer has " + std::to_string(audio.channels) + " channels");
+    if (audio.sampleRate < 1) fail(path, "cannot save: the buffer's sample rate is " + std::to_string(audio.sampleRate));
+    if (audio.samples.size() % audio.channels != 0)
+        fail(path, "cannot save: " + std::to_string(audio.samples.size()) + " samples do not divide into " +
+                       std::to_string(audio.channels) + " channels");
+    if (audio.empty()) fail(path, "cannot save: the buffer holds no audio");
+    rejectNonFinite(path, audio);
+
+    const AudioFileFormat format = formatFor(path, options.format);
+    SF_INFO sfInfo{};
+    sfInfo.samplerate = audio.sampleRate;
+    sfInfo.channels = audio.channels;
+    sfInfo.format = sndfileFormat(path, format, options.encoding);
+    if (!sf_format_check(&sfInfo))
+        fail(path, "cannot save: " + containerName(sfInfo.format) + " " + encodingName(sfInfo.format) + " does not allow " +
+                       std::to_string(audio.channels) + " channels at " + std::to_string(audio.sampleRate) + " Hz");
+
+    TemporarySibling temp(path);
+    {
+        SndFileHandle out(sf_open_fd(temp.fd(), SFM_WRITE, &sfInfo, SF_FALSE));
+        if (!out) fail(path, std::string("cannot save: ") + sf_strerror(nullptr));
+        sf_command(out.get(), SFC_SET_CLIPPING, nullptr, SF_TRUE);
+        const sf_count_t written = sf_writef_float(out.get(), audio.samples.data(), audio.frames());
+        if (written != audio.frames())
+            fail(path, "cannot save: wrote " + std::to_string(written) + " of " + std::to_string(audio.frames()) +
+                           " frames (" + sf_strerror(out.get()) + ")");
+        SNDFILE* raw = out.release();
+        if (const int err = sf_close(raw); err != 0) fail(path, std::string("cannot save: ") + sf_error_number(err));
+    }
+    temp.commit();
+}
+
+}  // namespace grym

@@ -1,0 +1,58 @@
+#pragma once
+// Reading and writing audio files through libsndfile.
+//
+// Loading accepts whatever libsndfile decodes (WAV, FLAC, OGG/Vorbis, MP3, AIFF, ...);
+// saving writes WAV (16/24-bit PCM, 32-bit float) or FLAC (16/24-bit). Every failure is
+// a grym::AudioError whose message names the file and the cause.
+#include "audio/audio_buffer.h"
+
+#include <cstdint>
+#include <string>
+
+namespace grym {
+
+// What a loader refuses. Checked from the header before any samples are decoded, so an
+// oversized file is rejected without reading it.
+struct AudioLimits {
+    double maxDurationSeconds = 4.0 * 3600.0;
+    int minSampleRate = 1000;
+    int maxSampleRate = 768000;
+    int maxChannels = 64;
+};
+
+// A file's header, as libsndfile reports it.
+struct AudioFileInfo {
+    std::string path;
+    std::string container;  // "WAV", "FLAC", "OGG", "MP3", "AIFF", ...
+    std::string encoding;   // "PCM 16-bit", "float 32-bit", "Vorbis", "MPEG layer III", ...
+    int sampleRate = 0;
+    int channels = 0;
+    int64_t frames = 0;     // from the header; compressed formats may only estimate it
+    double duration() const { return sampleRate > 0 ? static_cast<double>(frames) / sampleRate : 0.0; }
+};
+
+// Reads the header only; applies the same checks as loadAudioFile except the sample scan.
+AudioFileInfo probeAudioFile(const std::string& path, const AudioLimits& limits = {});
+
+// Decodes the whole file to float32 in [-1, 1] (PCM) or as stored (float files).
+// Refuses NaN/Inf samples, naming the first one's position. `info`, when given, receives
+// the header (with frames set to the number actually decoded).
+AudioBuffer loadAudioFile(const std::string& path, const AudioLimits& limits = {},
+                          AudioFileInfo* info = nullptr);
+
+enum class AudioFileFormat { FromExtension, Wav, Flac };
+enum class SampleEncoding { Pcm16, Pcm24, Float32 };
+
+struct SaveOptions {
+    AudioFileFormat format = AudioFileFormat::FromExtension;  // .wav / .flac
+    SampleEncoding encoding = SampleEncoding::Pcm16;          // FLAC takes Pcm16 or Pcm24
+};
+
+// Writes to a temporary file beside `path`, flushes it, then renames it over `path`,
+// so a failed save leaves any existing file untouched. PCM output clips samples outside
+// [-1, 1]; non-finite samples are refused.
+void saveAudioFile(const std::string& path, const AudioBuffer& audio, const SaveOptions& options = {});
+
+const char* toString(SampleEncoding encoding);
+
+}  // namespace grym

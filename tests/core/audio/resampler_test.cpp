@@ -1,0 +1,97 @@
+#include "audio/audio_ops.h"
+#include "audio/resampler.h"
+#include "common/error.h"
+#include "signals.h"
+
+#include <catch2/catch.hpp>
+
+using namespace grym;
+
+namespace {
+
+const ResampleQuality kAllQualities[] = {ResampleQuality::SincBest, ResampleQuality::SincMedium,
+                                         ResampleQuality::SincFastest, ResampleQuality::ZeroOrderHold,
+                                         ResampleQuality::Linear};
+
+AudioBuffer channel(const AudioBuffer& audio, int c) {
+    AudioBuffer mono;
+    mono.sampleRate = audio.sampleRate;
+    mono.channels = 1;
+    for (int64_t f = 0; f < audio.frames(); ++f) mono.samples.push_back(audio.sample(f, c));
+    return mono;
+}
+
+}  // namespace
+
+TEST_CASE("resampled length is the input length times the rate ratio, rounded", "[audio][resample]") {
+    struct Case { int64_t frames; int from, to; int64_t expected; };
+    for (const Case& c : {Case{44100, 44100, 16000, 16000}, Case{8000, 16000, 48000, 24000},
+                          Case{12345, 44100, 22050, 6173}, Case{1000, 48000, 44100, 919}, Case{7, 16000, 8000, 4}}) {
+        AudioBuffer in;
+        in.sampleRate = c.from;
+        in.channels = 2;
+        in.samples.assign(static_cast<size_t>(c.frames) * 2, 0.25f);
+        for (auto q : kAllQualities) {
+            const AudioBuffer out = resample(in, c.to, q);
+            INFO(c.from << " -> " << c.to << " Hz with " << toString(q));
+            CHECK(out.sampleRate == c.to);
+            CHECK(out.channels == 2);
+            CHECK(out.frames() == c.expected);
+        }
+    }
+}
+
+TEST_CASE("resampling keeps a tone's frequency and level", "[audio][resample]") {
+    const AudioBuffer tone = test::makeSine(1000, 1.0, 44100, 1, 0.5);
+    for (int target : {16000, 22050, 48000}) {
+        for (auto q : {ResampleQuality::SincBest, ResampleQuality::SincMedium, ResampleQuality::SincFastest,
+                       ResampleQuality::Linear}) {
+            const AudioBuffer out = resample(tone, target, q);
+            const int64_t n = out.frames();
+            INFO("44100 -> " << target << " Hz with " << toString(q));
+            CHECK(test::measureFrequency(out, n / 10, 9 * n / 10) == Approx(1000).epsilon(0.001));
+            CHECK(test::rmsOf(out, n / 10, 9 * n / 10) == Approx(0.5 / std::sqrt(2.0)).epsilon(0.02));
+        }
+    }
+}
+
+TEST_CASE("each channel is resampled on its own", "[audio][resample]") {
+    AudioBuffer stereo = test::makeSine(440, 1.0, 48000, 2);
+    const AudioBuffer right = test::makeSine(1500, 1.0, 48000, 1);
+    for (int64_t f = 0; f < stereo.frames(); ++f) stereo.samples[f * 2 + 1] = right.samples[f];
+    const AudioBuffer out = resample(stereo, 16000, ResampleQuality::SincMedium);
+    const int64_t n = out.frames();
+    CHECK(test::measureFrequency(channel(out, 0), n / 10, 9 * n / 10) == Approx(440).epsilon(0.001));
+    CHECK(test::measureFrequency(channel(out, 1), n / 10, 9 * n / 10) == Approx(1500).epsilon(0.001));
+}
+
+TEST_CASE("band-limited converters suppress a tone above the new Nyquist by at least 60 dB", "[audio][resample]") {
+    // 12 kHz at 44.1 kHz, converted to 16 kHz (Nyquist 8 kHz): it would alias to 4 kHz.
+    const AudioBuffer tone = test::makeSine(12000, 1.0, 44100, 1, 0.5);
+    const double inputRms = test::rmsOf(tone, 0, tone.frames());
+    auto residualDb = [&](ResampleQuality q) {
+        const AudioBuffer out = resample(tone, 16000, q);
+        const int64_t n = out.frames();
+        return amplitudeToDb(test::rmsOf(out, n / 10, 9 * n / 10) / inputRms);
+    };
+    for (auto q : {ResampleQuality::SincBest, ResampleQuality::SincMedium, ResampleQuality::SincFastest}) {
+        INFO(toString(q));
+        CHECK(residualDb(q) < -60.0);
+    }
+    // The measurement can see aliasing: linear interpolation lets most of it through.
+    CHECK(residualDb(ResampleQuality::Linear) > -30.0);
+}
+
+TEST_CASE("resampler names parse, and bad rates are refused", "[audio][resample][errors]") {
+    for (auto q : kAllQualities) CHECK(parseResampleQuality(toString(q)) == q);
+    CHECK(parseResampleQuality("SINC_BEST") == ResampleQuality::SincBest);
+    CHECK_THROWS_WITH(parseResampleQuality("cubic"), Catch::Contains("unknown resampler 'cubic'"));
+
+    const AudioBuffer tone = test::makeSine(440, 0.1, 16000);
+    CHECK_THROWS_AS(resample(tone, 0), AudioError);
+    CHECK_THROWS_WITH(resample(tone, 16000 * 300), Catch::Contains("256:1"));
+    AudioBuffer broken = tone;
+    broken.sampleRate = 0;
+    CHECK_THROWS_AS(resample(broken, 8000), AudioError);
+    CHECK(resample(tone, 16000).samples == tone.samples);
+}
