@@ -1,15 +1,14 @@
 #include "core_adapter.h"
 
 #include "audio/audio_file.h"
+#include "audio/resampler.h"
 #include "common/error.h"
 
 #include <QDirIterator>
 #include <QElapsedTimer>
 #include <QFileInfo>
-#include <QRunnable>
 
 #include <atomic>
-#include <chrono>
 
 namespace grym::ui {
 
@@ -26,16 +25,36 @@ void saveToDisk(const AudioBuffer& audio, const std::string& path) {
 
 QString readableMessage(const std::exception& e) { return QString::fromStdString(e.what()); }
 
+ResourceSample toResourceSample(const MemorySnapshot& s) {
+    ResourceSample r;
+    r.timeSeconds = s.monitorSeconds;
+    r.ramUsed = s.systemUsedBytes;
+    r.ramTotal = s.systemTotalBytes;
+    r.processRss = s.processRssBytes;
+    if (s.gpu.available) {
+        r.vramUsed = s.gpu.usedBytes;
+        r.vramTotal = s.gpu.totalBytes;
+    } else if (s.torchCuda.available) {
+        r.vramUsed = s.torchCuda.reservedBytes;
+    }
+    return r;
+}
+
 }  // namespace
 
-CoreAdapter::CoreAdapter(QObject* parent)
-    : QObject(parent), loader_(loadFromDisk), saver_(saveToDisk) {
+CoreAdapter::CoreAdapter(QObject* parent, quint64 memoryLimitBytes)
+    : QObject(parent),
+      router_(registry_, TaskRouterConfig{memoryLimitBytes}),
+      bridge_(router_, [](const AudioBuffer& audio, int rate) { return resample(audio, rate); }),
+      loader_(loadFromDisk),
+      saver_(saveToDisk) {
     qRegisterMetaType<grym::ui::TaskProgress>();
     qRegisterMetaType<grym::ui::TaskOutcome>();
     qRegisterMetaType<std::shared_ptr<const grym::AudioBuffer>>();
     qRegisterMetaType<grym::TaskType>();
     servicePool_.setMaxThreadCount(1);
     filePool_.setMaxThreadCount(2);
+    routerRunner_ = router_.runner();
     TaskQueueConfig config;
     config.workerCount = 2;  // a generation and an analysis may run side by side
     queue_ = std::make_unique<TaskQueue>(config, [this](const AudioTask& task, const ProgressCallback& progress,
@@ -46,30 +65,63 @@ CoreAdapter::CoreAdapter(QObject* parent)
 
 CoreAdapter::~CoreAdapter() {
     queue_->shutdown(ShutdownMode::Cancel);
+    if (monitor_) monitor_->stopSampling();
     servicePool_.waitForDone();
     filePool_.waitForDone();
 }
 
 void CoreAdapter::addService(std::shared_ptr<ModelService> service) {
-    services_.push_back(std::move(service));
-    emit serviceChanged(QString::fromStdString(services_.back()->id()));
+    const QString id = QString::fromStdString(service->id());
+    try {
+        registry_.add(std::move(service));
+    } catch (const std::exception& e) {
+        emit serviceFailed(id, readableMessage(e));
+        return;
+    }
+    emit serviceChanged(id);
 }
 
 QVector<ServiceInfo> CoreAdapter::serviceInfos() const {
     QVector<ServiceInfo> infos;
-    for (const auto& service : services_) infos.push_back(service->info());
+    for (const auto& service : registry_.all()) infos.push_back(service->info());
     return infos;
 }
 
 QStringList CoreAdapter::serviceIds() const {
     QStringList ids;
-    for (const auto& service : services_) ids << QString::fromStdString(service->id());
+    for (const auto& service : registry_.all()) ids << QString::fromStdString(service->id());
     return ids;
 }
 
 void CoreAdapter::setFileIo(FileLoader loader, FileSaver saver) {
     loader_ = loader ? std::move(loader) : FileLoader(loadFromDisk);
     saver_ = saver ? std::move(saver) : FileSaver(saveToDisk);
+}
+
+void CoreAdapter::startMemoryMonitor(std::chrono::milliseconds interval, double warningFraction, double errorFraction) {
+    if (monitor_) return;
+    MemoryMonitorConfig config;
+    config.sampleInterval = interval;
+    // Ten minutes of history whatever the interval; the graphs show the last five.
+    config.historyCapacity = static_cast<size_t>(std::max<int64_t>(60, 600000 / std::max<int64_t>(1, interval.count())));
+    const MemorySnapshot now = readMemorySnapshot(nullptr);
+    config.thresholds.metric = MemoryMetric::SystemUsed;
+    config.thresholds.warningBytes = static_cast<uint64_t>(now.systemTotalBytes * warningFraction);
+    config.thresholds.errorBytes = static_cast<uint64_t>(now.systemTotalBytes * errorFraction);
+    thresholds_ = {config.thresholds.warningBytes, config.thresholds.errorBytes};
+    monitor_ = std::make_unique<MemoryMonitor>(config);
+    monitor_->setAlertCallback([this](MemoryAlertLevel level, const MemorySnapshot&, const std::string& message) {
+        QMetaObject::invokeMethod(this, [this, level, text = QString::fromStdString(message)] {
+            emit memoryAlert(static_cast<int>(level), text);
+        }, Qt::QueuedConnection);
+    });
+    monitor_->startSampling();
+    MemoryMonitor* monitor = monitor_.get();
+    resourceSource_ = [monitor] {
+        QVector<ResourceSample> samples;
+        for (const MemorySnapshot& s : monitor->history()) samples << toResourceSample(s);
+        return samples;
+    };
 }
 
 void CoreAdapter::setResourceSource(ResourceSource source, ResourceThresholds thresholds) {
@@ -141,25 +193,19 @@ void CoreAdapter::saveAudio(std::shared_ptr<const AudioBuffer> audio, const QStr
 }
 
 std::shared_ptr<ModelService> CoreAdapter::serviceFor(TaskType type) const {
-    for (const auto& service : services_)
+    for (const auto& service : registry_.all())
         if (service->taskType() == type) return service;
     return nullptr;
 }
 
-std::shared_ptr<ModelService> CoreAdapter::serviceById(const QString& id) const {
-    for (const auto& service : services_)
-        if (QString::fromStdString(service->id()) == id) return service;
-    return nullptr;
-}
+std::shared_ptr<ModelService> CoreAdapter::serviceById(const QString& id) const { return registry_.find(id.toStdString()); }
 
-quint64 CoreAdapter::generate(const GenerationRequest& request) {
-    AudioTask task;
-    task.type = TaskType::Generation;
-    task.priority = TaskPriority::Normal;
-    task.requirements.computeIntensity = ComputeIntensity::Heavy;
-    task.label = request.prompt.left(60).toStdString();
-    task.input.prompt = request.prompt.toStdString();
-    task.input.parameters = {
+namespace {
+
+TaskInput generationInput(const GenerationRequest& request) {
+    TaskInput input;
+    input.prompt = request.prompt.toStdString();
+    input.parameters = {
         {"negative_prompt", request.negativePrompt.toStdString()},
         {"duration", request.durationSeconds},
         {"steps", request.steps},
@@ -167,25 +213,84 @@ quint64 CoreAdapter::generate(const GenerationRequest& request) {
         {"seed", request.seed},
         {"scheduler", request.scheduler.toStdString()},
     };
-    if (request.sourceAudio) task.input.audio = *request.sourceAudio;
+    return input;
+}
+
+QString missingServiceMessage(TaskType type) {
+    return type == TaskType::Generation
+        ? QObject::tr("No generation model is available. Open Tools ▸ Model Manager and point it at an AudioLDM model folder.")
+        : QObject::tr("No analysis model is available. Open Tools ▸ Model Manager and point it at a wav2vec2 model folder.");
+}
+
+}  // namespace
+
+quint64 CoreAdapter::generate(const GenerationRequest& request) {
     TaskOutcome outcome;
     outcome.type = TaskType::Generation;
     outcome.request = request;
     outcome.clipId = request.sourceClipId;
-    return submit(std::move(task), std::move(outcome));
+    TaskInput input = generationInput(request);
+    if (request.sourceAudio) return submitVariation(request, std::move(input), std::move(outcome));
+    try {
+        AudioTask task = router_.makeTask(TaskType::Generation, std::move(input), TaskPriority::Normal, "",
+                                          request.prompt.left(60).toStdString());
+        return submit(std::move(task), std::move(outcome));
+    } catch (const std::exception&) {
+        return refuse(std::move(outcome), missingServiceMessage(TaskType::Generation));
+    }
+}
+
+// A variation starts from a clip: the ServiceBridge carries its audio (resampled to what the
+// generator expects) and its analysis, if any, into the generation task.
+quint64 CoreAdapter::submitVariation(const GenerationRequest& request, TaskInput textInput, TaskOutcome outcome) {
+    if (!serviceFor(TaskType::Generation)) return refuse(std::move(outcome), missingServiceMessage(TaskType::Generation));
+    TaskInput clipInput;
+    clipInput.audio = *request.sourceAudio;
+    clipInput.prompt = textInput.prompt;
+    TaskResult clipAnalysis;
+    clipAnalysis.data = request.sourceAnalysis.is_object() ? request.sourceAnalysis : nlohmann::json::object();
+    nlohmann::json parameters = textInput.parameters;
+    parameters["prompt"] = textInput.prompt;
+    const std::shared_ptr<ModelService> analyser = serviceFor(TaskType::Analysis);
+    HandoffContext context = bridge_.transferContext(HandoffKind::AnalysisToGeneration, analyser ? analyser->id() : std::string(),
+                                                     clipInput, clipAnalysis, parameters);
+    QStringList problems;
+    for (const HandoffIssue& issue : bridge_.validateHandoff(context))
+        if (issue.severity == HandoffIssue::Severity::Error) problems << QString::fromStdString(issue.message);
+    if (!problems.isEmpty()) return refuse(std::move(outcome), tr("This clip cannot start a variation: %1.").arg(problems.join(QStringLiteral("; "))));
+    const QString serviceId = QString::fromStdString(serviceFor(TaskType::Generation)->id());
+    try {
+        TaskHandle handle = bridge_.executeHandoff(context, *queue_, TaskPriority::Normal, callbacksFor(outcome, serviceId));
+        tasks_.insert(handle.id(), handle);
+        emit taskQueued(handle.id(), outcome.type);
+        return handle.id();
+    } catch (const std::exception& e) {
+        return refuse(std::move(outcome), readableMessage(e));
+    }
 }
 
 quint64 CoreAdapter::analyse(quint64 clipId, std::shared_ptr<const AudioBuffer> audio) {
-    AudioTask task;
-    task.type = TaskType::Analysis;
-    task.priority = TaskPriority::High;  // short, and the user is waiting to read it
-    task.requirements.computeIntensity = ComputeIntensity::Light;
-    task.label = "analysis";
-    if (audio) task.input.audio = *audio;
     TaskOutcome outcome;
     outcome.type = TaskType::Analysis;
     outcome.clipId = clipId;
-    return submit(std::move(task), std::move(outcome));
+    TaskInput input;
+    if (audio) input.audio = *audio;
+    try {
+        // High priority: analysis is short and the user is waiting to read it.
+        AudioTask task = router_.makeTask(TaskType::Analysis, std::move(input), TaskPriority::High, "", "analysis");
+        return submit(std::move(task), std::move(outcome));
+    } catch (const std::exception&) {
+        return refuse(std::move(outcome), missingServiceMessage(TaskType::Analysis));
+    }
+}
+
+quint64 CoreAdapter::refuse(TaskOutcome outcome, QString message) {
+    outcome.taskId = nextLocalId_++;
+    outcome.state = TaskOutcome::State::Failed;
+    outcome.message = std::move(message);
+    emit taskQueued(outcome.taskId, outcome.type);
+    QMetaObject::invokeMethod(this, [this, outcome] { finishTask(outcome); }, Qt::QueuedConnection);
+    return outcome.taskId;
 }
 
 void CoreAdapter::finishTask(TaskOutcome outcome) {
@@ -193,24 +298,7 @@ void CoreAdapter::finishTask(TaskOutcome outcome) {
     emit taskFinished(outcome);
 }
 
-quint64 CoreAdapter::submit(AudioTask task, TaskOutcome outcome) {
-    std::shared_ptr<ModelService> service = serviceFor(task.type);
-    auto refuse = [this, &outcome](QString message) {
-        outcome.taskId = nextLocalId_++;
-        outcome.state = TaskOutcome::State::Failed;
-        outcome.message = std::move(message);
-        emit taskQueued(outcome.taskId, outcome.type);
-        QMetaObject::invokeMethod(this, [this, outcome] { finishTask(outcome); }, Qt::QueuedConnection);
-        return outcome.taskId;
-    };
-    if (!service) {
-        return refuse(task.type == TaskType::Generation
-            ? tr("No generation model is available. Open Tools ▸ Model Manager and point it at an AudioLDM model folder.")
-            : tr("No analysis model is available. Open Tools ▸ Model Manager and point it at a wav2vec2 model folder."));
-    }
-    task.serviceId = service->id();
-    task.requirements.device = service->info().device;
-
+TaskCallbacks CoreAdapter::callbacksFor(TaskOutcome outcome, QString serviceId) {
     // The queue calls back on its worker threads; everything is posted to the GUI thread.
     auto started = std::make_shared<std::atomic<bool>>(false);
     TaskCallbacks callbacks;
@@ -225,8 +313,7 @@ quint64 CoreAdapter::submit(AudioTask task, TaskOutcome outcome) {
         p.secondsRemaining = update.secondsRemaining;
         QMetaObject::invokeMethod(this, [this, id, p] { emit taskProgressed(id, p); }, Qt::QueuedConnection);
     };
-    callbacks.onComplete = [this, outcome, serviceId = QString::fromStdString(service->id())](
-                               TaskId id, TaskState state, const std::string& error) mutable {
+    callbacks.onComplete = [this, outcome, serviceId](TaskId id, TaskState state, const std::string& error) mutable {
         outcome.taskId = id;
         QMetaObject::invokeMethod(this, [this, outcome, state, error, serviceId]() mutable {
             const TaskHandle handle = tasks_.value(outcome.taskId);
@@ -253,37 +340,38 @@ quint64 CoreAdapter::submit(AudioTask task, TaskOutcome outcome) {
             finishTask(std::move(outcome));
         }, Qt::QueuedConnection);
     };
+    return callbacks;
+}
+
+quint64 CoreAdapter::submit(AudioTask task, TaskOutcome outcome) {
+    const QString serviceId = QString::fromStdString(task.serviceId);
     try {
-        TaskHandle handle = queue_->submit(std::move(task), std::move(callbacks));
+        TaskHandle handle = queue_->submit(std::move(task), callbacksFor(outcome, serviceId));
         tasks_.insert(handle.id(), handle);
         emit taskQueued(handle.id(), outcome.type);
         return handle.id();
     } catch (const std::exception& e) {
-        return refuse(readableMessage(e));
+        return refuse(std::move(outcome), readableMessage(e));
     }
 }
 
 TaskResult CoreAdapter::runOnWorker(const AudioTask& task, const ProgressCallback& progress, const CancellationToken& cancel) {
-    std::shared_ptr<ModelService> service;
-    for (const auto& candidate : services_)  // services_ only changes before tasks are submitted
-        if (candidate->id() == task.serviceId) service = candidate;
-    if (!service) throw TaskError("the model service '" + task.serviceId + "' is gone");
-    if (cancel.cancelled()) throw TaskCancelled{};
-    double loadSeconds = 0.0;
-    if (!service->isReady()) {
+    const std::shared_ptr<ModelService> service = registry_.find(task.serviceId);
+    const bool needsLoad = service && !service->isReady();
+    if (needsLoad) {
         ProgressUpdate loading;
         loading.stage = "loading model";
         progress(loading);
-        QElapsedTimer timer;
-        timer.start();
-        service->load();
-        loadSeconds = timer.nsecsElapsed() / 1e9;
-        QMetaObject::invokeMethod(this, [this, id = QString::fromStdString(service->id())] { emit serviceChanged(id); },
+    }
+    QElapsedTimer timer;
+    timer.start();
+    TaskResult result = routerRunner_(task, progress, cancel);
+    if (!result.metrics.is_object()) result.metrics = nlohmann::json::object();
+    if (needsLoad) {
+        result.metrics["model_load_seconds"] = service->info().loadSeconds;
+        QMetaObject::invokeMethod(this, [this, id = QString::fromStdString(task.serviceId)] { emit serviceChanged(id); },
                                   Qt::QueuedConnection);
     }
-    TaskResult result = service->run(task.input, progress, cancel);
-    if (!result.metrics.is_object()) result.metrics = nlohmann::json::object();
-    result.metrics["model_load_seconds"] = loadSeconds;
     return result;
 }
 

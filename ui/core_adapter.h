@@ -4,8 +4,12 @@
 // back as signals emitted on the GUI thread (queued across threads). Nothing here ever blocks
 // the event loop on model work.
 #include "audio/audio_buffer.h"
+#include "orchestration/memory_monitor.h"
 #include "orchestration/model_service.h"
+#include "orchestration/service_bridge.h"
+#include "orchestration/service_registry.h"
 #include "orchestration/task_queue.h"
+#include "orchestration/task_router.h"
 
 #include <QHash>
 #include <QObject>
@@ -74,15 +78,21 @@ public:
     using FileSaver = std::function<void(const AudioBuffer& audio, const std::string& path)>;
     using ResourceSource = std::function<QVector<ResourceSample>()>;
 
-    explicit CoreAdapter(QObject* parent = nullptr);
+    // Services join core's registry; the router loads them on first use, unloading idle ones
+    // to keep loaded models under `memoryLimitBytes` (0 = no limit).
+    explicit CoreAdapter(QObject* parent = nullptr, quint64 memoryLimitBytes = 0);
     ~CoreAdapter() override;  // cancels running tasks and waits for the workers
 
-    // Services are owned by core; the adapter only routes tasks to them.
     void addService(std::shared_ptr<ModelService> service);
     QVector<ServiceInfo> serviceInfos() const;
     QStringList serviceIds() const;
     // Defaults to core/audio's libsndfile loader and saver; null restores the default.
     void setFileIo(FileLoader loader, FileSaver saver);
+    // Starts core's MemoryMonitor (sampling every `interval`) as the graphs' source, with
+    // warning/error thresholds at these fractions of the machine's RAM.
+    void startMemoryMonitor(std::chrono::milliseconds interval = std::chrono::milliseconds(500),
+                            double warningFraction = 0.85, double errorFraction = 0.95);
+    // Replaces the monitor as the graphs' source (tests).
     void setResourceSource(ResourceSource source, ResourceThresholds thresholds = {});
 
     // Loads files and every audio file inside folders (one level of recursion is not enough for
@@ -114,17 +124,27 @@ signals:
     void taskFinished(const grym::ui::TaskOutcome& outcome);
     void serviceChanged(const QString& serviceId);
     void serviceFailed(const QString& serviceId, const QString& message);
+    // The memory monitor crossed a threshold (level: 0 normal, 1 warning, 2 error).
+    void memoryAlert(int level, const QString& message);
 
 private:
     std::shared_ptr<ModelService> serviceFor(TaskType type) const;
     std::shared_ptr<ModelService> serviceById(const QString& id) const;
     quint64 submit(AudioTask task, TaskOutcome outcomeTemplate);
+    quint64 submitVariation(const GenerationRequest& request, TaskInput textInput, TaskOutcome outcome);
+    quint64 refuse(TaskOutcome outcome, QString message);
+    TaskCallbacks callbacksFor(TaskOutcome outcome, QString serviceId);
     void finishTask(TaskOutcome outcome);
     void runServiceCall(const QString& serviceId, std::function<void(ModelService&)> call);
-    // Runs on a TaskQueue worker: loads the task's service when needed, then runs the task.
+    // Runs on a TaskQueue worker: the router loads the task's service when needed (timed for
+    // the graphs), then runs the task.
     TaskResult runOnWorker(const AudioTask& task, const ProgressCallback& progress, const CancellationToken& cancel);
 
-    QVector<std::shared_ptr<ModelService>> services_;
+    ServiceRegistry registry_;
+    TaskRouter router_;
+    ServiceBridge bridge_;
+    TaskRunner routerRunner_;
+    std::unique_ptr<MemoryMonitor> monitor_;
     QHash<quint64, TaskHandle> tasks_;     // submitted and not yet reported finished
     quint64 nextLocalId_ = 1ull << 62;     // ids for tasks refused before reaching the queue
     FileLoader loader_;

@@ -101,6 +101,9 @@ MainWindow::MainWindow(CoreAdapter* adapter, QWidget* parent)
     connect(adapter_, &CoreAdapter::serviceFailed, this, [this](const QString& id, const QString& message) {
         statusBar()->showMessage(tr("%1: %2").arg(id, message), 8000);
     });
+    connect(adapter_, &CoreAdapter::memoryAlert, this, [this](int level, const QString& message) {
+        if (level > 0) statusBar()->showMessage(tr("Memory: %1").arg(message), 10000);
+    });
 
     connect(form_, &GenerationForm::generateRequested, this, &MainWindow::onGenerateRequested);
     connect(form_, &GenerationForm::cancelRequested, this, &MainWindow::cancelGeneration);

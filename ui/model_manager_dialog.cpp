@@ -182,7 +182,9 @@ void ModelManagerDialog::refresh() {
         const int row = addRow(id, status, folder, QString::fromLatin1(toString(info.device)),
                                QString::fromLatin1(toString(info.precision)), true);
         if (id == selected) table_->selectRow(row);
-        if (const QString problem = modelFolderProblem(folder); !problem.isEmpty() && info.status != ServiceStatus::Ready)
+        if (info.status == ServiceStatus::Failed && !info.statusMessage.empty())
+            problems << QStringLiteral("<b>%1</b> failed to load: %2").arg(id.toHtmlEscaped(), QString::fromStdString(info.statusMessage).toHtmlEscaped());
+        else if (const QString problem = modelFolderProblem(folder); !problem.isEmpty() && info.status != ServiceStatus::Ready)
             problems << QStringLiteral("<b>%1</b>: %2").arg(id.toHtmlEscaped(), problem.toHtmlEscaped());
         shown << id;
     }

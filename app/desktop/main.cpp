@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
     parser.process(app);
 
     grym::ui::CoreAdapter adapter;
+    adapter.startMemoryMonitor();
     grym::desktop::DesktopCore core(adapter);
     grym::ui::MainWindow window(&adapter);
     QObject::connect(&window, &grym::ui::MainWindow::modelsFolderChanged, &window,

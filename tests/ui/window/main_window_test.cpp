@@ -56,7 +56,8 @@ struct WindowFixture {
         }
         window = std::make_unique<MainWindow>(&adapter);
         window->show();
-        REQUIRE(QTest::qWaitForWindowExposed(window.get()));
+        window->activateWindow();
+        REQUIRE(QTest::qWaitForWindowActive(window.get()));
     }
     ~WindowFixture() {
         window.reset();
