@@ -1,0 +1,431 @@
+#include "models/audioldm/clap_text.h"
+
+#include "common/error.h"
+#include "models/audioldm/tokenizer.h"
+#include "weights/module_loader.h"
+#include "weights/safetensors.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <optional>
+
+namespace fs = std::filesystem;
+
+namespace grym {
+
+namespace {
+
+using Activation = std::function<torch::Tensor(const torch::Tensor&)>;
+
+// The activations transformers names in hidden_act / projection_hidden_act that we run.
+std::optional<Activation> activationByName(const std::string& name) {
+    if (name == "gelu") return Activation([](const torch::Tensor& x) { return torch::gelu(x); });
+    if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast")
+        return Activation([](const torch::Tensor& x) { return torch::gelu(x, "tanh"); });
+    if (name == "quick_gelu") return Activation([](const torch::Tensor& x) { return x * torch::sigmoid(1.702 * x); });
+    if (name == "relu") return Activation([](const torch::Tensor& x) { return torch::relu(x); });
+    if (name == "silu" || name == "swish") return Activation([](const torch::Tensor& x) { return torch::silu(x); });
+    if (name == "tanh") return Activation([](const torch::Tensor& x) { return torch::tanh(x); });
+    return std::nullopt;
+}
+
+Activation requireActivation(const std::string& name, const char* field) {
+    auto act = activationByName(name);
+    if (!act) throw ModelError(std::string("CLAP text config: ") + field + " '" + name + "' is not supported");
+    return *act;
+}
+
+// --- config helpers ------------------------------------------------------------------
+
+int64_t readPositive(const nlohmann::json& j, const char* field, int64_t fallback, const std::string& where) {
+    if (!j.contains(field)) return fallback;
+    const auto& v = j[field];
+    if (!v.is_number_integer() || v.get<int64_t>() <= 0)
+        throw ModelError(where + ": " + field + " must be a positive integer, got " + v.dump());
+    return v.get<int64_t>();
+}
+
+std::string readString(const nlohmann::json& j, const char* field, const std::string& fallback,
+                       const std::string& where) {
+    if (!j.contains(field) || j[field].is_null()) return fallback;
+    if (!j[field].is_string()) throw ModelError(where + ": " + field + " must be a string, got " + j[field].dump());
+    return j[field].get<std::string>();
+}
+
+// --- module tree; member names are the checkpoint's key segments --------------------------
+
+struct RobertaEmbeddings : torch::nn::Module {
+    torch::nn::Embedding wordEmbeddings{nullptr}, positionEmbeddings{nullptr}, tokenTypeEmbeddings{nullptr};
+    torch::nn::LayerNorm layerNorm{nullptr};
+    int64_t padId;
+
+    explicit RobertaEmbeddings(const ClapTextConfig& c) : padId(c.padTokenId) {
+        wordEmbeddings = register_module("word_embeddings", torch::nn::Embedding(c.vocabSize, c.hiddenSize));
+        positionEmbeddings =
+            register_module("position_embeddings", torch::nn::Embedding(c.maxPositionEmbeddings, c.hiddenSize));
+        tokenTypeEmbeddings = register_module("token_type_embeddings", torch::nn::Embedding(c.typeVocabSize, c.hiddenSize));
+        layerNorm = register_module(
+            "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hiddenSize}).eps(c.layerNormEps)));
+    }
+
+    // ids [B, L] -> [B, L, hidden]
+    torch::Tensor forward(const torch::Tensor& ids) {
+        // RoBERTa numbers real tokens padId+1, padId+2, ... from the left; pads sit at padId.
+        // Each position depends only on the tokens to its left.
+        const auto isToken = ids.ne(padId).to(torch::kInt64);
+        const auto positions = isToken.cumsum(1) * isToken + padId;
+        // Every token has token type 0 (the reference's all-zero token_type_ids buffer).
+        auto x = wordEmbeddings->forward(ids) + tokenTypeEmbeddings->weight[0];
+        x = x + positionEmbeddings->forward(positions);
+        return layerNorm->forward(x);
+    }
+};
+
+struct SelfAttention : torch::nn::Module {
+    torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
+    int64_t heads, headDim;
+
+    explicit SelfAttention(const ClapTextConfig& c)
+        : heads(c.numAttentionHeads), headDim(c.hiddenSize / c.numAttentionHeads) {
+        query = register_module("query", torch::nn::Linear(c.hiddenSize, c.hiddenSize));
+        key = register_module("key", torch::nn::Linear(c.hiddenSize, c.hiddenSize));
+        value = register_module("value", torch::nn::Linear(c.hiddenSize, c.hiddenSize));
+    }
+
+    // x [B, L, hidden], maskBias [B, 1, 1, L] (0 to attend, most negative value to ignore)
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& maskBias) {
+        const int64_t batch = x.size(0), length = x.size(1);
+        const auto split = [&](const torch::Tensor& t) {  // [B, L, hidden] -> [B, heads, L, headDim]
+            return t.view({batch, length, heads, headDim}).transpose(1, 2);
+        };
+        const auto q = split(query->forward(x));
+        const auto k = split(key->forward(x));
+        const auto v = split(value->forward(x));
+        auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(headDim));
+        const auto weights = torch::softmax(scores + maskBias, -1);      // [B, heads, L, L]
+        return torch::matmul(weights, v).transpose(1, 2).reshape({batch, length, heads * headDim});
+    }
+};
+
+// dense, then LayerNorm of (result + residual): the post-LN sublayer ending.
+struct DenseResidualNorm : torch::nn::Module {
+    torch::nn::Linear dense{nullptr};
+    torch::nn::LayerNorm layerNorm{nullptr};
+
+    DenseResidualNorm(int64_t in, const ClapTextConfig& c) {
+        dense = register_module("dense", torch::nn::Linear(in, c.hiddenSize));
+        layerNorm = register_module(
+            "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hiddenSize}).eps(c.layerNormEps)));
+    }
+
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& residual) {
+        return layerNorm->forward(dense->forward(x) + residual);
+    }
+};
+
+struct Attention : torch::nn::Module {
+    std::shared_ptr<SelfAttention> self;
+    std::shared_ptr<DenseResidualNorm> output;
+
+    explicit Attention(const ClapTextConfig& c) {
+        self = register_module("self", std::make_shared<SelfAttention>(c));
+        output = register_module("output", std::make_shared<DenseResidualNorm>(c.hiddenSize, c));
+    }
+
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& maskBias) {
+        return output->forward(self->forward(x, maskBias), x);
+    }
+};
+
+struct Intermediate : torch::nn::Module {
+    torch::nn::Linear dense{nullptr};
+    Activation act;
+
+    explicit Intermediate(const ClapTextConfig& c) : act(requireActivation(c.hiddenAct, "hidden_act")) {
+        dense = register_module("dense", torch::nn::Linear(c.hiddenSize, c.intermediateSize));
+    }
+
+    torch::Tensor forward(const torch::Tensor& x) { return act(dense->forward(x)); }
+};
+
+struct EncoderLayer : torch::nn::Module {
+    std::shared_ptr<Attention> attention;
+    std::shared_ptr<Intermediate> intermediate;
+    std::shared_ptr<DenseResidualNorm> output;
+
+    explicit EncoderLayer(const ClapTextConfig& c) {
+        attention = register_module("attention", std::make_shared<Attention>(c));
+        intermediate = register_module("intermediate", std::make_shared<Intermediate>(c));
+        output = register_module("output", std::make_shared<DenseResidualNorm>(c.intermediateSize, c));
+    }
+
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& maskBias) {
+        const auto attended = attention->forward(x, maskBias);
+        return output->forward(intermediate->forward(attended), attended);
+    }
+};
+
+struct Encoder : torch::nn::Module {
+    torch::nn::ModuleList layerList{nullptr};
+    std::vector<std::shared_ptr<EncoderLayer>> layers;
+
+    explicit Encoder(const ClapTextConfig& c) {
+        layerList = register_module("layer", torch::nn::ModuleList());
+        for (int64_t i = 0; i < c.numHiddenLayers; ++i) {
+            layers.push_back(std::make_shared<EncoderLayer>(c));
+            layerList->push_back(layers.back());
+        }
+    }
+};
+
+struct Pooler : torch::nn::Module {
+    torch::nn::Linear dense{nullptr};
+
+    explicit Pooler(const ClapTextConfig& c) {
+        dense = register_module("dense", torch::nn::Linear(c.hiddenSize, c.hiddenSize));
+    }
+
+    // hidden [B, L, hidden] -> [B, hidden] from the first (<s>) token
+    torch::Tensor forward(const torch::Tensor& hidden) { return torch::tanh(dense->forward(hidden.select(1, 0))); }
+};
+
+struct TextModel : torch::nn::Module {
+    std::shared_ptr<RobertaEmbeddings> embeddings;
+    std::shared_ptr<Encoder> encoder;
+    std::shared_ptr<Pooler> pooler;
+
+    explicit TextModel(const ClapTextConfig& c) {
+        embeddings = register_module("embeddings", std::make_shared<RobertaEmbeddings>(c));
+        encoder = register_module("encoder", std::make_shared<Encoder>(c));
+        pooler = register_module("pooler", std::make_shared<Pooler>(c));
+    }
+};
+
+struct Projection : torch::nn::Module {
+    torch::nn::Linear linear1{nullptr}, linear2{nullptr};
+    Activation act;
+
+    explicit Projection(const ClapTextConfig& c) : act(requireActivation(c.projectionHiddenAct, "projection_hidden_act")) {
+        linear1 = register_module("linear1", torch::nn::Linear(c.hiddenSize, c.projectionDim));
+        linear2 = register_module("linear2", torch::nn::Linear(c.projectionDim, c.projectionDim));
+    }
+
+    torch::Tensor forward(const torch::Tensor& pooled) { return linear2->forward(act(linear1->forward(pooled))); }
+};
+
+struct ClapTextWithProjection : torch::nn::Module {
+    std::shared_ptr<TextModel> textModel;
+    std::shared_ptr<Projection> textProjection;
+
+    explicit ClapTextWithProjection(const ClapTextConfig& c) {
+        textModel = register_module("text_model", std::make_shared<TextModel>(c));
+        textProjection = register_module("text_projection", std::make_shared<Projection>(c));
+    }
+};
+
+double lowestValue(torch::ScalarType dtype) {
+    switch (dtype) {
+    case torch::kFloat64: return std::numeric_limits<double>::lowest();
+    case torch::kFloat16: return -65504.0;
+    case torch::kBFloat16: return -3.3895313892515355e38;
+    default: return std::numeric_limits<float>::lowest();
+    }
+}
+
+// Length that covers every attended position of every row, or the full length when some
+// row attends to nothing (the reference then spreads attention over all positions).
+int64_t attendedLength(const torch::Tensor& mask) {
+    const int64_t length = mask.size(1);
+    const auto attended = mask.ne(0);
+    if (!attended.any(1).all().item<bool>()) return length;
+    const auto positions = torch::arange(1, length + 1, torch::TensorOptions().dtype(torch::kInt64).device(mask.device()));
+    return (attended.to(torch::kInt64) * positions).max().item<int64_t>();
+}
+
+}  // namespace
+
+// --- config ---------------------------------------------------------------------------
+
+ClapTextConfig ClapTextConfig::fromJson(const nlohmann::json& json, const std::string& source) {
+    if (!json.is_object()) throw ModelError(source + ": expected a JSON object");
+    const nlohmann::json* text = &json;
+    std::string where = source;
+    const std::string modelType = readString(json, "model_type", "clap_text_model", source);
+    if (json.contains("text_config")) {
+        // A full ClapConfig: the text model is described in text_config, the projection
+        // size and activation at the top level (which the reference copies into it).
+        if (!json["text_config"].is_object()) throw ModelError(source + ": text_config must be an object");
+        text = &json["text_config"];
+        where = source + " (text_config)";
+    } else if (modelType != "clap_text_model") {
+        throw ModelError(source + ": model_type '" + modelType +
+                         "' is not a CLAP text model (expected 'clap_text_model' or a ClapConfig with text_config)");
+    }
+    const nlohmann::json& t = *text;
+
+    ClapTextConfig c;
+    c.vocabSize = readPositive(t, "vocab_size", c.vocabSize, where);
+    c.hiddenSize = readPositive(t, "hidden_size", c.hiddenSize, where);
+    c.numHiddenLayers = readPositive(t, "num_hidden_layers", c.numHiddenLayers, where);
+    c.numAttentionHeads = readPositive(t, "num_attention_heads", c.numAttentionHeads, where);
+    c.intermediateSize = readPositive(t, "intermediate_size", c.intermediateSize, where);
+    c.hiddenAct = readString(t, "hidden_act", c.hiddenAct, where);
+    c.maxPositionEmbeddings = readPositive(t, "max_position_embeddings", c.maxPositionEmbeddings, where);
+    c.typeVocabSize = readPositive(t, "type_vocab_size", c.typeVocabSize, where);
+    c.projectionDim = readPositive(t, "projection_dim", c.projectionDim, where);
+    c.projectionHiddenAct = readString(t, "projection_hidden_act", c.projectionHiddenAct, where);
+    if (text != &json) {
+        c.projectionDim = readPositive(json, "projection_dim", c.projectionDim, source);
+        c.projectionHiddenAct = readString(json, "projection_hidden_act", c.projectionHiddenAct, source);
+    }
+    if (t.contains("layer_norm_eps")) {
+        if (!t["layer_norm_eps"].is_number() || !(t["layer_norm_eps"].get<double>() > 0))
+            throw ModelError(where + ": layer_norm_eps must be a positive number, got " + t["layer_norm_eps"].dump());
+        c.layerNormEps = t["layer_norm_eps"].get<double>();
+    }
+    if (t.contains("pad_token_id")) {
+        if (!t["pad_token_id"].is_number_integer() || t["pad_token_id"].get<int64_t>() < 0)
+            throw ModelError(where + ": pad_token_id must be a non-negative integer, got " + t["pad_token_id"].dump());
+        c.padTokenId = t["pad_token_id"].get<int64_t>();
+    }
+
+    if (c.hiddenSize % c.numAttentionHeads != 0)
+        throw ModelError(where + ": hidden_size " + std::to_string(c.hiddenSize) +
+                         " is not a multiple of num_attention_heads " + std::to_string(c.numAttentionHeads));
+    if (c.padTokenId >= c.vocabSize)
+        throw ModelError(where + ": pad_token_id " + std::to_string(c.padTokenId) + " is outside vocab_size " +
+                         std::to_string(c.vocabSize));
+    if (c.padTokenId + 2 > c.maxPositionEmbeddings)
+        throw ModelError(where + ": max_position_embeddings " + std::to_string(c.maxPositionEmbeddings) +
+                         " leaves no position after pad_token_id " + std::to_string(c.padTokenId));
+    if (!activationByName(c.hiddenAct)) throw ModelError(where + ": hidden_act '" + c.hiddenAct + "' is not supported");
+    if (!activationByName(c.projectionHiddenAct))
+        throw ModelError(where + ": projection_hidden_act '" + c.projectionHiddenAct + "' is not supported");
+    const std::string positionType = readString(t, "position_embedding_type", "absolute", where);
+    if (positionType != "absolute")
+        throw ModelError(where + ": position_embedding_type '" + positionType + "' is not supported (only 'absolute')");
+    if (t.value("is_decoder", false)) throw ModelError(where + ": is_decoder true is not supported (encoder only)");
+    if (t.value("add_cross_attention", false))
+        throw ModelError(where + ": add_cross_attention true is not supported (encoder only)");
+    return c;
+}
+
+ClapTextConfig ClapTextConfig::fromFile(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw ModelError(path + ": cannot open (a CLAP text encoder folder needs config.json)");
+    nlohmann::json json;
+    try {
+        json = nlohmann::json::parse(in);
+    } catch (const std::exception& e) {
+        throw ModelError(path + ": not valid JSON (" + e.what() + ")");
+    }
+    return fromJson(json, path);
+}
+
+// --- encoder --------------------------------------------------------------------------
+
+struct ClapTextEncoder::Impl {
+    ClapTextConfig config;
+    std::shared_ptr<ClapTextWithProjection> model;
+    torch::Device device = torch::kCPU;
+    torch::ScalarType dtype = torch::kFloat32;
+};
+
+ClapTextEncoder::ClapTextEncoder(const ClapTextConfig& config, torch::Device device, torch::ScalarType dtype)
+    : impl_(std::make_unique<Impl>()) {
+    if (!torch::isFloatingType(dtype)) throw ModelError("CLAP text encoder: the weight dtype must be floating point");
+    impl_->config = config;
+    impl_->model = std::make_shared<ClapTextWithProjection>(config);
+    impl_->model->eval();
+    impl_->model->to(device, dtype);
+    impl_->device = device;
+    impl_->dtype = dtype;
+}
+
+ClapTextEncoder::~ClapTextEncoder() = default;
+ClapTextEncoder::ClapTextEncoder(ClapTextEncoder&&) noexcept = default;
+ClapTextEncoder& ClapTextEncoder::operator=(ClapTextEncoder&&) noexcept = default;
+
+ClapTextEncoder ClapTextEncoder::load(const std::string& folder, torch::Device device, torch::ScalarType dtype) {
+    ClapTextEncoder encoder(ClapTextConfig::fromFile((fs::path(folder) / "config.json").string()), device, dtype);
+    StateDict weights = loadCheckpoint(folder, "model");
+    // A full ClapModel checkpoint also carries the audio branch, which text encoding never uses.
+    for (auto it = weights.begin(); it != weights.end();) {
+        const std::string& key = it->first;
+        const bool audioBranch = key.rfind("audio_model.", 0) == 0 || key.rfind("audio_projection.", 0) == 0 ||
+                                 key == "logit_scale_a" || key == "logit_scale_t";
+        it = audioBranch ? weights.erase(it) : std::next(it);
+    }
+    LoadOptions options;
+    options.ignoredKeySuffixes = {"position_ids", "token_type_ids"};
+    options.source = (fs::path(folder) / "model.safetensors").string();
+    loadModuleWeights(*encoder.impl_->model, weights, options);
+    checkFinite(*encoder.impl_->model, options.source);
+    return encoder;
+}
+
+ClapTextOutput ClapTextEncoder::forward(const torch::Tensor& inputIds, const torch::Tensor& attentionMask,
+                                        const ClapTextForwardOptions& options) const {
+    const ClapTextConfig& c = impl_->config;
+    if (inputIds.dim() != 2 || !attentionMask.sizes().equals(inputIds.sizes()))
+        throw ModelError("CLAP text encoder: input_ids and attention_mask must both be [batch, length]");
+    if (inputIds.size(0) == 0 || inputIds.size(1) == 0)
+        throw ModelError("CLAP text encoder: empty input (batch or length is 0)");
+    if (inputIds.is_floating_point()) throw ModelError("CLAP text encoder: input_ids must be integer token ids");
+    torch::NoGradGuard noGrad;
+    auto ids = inputIds.to(impl_->device, torch::kInt64);
+    auto mask = attentionMask.to(impl_->device, torch::kInt64);
+    if (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= c.vocabSize)
+        throw ModelError("CLAP text encoder: a token id lies outside the vocabulary of " + std::to_string(c.vocabSize));
+
+    if (options.trimPadding) {
+        const int64_t length = attendedLength(mask);
+        ids = ids.narrow(1, 0, length);
+        mask = mask.narrow(1, 0, length);
+    }
+    const int64_t maxTokens = c.maxPositionEmbeddings - c.padTokenId - 1;
+    if (ids.ne(c.padTokenId).sum(1).max().item<int64_t>() > maxTokens)
+        throw ModelError("CLAP text encoder: a sequence holds more than " + std::to_string(maxTokens) +
+                         " tokens, the most max_position_embeddings allows");
+
+    // 0 where attended, the dtype's most negative value where masked (as the reference):
+    // softmax then gives those keys exactly zero weight.
+    const auto maskBias = (1 - mask.to(impl_->dtype)).mul(lowestValue(impl_->dtype)).view({mask.size(0), 1, 1, mask.size(1)});
+
+    ClapTextOutput out;
+    const TextModel& text = *impl_->model->textModel;
+    auto hidden = text.embeddings->forward(ids);  // [B, L, hidden]
+    if (options.hiddenStates) out.hiddenStates.push_back(hidden);
+    for (const auto& layer : text.encoder->layers) {
+        hidden = layer->forward(hidden, maskBias);
+        if (options.hiddenStates) out.hiddenStates.push_back(hidden);
+    }
+    out.lastHiddenState = hidden;
+    out.poolerOutput = text.pooler->forward(hidden);                                // [B, hidden]
+    out.textEmbeds = impl_->model->textProjection->forward(out.poolerOutput);       // [B, projection_dim]
+    const auto norm = out.textEmbeds.norm(2, -1, /*keepdim=*/true).clamp_min(1e-12);
+    out.textEmbedsNormalized = out.textEmbeds / norm;
+    return out;
+}
+
+torch::Tensor ClapTextEncoder::encodePrompts(const std::vector<std::string>& prompts,
+                                             const RobertaTokenizer& tokenizer) const {
+    if (prompts.empty()) throw ModelError("CLAP text encoder: encodePrompts needs at least one prompt");
+    const TokenBatch batch = tokenizer.encodeBatch(prompts);
+    ClapTextForwardOptions options;
+    options.trimPadding = true;
+    return forward(batch.inputIds, batch.attentionMask, options).textEmbedsNormalized;
+}
+
+const ClapTextConfig& ClapTextEncoder::config() const { return impl_->config; }
+torch::Device ClapTextEncoder::device() const { return impl_->device; }
+torch::ScalarType ClapTextEncoder::dtype() const { return impl_->dtype; }
+torch::nn::Module& ClapTextEncoder::module() { return *impl_->model; }
+
+}  // namespace grym
