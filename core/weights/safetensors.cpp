@@ -58,8 +58,13 @@ public:
             data_ = static_cast<const uint8_t*>(p);
         }
     }
+    // Holds bytes already in memory (parsing buffers, fuzzing) instead of a mapping.
+    explicit MappedFile(std::vector<uint8_t> bytes) : owned_(std::move(bytes)) {
+        data_ = owned_.data();
+        size_ = owned_.size();
+    }
     ~MappedFile() {
-        if (data_) ::UnmapViewOfFile(data_);
+        if (data_ && mapping_) ::UnmapViewOfFile(data_);
         if (mapping_) ::CloseHandle(mapping_);
         if (file_ != INVALID_HANDLE_VALUE) ::CloseHandle(file_);
     }
@@ -72,6 +77,7 @@ public:
 private:
     HANDLE file_ = INVALID_HANDLE_VALUE;
     HANDLE mapping_ = nullptr;
+    std::vector<uint8_t> owned_;
     const uint8_t* data_ = nullptr;
     uint64_t size_ = 0;
 };
