@@ -28,9 +28,30 @@ torch::Tensor firstParameter(const torch::nn::Module& module) {
     return params.front();
 }
 
+namespace {
+
+// The quantised weight of a QuantLinear / QuantConv2d, or null for any other module.
+const QuantizedWeight* quantizedWeightOf(const torch::nn::Module& module) {
+    if (const auto* linear = module.as<QuantLinearImpl>()) return &linear->quantized;
+    if (const auto* conv = module.as<QuantConv2dImpl>()) return &conv->quantized;
+    return nullptr;
+}
+
+// `module` and everything below it (Module::modules(true) needs the module in a shared_ptr).
+std::vector<torch::nn::Module*> selfAndDescendants(torch::nn::Module& module) {
+    std::vector<torch::nn::Module*> all{&module};
+    for (const auto& m : module.modules(/*include_self=*/false)) all.push_back(m.get());
+    return all;
+}
+
+}  // namespace
+
 uint64_t countParameters(const torch::nn::Module& module) {
     uint64_t n = 0;
     for (const auto& p : module.parameters()) n += static_cast<uint64_t>(p.numel());
+    if (const auto* q = quantizedWeightOf(module)) n += static_cast<uint64_t>(q->numel());
+    for (const auto& m : module.modules(/*include_self=*/false))
+        if (const auto* q = quantizedWeightOf(*m)) n += static_cast<uint64_t>(q->numel());
     return n;
 }
 
@@ -41,61 +62,48 @@ uint64_t countParameterBytes(const torch::nn::Module& module) {
     return n;
 }
 
-namespace {
-
-// weight [out, ...] -> (int8 values, scale [out, 1, ...] in the weight's dtype); frees the
-// float weight in place (every handle to it sees the empty tensor).
-std::pair<torch::Tensor, torch::Tensor> quantizePerOutputChannel(torch::Tensor& weight) {
-    torch::NoGradGuard noGrad;
-    const auto w = weight.to(torch::kFloat32);
-    const auto maxAbs = w.abs().flatten(1).amax(1).clamp_min(1e-12);
-    std::vector<int64_t> scaleShape(w.dim(), 1);
-    scaleShape[0] = w.size(0);
-    const auto scale = (maxAbs / 127.0).view(scaleShape);
-    auto q = (w / scale).round().clamp(-127, 127).to(torch::kInt8);
-    auto s = scale.to(weight.scalar_type());
-    weight.set_data(torch::empty({0}, weight.options()));
-    return {q, s};
-}
-
-torch::Tensor dequantize(const torch::Tensor& q, const torch::Tensor& scale, const torch::Tensor& like) {
-    return q.to(like.scalar_type()) * scale.to(like.scalar_type());
-}
-
-}  // namespace
-
 torch::Tensor QuantLinearImpl::forward(const torch::Tensor& x) {
-    if (!int8Weight_.defined()) return LinearImpl::forward(x);
-    return torch::nn::functional::linear(x, dequantize(int8Weight_, scale_, x), bias);
-}
-
-void QuantLinearImpl::quantizeInt8() {
-    if (int8Weight_.defined()) return;
-    std::tie(int8Weight_, scale_) = quantizePerOutputChannel(weight);
-    register_buffer("weight_int8", int8Weight_);
-    register_buffer("weight_scale", scale_);
+    if (!quantized.defined()) return LinearImpl::forward(x);
+    return F::linear(x, quantized.dequantize(x.scalar_type()), bias);
 }
 
 torch::Tensor QuantConv2dImpl::forward(const torch::Tensor& x) {
-    if (!int8Weight_.defined()) return Conv2dImpl::forward(x);
-    return _conv_forward(x, dequantize(int8Weight_, scale_, x));
+    if (!quantized.defined()) return Conv2dImpl::forward(x);
+    return _conv_forward(x, quantized.dequantize(x.scalar_type()));
 }
 
-void QuantConv2dImpl::quantizeInt8() {
-    if (int8Weight_.defined()) return;
-    std::tie(int8Weight_, scale_) = quantizePerOutputChannel(weight);
-    register_buffer("weight_int8", int8Weight_);
-    register_buffer("weight_scale", scale_);
-}
-
-uint64_t quantizeModuleInt8(torch::nn::Module& module) {
-    const uint64_t before = countParameterBytes(module);
-    for (const auto& m : module.modules(/*include_self=*/true)) {
-        if (auto* linear = m->as<QuantLinearImpl>()) linear->quantizeInt8();
-        if (auto* conv = m->as<QuantConv2dImpl>()) conv->quantizeInt8();
+QuantizationReport quantizeModuleWeights(torch::nn::Module& module, WeightQuantization level) {
+    if (level != WeightQuantization::None && level != WeightQuantization::Int8 && level != WeightQuantization::Int4)
+        throw ModelError("unknown weight quantisation level " + std::to_string(static_cast<int>(level)));
+    // Check every layer before changing any, so a refused call leaves the model as it was.
+    std::vector<std::pair<torch::nn::Module*, QuantizedWeight*>> layers;
+    for (auto* m : selfAndDescendants(module)) {
+        auto* q = const_cast<QuantizedWeight*>(quantizedWeightOf(*m));
+        if (!q) continue;
+        if (q->defined() && q->level() != level)
+            throw ModelError(std::string("the model's weights are already quantised to ") + toString(q->level()) +
+                             "; load it again to use " + toString(level));
+        layers.emplace_back(m, q);
     }
-    const uint64_t after = countParameterBytes(module);
-    return before > after ? before - after : 0;
+    QuantizationReport report;
+    report.level = level;
+    report.bytesBefore = countParameterBytes(module);
+    torch::NoGradGuard noGrad;
+    for (auto [layer, quantized] : layers) {
+        if (level == WeightQuantization::None || quantized->defined()) continue;
+        auto weight = layer->named_parameters(/*recurse=*/false)["weight"];
+        report.layerBytesBefore += static_cast<uint64_t>(weight.numel()) * weight.element_size();
+        *quantized = QuantizedWeight::quantize(weight, level);
+        report.layerBytesAfter += quantized->bytes();
+        ++report.layers;
+        // The buffers share their tensors with `quantized`, so moving the layer moves both.
+        layer->register_buffer("weight_quantized", quantized->values());
+        layer->register_buffer("weight_scale", quantized->scales());
+        // Every handle to the float weight (the layer's member included) now sees an empty tensor.
+        weight.set_data(torch::empty({0}, weight.options()));
+    }
+    report.bytesAfter = countParameterBytes(module);
+    return report;
 }
 
 torch::Tensor activate(const torch::Tensor& x, Activation act) {

@@ -3,6 +3,8 @@
 // gives them so checkpoints load 1:1: ResnetBlock2D, Downsample2D, Upsample2D and the
 // multi-head Attention (the UNet's transformer attention and the VAE's spatial attention).
 // Heavy header: include it from .cpp files only.
+#include "models/audioldm/weight_quantization.h"
+
 #include <torch/torch.h>
 
 #include <optional>
@@ -21,8 +23,9 @@ Activation activationByName(const std::string& name);
 torch::Tensor activate(const torch::Tensor& x, Activation act);
 
 torch::Tensor firstParameter(const torch::nn::Module& module);  // throws if it has none
+// Quantised weights count with the size they had before quantising.
 uint64_t countParameters(const torch::nn::Module& module);
-// Parameters and buffers (int8 weights and their scales included).
+// Parameters and buffers (quantised weights as their integers and scales).
 uint64_t countParameterBytes(const torch::nn::Module& module);
 
 // Multi-head scaled-dot-product attention.
@@ -35,18 +38,15 @@ torch::Tensor multiHeadAttention(const torch::Tensor& q, const torch::Tensor& k,
 // Throws ModelError unless `groups` divides `channels` (GroupNorm would fail later, less clearly).
 void checkGroups(const ConfigReader& config, const std::string& field, int64_t groups, int64_t channels);
 
-// Linear and Conv2d whose weight can be switched to weight-only int8: int8 values plus one
-// scale per output channel (max |w| / 127), dequantised into the compute dtype on every call.
-// The weights then take a quarter of their float32 memory (half of their float16 memory).
+// Linear and Conv2d whose weight can be switched to weight-only int8 or int4 (see
+// weight_quantization.h): the float weight is freed and the integers and scales are registered
+// as buffers (weight_quantized, weight_scale), dequantised into the input's dtype on every call.
 // Parameter names stay "weight"/"bias", so checkpoints load before quantising.
 class QuantLinearImpl : public torch::nn::LinearImpl {
 public:
     using torch::nn::LinearImpl::LinearImpl;
     torch::Tensor forward(const torch::Tensor& x);
-    void quantizeInt8();
-
-private:
-    torch::Tensor int8Weight_, scale_;
+    QuantizedWeight quantized;
 };
 TORCH_MODULE(QuantLinear);
 
@@ -54,16 +54,15 @@ class QuantConv2dImpl : public torch::nn::Conv2dImpl {
 public:
     using torch::nn::Conv2dImpl::Conv2dImpl;
     torch::Tensor forward(const torch::Tensor& x);
-    void quantizeInt8();
-
-private:
-    torch::Tensor int8Weight_, scale_;
+    QuantizedWeight quantized;
 };
 TORCH_MODULE(QuantConv2d);
 
-// Quantises every QuantLinear / QuantConv2d below `module` (call after loading and after moving
-// it to its device and dtype). Returns the bytes the weights took before minus after.
-uint64_t quantizeModuleInt8(torch::nn::Module& module);
+// Quantises the weight of every QuantLinear / QuantConv2d below `module` (after loading, and
+// after moving it to its device and dtype: a later dtype change would convert the integers).
+// Quantising again to the same level changes nothing; to another level (or back to None) throws
+// ModelError, as does an unknown level, before anything is changed.
+QuantizationReport quantizeModuleWeights(torch::nn::Module& module, WeightQuantization level);
 
 struct ResnetOptions {
     int64_t inChannels = 0;

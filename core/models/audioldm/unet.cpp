@@ -580,6 +580,6 @@ torch::Device UNet::device() const { return firstParameter(*model_).device(); }
 torch::ScalarType UNet::dtype() const { return firstParameter(*model_).scalar_type(); }
 uint64_t UNet::parameterCount() const { return countParameters(*model_); }
 uint64_t UNet::parameterBytes() const { return countParameterBytes(*model_); }
-uint64_t UNet::quantizeInt8() { return quantizeModuleInt8(*model_); }
+QuantizationReport UNet::quantizeWeights(WeightQuantization level) { return quantizeModuleWeights(*model_, level); }
 
 }  // namespace grym::audioldm

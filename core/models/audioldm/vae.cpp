@@ -407,6 +407,6 @@ torch::Device Vae::device() const { return firstParameter(*model_).device(); }
 torch::ScalarType Vae::dtype() const { return firstParameter(*model_).scalar_type(); }
 uint64_t Vae::parameterCount() const { return countParameters(*model_); }
 uint64_t Vae::parameterBytes() const { return countParameterBytes(*model_); }
-uint64_t Vae::quantizeInt8() { return quantizeModuleInt8(*model_); }
+QuantizationReport Vae::quantizeWeights(WeightQuantization level) { return quantizeModuleWeights(*model_, level); }
 
 }  // namespace grym::audioldm
