@@ -37,7 +37,9 @@ std::shared_ptr<ModelService> AudioApi::service(const std::string& id) const { r
 std::vector<std::shared_ptr<ModelService>> AudioApi::allServices() const { return registry_.all(); }
 
 std::shared_ptr<ModelService> AudioApi::requireService(TaskType type) const {
-    auto s = registry_.forType(type);
+    std::shared_ptr<ModelService> s;
+    for (const auto& candidate : registry_.all())
+        if (!s && candidate->taskType() == type) s = candidate;
     if (!s)
         throw ApiError(std::string("no ") + (type == TaskType::Generation ? "generation" : "analysis") +
                        " service is configured (install a model in the model manager or pass --model)");

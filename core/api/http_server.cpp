@@ -245,7 +245,11 @@ struct HttpServer::Impl {
         });
         server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
             if (!res.body.empty()) return;
-            if (res.status == 413) return sendError(res, 413, "request body is larger than the server allows");
+            if (res.status == 413)
+                return sendError(res, 413,
+                                 "request body is larger than the server allows (send audio as "
+                                 "application/octet-stream or multipart/form-data: form-urlencoded bodies "
+                                 "are limited to 8 KB)");
             if (res.status == 404) return sendError(res, 404, "no such endpoint (see /v1/openapi.json)");
             sendError(res, res.status, "request failed");
         });

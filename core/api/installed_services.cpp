@@ -1,5 +1,6 @@
 #include "api/installed_services.h"
 
+#include "analysis/wav2vec2_analysis_service.h"
 #include "api/audio_api.h"
 #include "common/paths.h"
 
@@ -14,9 +15,18 @@ std::vector<std::string> addInstalledServices(AudioApi& api, const ModelLocation
     const fs::path root = locations.root.empty() ? modelsDirectory() : fs::path(locations.root);
     const fs::path w2v = locations.wav2vec2.empty() ? root / "wav2vec2" : fs::path(locations.wav2vec2);
     const fs::path ldm = locations.audioldm.empty() ? root / "audioldm" : fs::path(locations.audioldm);
-    lines.push_back("wav2vec2 folder: " + w2v.string() + (fs::exists(w2v) ? "" : " (missing)"));
-    lines.push_back("audioldm folder: " + ldm.string() + (fs::exists(ldm) ? "" : " (missing)"));
-    lines.push_back("model services are not wired into this build yet: requests will answer 400");
+
+    // Without a model folder the analysis service still gives every DSP feature.
+    Wav2vec2ServiceOptions analysis;
+    if (fs::is_directory(w2v)) {
+        analysis.modelDir = w2v.string();
+        lines.push_back("wav2vec2: " + w2v.string() + " (loaded on the first analysis)");
+    } else {
+        lines.push_back("wav2vec2: no model at " + w2v.string() + "; analysis gives DSP features only");
+    }
+    api.addService(std::make_shared<Wav2vec2AnalysisService>(analysis));
+
+    lines.push_back("audioldm: generation service not available in this build (" + ldm.string() + ")");
     return lines;
 }
 
