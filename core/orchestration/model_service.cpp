@@ -28,4 +28,12 @@ const char* toString(Precision p) {
 
 const char* toString(TaskType t) { return t == TaskType::Analysis ? "analysis" : "generation"; }
 
+TaskCostEstimate ModelService::estimateCost(const TaskInput& input) const {
+    TaskCostEstimate cost;
+    // A few float copies of the input (resampled, framed, features) is a fair lower bound.
+    if (input.audio) cost.workingMemoryBytes = 4 * input.audio->samples.size() * sizeof(float);
+    cost.intensity = taskType() == TaskType::Generation ? ComputeIntensity::Heavy : ComputeIntensity::Light;
+    return cost;
+}
+
 }  // namespace grym

@@ -17,6 +17,8 @@ enum class ServiceStatus { Unloaded, Loading, Ready, Busy, Failed };
 enum class ComputeDevice { Cpu, Cuda };
 enum class Precision { Fp32, Fp16, Bf16, Int8, Int4 };
 enum class TaskType { Analysis, Generation };
+// Heavy work (a diffusion run) gets a device to itself; light work may run beside it.
+enum class ComputeIntensity { Light, Heavy };
 
 const char* toString(ServiceStatus s);
 const char* toString(ComputeDevice d);
@@ -71,6 +73,23 @@ struct ServiceInfo {
     std::string modelPath;
 };
 
+// What a service accepts as audio input (for the ServiceBridge's hand-off checks).
+struct InputRequirements {
+    bool needsAudio = false;
+    int sampleRate = 0;               // the rate the model expects; 0 when any rate is accepted
+    int maxChannels = 0;              // 0 when any channel count is accepted
+    double minDurationSeconds = 0.0;
+    double maxDurationSeconds = 0.0;  // 0 when unlimited
+};
+
+// What one task will cost on a service, from the model's config and the task's input
+// (audio length, requested duration, diffusion steps).
+struct TaskCostEstimate {
+    uint64_t workingMemoryBytes = 0;  // activations and buffers, beyond the loaded weights
+    double computeSeconds = -1.0;     // -1 when the service cannot tell
+    ComputeIntensity intensity = ComputeIntensity::Light;
+};
+
 class ModelService {
 public:
     virtual ~ModelService() = default;
@@ -85,6 +104,11 @@ public:
     virtual void load() = 0;
     virtual void unload() = 0;
     bool isReady() const { return info().status == ServiceStatus::Ready; }
+
+    // Optional: services override these with what their config knows. The defaults accept any
+    // input, estimate working memory from the input audio, and call generation heavy.
+    virtual InputRequirements inputRequirements() const { return {}; }
+    virtual TaskCostEstimate estimateCost(const TaskInput& input) const;
 
     // Runs one task on the calling (worker) thread. Polls `cancel` between steps and throws
     // TaskCancelled; throws grym::Error subclasses for failures.

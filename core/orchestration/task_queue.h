@@ -42,7 +42,7 @@ using TaskId = uint64_t;
 
 enum class TaskState { Queued, Running, Succeeded, Failed, Cancelled };
 enum class TaskPriority { Low = 0, Normal = 1, High = 2, Critical = 3 };
-enum class ComputeIntensity { Light, Heavy };
+// ComputeIntensity is declared in model_service.h.
 
 const char* toString(TaskState s);
 const char* toString(TaskPriority p);

@@ -1,0 +1,88 @@
+#include "api/api_requests.h"
+
+#include <cmath>
+#include <set>
+
+namespace grym {
+
+namespace {
+
+template <typename T>
+T field(const nlohmann::json& body, const char* name, const char* typeName, bool (nlohmann::json::*isType)() const) {
+    const auto& v = body.at(name);
+    if (!(v.*isType)()) throw FieldError(name, std::string("must be ") + typeName);
+    return v.get<T>();
+}
+
+}  // namespace
+
+void validate(const GenerateRequest& r, const ApiLimits& limits) {
+    auto trimmedEmpty = r.prompt.find_first_not_of(" \t\r\n") == std::string::npos;
+    if (trimmedEmpty) throw FieldError("prompt", "must not be empty");
+    if (r.prompt.size() > limits.maxPromptChars)
+        throw FieldError("prompt", "is longer than " + std::to_string(limits.maxPromptChars) + " characters");
+    if (r.negativePrompt.size() > limits.maxPromptChars)
+        throw FieldError("negative_prompt", "is longer than " + std::to_string(limits.maxPromptChars) + " characters");
+    if (!std::isfinite(r.durationSeconds) || r.durationSeconds <= 0.0 || r.durationSeconds > limits.maxGenerateSeconds)
+        throw FieldError("duration", "must be more than 0 and at most " + std::to_string(limits.maxGenerateSeconds) +
+                                         " seconds");
+    if (r.steps < 1 || r.steps > limits.maxSteps)
+        throw FieldError("steps", "must be between 1 and " + std::to_string(limits.maxSteps));
+    if (!std::isfinite(r.guidanceScale) || r.guidanceScale < 0.0 || r.guidanceScale > limits.maxGuidance)
+        throw FieldError("guidance", "must be between 0 and " + std::to_string(limits.maxGuidance));
+    if (r.seed && *r.seed < 0) throw FieldError("seed", "must not be negative");
+    if (r.scheduler != "ddim" && r.scheduler != "dpm++")
+        throw FieldError("scheduler", "must be \"ddim\" or \"dpm++\" (got \"" + r.scheduler + "\")");
+    if (r.variations < 1 || r.variations > limits.maxVariations)
+        throw FieldError("variations", "must be between 1 and " + std::to_string(limits.maxVariations));
+    if (r.outputSampleRate != 16000 && r.outputSampleRate != 44100 && r.outputSampleRate != 48000)
+        throw FieldError("sample_rate", "must be 16000, 44100 or 48000");
+}
+
+GenerateRequest parseGenerateRequest(const nlohmann::json& body, const ApiLimits& limits) {
+    if (!body.is_object()) throw FieldError("body", "must be a JSON object");
+    static const std::set<std::string> known = {"prompt",    "negative_prompt", "duration",   "steps",
+                                                "guidance",  "seed",            "scheduler",  "variations",
+                                                "sample_rate"};
+    for (auto it = body.begin(); it != body.end(); ++it)
+        if (!known.count(it.key())) throw FieldError(it.key(), "is not a known field");
+    if (!body.contains("prompt")) throw FieldError("prompt", "is required");
+
+    GenerateRequest r;
+    using J = nlohmann::json;
+    r.prompt = field<std::string>(body, "prompt", "a string", &J::is_string);
+    if (body.contains("negative_prompt") && !body["negative_prompt"].is_null())
+        r.negativePrompt = field<std::string>(body, "negative_prompt", "a string", &J::is_string);
+    if (body.contains("duration")) r.durationSeconds = field<double>(body, "duration", "a number", &J::is_number);
+    if (body.contains("steps")) r.steps = static_cast<int>(field<int64_t>(body, "steps", "an integer", &J::is_number_integer));
+    if (body.contains("guidance")) r.guidanceScale = field<double>(body, "guidance", "a number", &J::is_number);
+    if (body.contains("seed") && !body["seed"].is_null())
+        r.seed = field<int64_t>(body, "seed", "an integer", &J::is_number_integer);
+    if (body.contains("scheduler")) r.scheduler = field<std::string>(body, "scheduler", "a string", &J::is_string);
+    if (body.contains("variations"))
+        r.variations = static_cast<int>(field<int64_t>(body, "variations", "an integer", &J::is_number_integer));
+    if (body.contains("sample_rate"))
+        r.outputSampleRate = static_cast<int>(field<int64_t>(body, "sample_rate", "an integer", &J::is_number_integer));
+    validate(r, limits);
+    return r;
+}
+
+nlohmann::json toTaskParameters(const GenerateRequest& r) {
+    nlohmann::json p = {{"negative_prompt", r.negativePrompt},
+                        {"duration", r.durationSeconds},
+                        {"steps", r.steps},
+                        {"guidance", r.guidanceScale},
+                        {"scheduler", r.scheduler},
+                        {"variations", r.variations},
+                        {"sample_rate", r.outputSampleRate}};
+    if (r.seed) p["seed"] = *r.seed;
+    return p;
+}
+
+nlohmann::json toJson(const GenerateRequest& r) {
+    auto j = toTaskParameters(r);
+    j["prompt"] = r.prompt;
+    return j;
+}
+
+}  // namespace grym

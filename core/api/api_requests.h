@@ -1,0 +1,56 @@
+#pragma once
+// Requests the AudioApi accepts, their limits, and validation that names the field at fault.
+// Both the HTTP layer (JSON bodies) and the GUI/CLI (typed structs) validate through here.
+#include "common/error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace grym {
+
+// A parameter is missing, of the wrong type or out of range.
+class FieldError : public ApiError {
+public:
+    FieldError(std::string field, const std::string& message)
+        : ApiError(field + ": " + message), field_(std::move(field)) {}
+    const std::string& field() const { return field_; }
+
+private:
+    std::string field_;
+};
+
+struct ApiLimits {
+    double maxGenerateSeconds = 30.0;
+    double maxAnalyzeSeconds = 600.0;
+    int maxSteps = 500;
+    int maxVariations = 8;
+    double maxGuidance = 30.0;
+    size_t maxPromptChars = 2000;
+};
+
+struct GenerateRequest {
+    std::string prompt;
+    std::string negativePrompt;
+    double durationSeconds = 5.0;
+    int steps = 10;
+    double guidanceScale = 2.5;
+    std::optional<int64_t> seed;          // none: the service picks one and reports it
+    std::string scheduler = "ddim";       // "ddim" | "dpm++"
+    int variations = 1;
+    int outputSampleRate = 16000;         // 16000, 44100 or 48000
+};
+
+// Throws FieldError for the first field that is invalid.
+void validate(const GenerateRequest& request, const ApiLimits& limits);
+
+// Parses and validates a JSON body; unknown fields and wrong types are FieldErrors.
+GenerateRequest parseGenerateRequest(const nlohmann::json& body, const ApiLimits& limits);
+
+// The parameters object a generation ModelService receives.
+nlohmann::json toTaskParameters(const GenerateRequest& request);
+nlohmann::json toJson(const GenerateRequest& request);
+
+}  // namespace grym

@@ -1,0 +1,96 @@
+#pragma once
+// AudioApi: the one entry point that the GUI, the CLI and the local HTTP API use.
+// It composes the orchestration layer (registry, router, queue, bridge, memory monitor);
+// callers never reach below it. Every call validates its parameters (FieldError names the
+// field) and returns a TaskHandle at once: progress, cancel and the result come through it.
+#include "api/api_requests.h"
+#include "orchestration/memory_monitor.h"
+#include "orchestration/service_bridge.h"
+#include "orchestration/service_registry.h"
+#include "orchestration/task_queue.h"
+#include "orchestration/task_router.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace grym {
+
+struct AudioApiConfig {
+    TaskQueueConfig queue;
+    TaskRouterConfig router;
+    ApiLimits limits;
+    MemoryMonitorConfig memory;
+    bool sampleMemory = true;       // run the MemoryMonitor's background sampler
+    size_t keepFinishedTasks = 256; // finished tasks remembered for status/download lookups
+};
+
+// What the API remembers of a task it started.
+struct ApiTaskRecord {
+    TaskHandle handle;
+    std::string kind;                                       // "generate", "analyze", "variation", ...
+    nlohmann::json request = nlohmann::json::object();      // the validated request (no audio)
+};
+
+class AudioApi {
+public:
+    explicit AudioApi(AudioApiConfig config = {});
+    ~AudioApi();  // cancels running work and joins the workers
+    AudioApi(const AudioApi&) = delete;
+    AudioApi& operator=(const AudioApi&) = delete;
+
+    void addService(std::shared_ptr<ModelService> service);
+    std::shared_ptr<ModelService> service(const std::string& id) const;
+    std::vector<std::shared_ptr<ModelService>> allServices() const;
+
+    // generateAudio{prompt, duration, parameters} -> {audio, sampleRate, duration, metrics}
+    TaskHandle generateAudio(const GenerateRequest& request, TaskCallbacks callbacks = {});
+    // analyzeAudio(audio, sampleRate) -> {features, patterns, metrics}
+    TaskHandle analyzeAudio(AudioBuffer audio, TaskCallbacks callbacks = {});
+    // A variation of a clip (analysed or not), handed to generation through the ServiceBridge.
+    TaskHandle generateVariation(const AudioBuffer& clip, const GenerateRequest& request, double strength,
+                                 const nlohmann::json& analysis = nlohmann::json::object(), TaskCallbacks callbacks = {});
+    // Analyses the audio a finished generation task produced (generate -> analyse hand-off).
+    TaskHandle analyzeGenerated(TaskId generationTask, TaskCallbacks callbacks = {});
+
+    // Loads or unloads a service on a background thread of the queue's callers' choosing:
+    // these block, so UIs call them off their GUI thread (the adapter does).
+    void loadService(const std::string& id);
+    void unloadService(const std::string& id);
+
+    std::optional<ApiTaskRecord> task(TaskId id) const;
+    std::vector<ApiTaskRecord> tasks() const;  // newest first
+    bool cancel(TaskId id);
+
+    // {wav2vec2: {...}, audioldm: {...}, memory: {...}, queue: {...}}
+    nlohmann::json getServiceStatus();
+
+    MemoryMonitor& memoryMonitor() { return *memory_; }
+    const ApiLimits& limits() const { return config_.limits; }
+    TaskQueue& queue() { return *queue_; }
+
+    // Cancels everything and stops the workers; further calls throw ApiError.
+    void shutdown();
+
+private:
+    TaskHandle remember(TaskHandle handle, std::string kind, nlohmann::json request);
+    void validateAudio(const AudioBuffer& audio, const char* field) const;
+    std::shared_ptr<ModelService> requireService(TaskType type) const;
+
+    AudioApiConfig config_;
+    ServiceRegistry registry_;
+    std::unique_ptr<MemoryMonitor> memory_;
+    std::unique_ptr<TaskRouter> router_;
+    std::unique_ptr<ServiceBridge> bridge_;
+    std::unique_ptr<TaskQueue> queue_;
+
+    mutable std::mutex tasksMutex_;
+    std::map<TaskId, ApiTaskRecord> tasks_;
+};
+
+nlohmann::json toJson(const ServiceInfo& info);
+nlohmann::json toJson(const TaskStatus& status);
+nlohmann::json toJson(const MemorySnapshot& snapshot);
+
+}  // namespace grym

@@ -1,0 +1,333 @@
+#include "api/http_server.h"
+
+#include "api/audio_api.h"
+#include "audio/audio_file.h"
+#include "common/error.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace grym {
+
+namespace {
+
+void sendJson(httplib::Response& res, int status, const nlohmann::json& body) {
+    res.status = status;
+    res.set_content(body.dump(), "application/json");
+}
+
+void sendError(httplib::Response& res, int status, const std::string& message, const std::string& field = {}) {
+    nlohmann::json err = {{"message", message}};
+    if (!field.empty()) err["field"] = field;
+    sendJson(res, status, {{"error", err}});
+}
+
+// A file in the system temp folder removed when this goes out of scope.
+class ScratchFile {
+public:
+    explicit ScratchFile(const std::string& suffix) {
+        std::string pattern = (fs::temp_directory_path() / "grym-http-XXXXXX").string() + suffix;
+        std::vector<char> buf(pattern.begin(), pattern.end());
+        buf.push_back('\0');
+        int fd = ::mkstemps(buf.data(), static_cast<int>(suffix.size()));
+        if (fd < 0) throw ApiError("cannot create a temporary file for the upload");
+        ::close(fd);
+        path_ = buf.data();
+    }
+    ~ScratchFile() {
+        std::error_code ec;
+        fs::remove(path_, ec);
+    }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+std::string readWholeFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream os;
+    os << in.rdbuf();
+    return os.str();
+}
+
+}  // namespace
+
+bool isLoopbackAddress(const std::string& host) {
+    return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+struct HttpServer::Impl {
+    AudioApi& api;
+    HttpServerConfig config;
+    httplib::Server server;
+    std::thread thread;
+    std::atomic<bool> running{false};
+    int boundPort = 0;
+
+    Impl(AudioApi& a, HttpServerConfig c) : api(a), config(std::move(c)) {}
+
+    bool authorised(const httplib::Request& req) const {
+        if (config.token.empty()) return true;
+        return req.get_header_value("Authorization") == "Bearer " + config.token;
+    }
+
+    size_t activeTasks() const {
+        size_t n = 0;
+        for (const auto& rec : api.tasks()) n += isFinished(rec.handle.state()) ? 0 : 1;
+        return n;
+    }
+
+    std::optional<ApiTaskRecord> findTask(const httplib::Request& req, httplib::Response& res) const {
+        TaskId id = 0;
+        try {
+            id = std::stoull(req.matches[1].str());
+        } catch (const std::exception&) {
+            sendError(res, 400, "task id must be a number", "id");
+            return std::nullopt;
+        }
+        auto rec = api.task(id);
+        if (!rec) sendError(res, 404, "no task " + std::to_string(id), "id");
+        return rec;
+    }
+
+    nlohmann::json describe(const ApiTaskRecord& rec) const {
+        nlohmann::json j = toJson(rec.handle.status());
+        j["kind"] = rec.kind;
+        j["request"] = rec.request;
+        if (rec.handle.state() == TaskState::Succeeded) {
+            const TaskResult r = rec.handle.result().get();
+            j["result"] = r.data;
+            j["metrics"] = r.metrics;
+            if (r.audio) {
+                j["audio"] = {{"sample_rate", r.audio->sampleRate},
+                              {"channels", r.audio->channels},
+                              {"duration", r.audio->duration()},
+                              {"url", "/v1/tasks/" + std::to_string(rec.handle.id()) + "/audio"}};
+            }
+        }
+        return j;
+    }
+
+    void handleGenerate(const httplib::Request& req, httplib::Response& res) {
+        nlohmann::json body;
+        try {
+            body = nlohmann::json::parse(req.body);
+        } catch (const std::exception& e) {
+            return sendError(res, 400, std::string("body is not valid JSON: ") + e.what(), "body");
+        }
+        if (activeTasks() >= config.maxActiveTasks)
+            return sendError(res, 429, "too many tasks are queued or running (limit " +
+                                           std::to_string(config.maxActiveTasks) + "); retry later");
+        GenerateRequest request = parseGenerateRequest(body, api.limits());
+        TaskHandle h = api.generateAudio(request);
+        sendJson(res, 202, {{"id", h.id()}, {"state", toString(h.state())}, {"url", "/v1/tasks/" + std::to_string(h.id())}});
+    }
+
+    void handleAnalyze(const httplib::Request& req, httplib::Response& res) {
+        std::string bytes;
+        std::string name = "upload";
+        if (req.is_multipart_form_data()) {
+            if (!req.has_file("file")) return sendError(res, 400, "multipart upload needs a \"file\" part", "file");
+            const auto f = req.get_file_value("file");
+            bytes = f.content;
+            if (!f.filename.empty()) name = f.filename;
+        } else {
+            bytes = req.body;
+        }
+        if (bytes.empty()) return sendError(res, 400, "no audio in the request body", "file");
+        if (activeTasks() >= config.maxActiveTasks)
+            return sendError(res, 429, "too many tasks are queued or running (limit " +
+                                           std::to_string(config.maxActiveTasks) + "); retry later");
+        AudioBuffer audio;
+        {
+            ScratchFile scratch(".audio");
+            {
+                std::ofstream out(scratch.path(), std::ios::binary);
+                out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+                if (!out) throw ApiError("cannot store the upload in a temporary file");
+            }
+            AudioLimits limits;
+            limits.maxDurationSeconds = api.limits().maxAnalyzeSeconds;
+            try {
+                audio = loadAudioFile(scratch.path(), limits);
+            } catch (const AudioError& e) {
+                // The scratch path means nothing to the client: name the upload instead.
+                std::string msg = e.what();
+                const auto pos = msg.find(scratch.path());
+                if (pos != std::string::npos) msg.replace(pos, scratch.path().size(), name);
+                return sendError(res, 422, "unreadable audio: " + msg, "file");
+            }
+        }
+        TaskHandle h = api.analyzeAudio(std::move(audio));
+        sendJson(res, 202, {{"id", h.id()}, {"state", toString(h.state())}, {"url", "/v1/tasks/" + std::to_string(h.id())}});
+    }
+
+    void handleAudio(const httplib::Request& req, httplib::Response& res) {
+        auto rec = findTask(req, res);
+        if (!rec) return;
+        if (rec->handle.state() != TaskState::Succeeded)
+            return sendError(res, 409, std::string("task is ") + toString(rec->handle.state()) + ", not succeeded");
+        const TaskResult r = rec->handle.result().get();
+        if (!r.audio) return sendError(res, 404, "this task produced no audio");
+        const std::string format = req.has_param("format") ? req.get_param_value("format") : "wav";
+        if (format != "wav" && format != "flac") return sendError(res, 400, "format must be wav or flac", "format");
+        ScratchFile scratch("." + format);
+        SaveOptions options;
+        options.encoding = format == "wav" ? SampleEncoding::Float32 : SampleEncoding::Pcm24;
+        saveAudioFile(scratch.path(), *r.audio, options);
+        res.status = 200;
+        res.set_content(readWholeFile(scratch.path()), format == "wav" ? "audio/wav" : "audio/flac");
+    }
+
+    void handleEvents(const httplib::Request& req, httplib::Response& res) {
+        auto rec = findTask(req, res);
+        if (!rec) return;
+        TaskHandle handle = rec->handle;
+        res.set_header("Cache-Control", "no-cache");
+        res.set_chunked_content_provider("text/event-stream", [handle](size_t, httplib::DataSink& sink) {
+            std::string last;
+            for (;;) {
+                const TaskStatus s = handle.status();
+                nlohmann::json j = toJson(s);
+                std::string payload = j.dump();
+                if (payload != last) {
+                    const std::string event = isFinished(s.state) ? "done" : "progress";
+                    const std::string msg = "event: " + event + "\ndata: " + payload + "\n\n";
+                    if (!sink.write(msg.data(), msg.size())) return false;  // client went away
+                    last = payload;
+                }
+                if (isFinished(s.state)) {
+                    sink.done();
+                    return true;
+                }
+                handle.waitFor(std::chrono::milliseconds(200));
+            }
+        });
+    }
+
+    void routes() {
+        auto guarded = [this](auto fn) {
+            return [this, fn](const httplib::Request& req, httplib::Response& res) {
+                if (!authorised(req)) return sendError(res, 401, "missing or wrong token (send Authorization: Bearer TOKEN)");
+                try {
+                    (this->*fn)(req, res);
+                } catch (const FieldError& e) {
+                    sendError(res, 400, e.what(), e.field());
+                } catch (const TaskError& e) {
+                    sendError(res, 503, e.what());
+                } catch (const ApiError& e) {
+                    sendError(res, 400, e.what());
+                } catch (const std::exception& e) {
+                    sendError(res, 500, e.what());
+                }
+            };
+        };
+        server.Post("/v1/generate", guarded(&Impl::handleGenerate));
+        server.Post("/v1/analyze", guarded(&Impl::handleAnalyze));
+        server.Get(R"(/v1/tasks/([^/]+)/audio)", guarded(&Impl::handleAudio));
+        server.Get(R"(/v1/tasks/([^/]+)/events)", guarded(&Impl::handleEvents));
+        server.Get(R"(/v1/tasks/([^/]+))", guarded(&Impl::handleTask));
+        server.Delete(R"(/v1/tasks/([^/]+))", guarded(&Impl::handleCancel));
+        server.Get("/v1/tasks", guarded(&Impl::handleList));
+        server.Get("/v1/status", guarded(&Impl::handleStatus));
+        server.Get("/v1/openapi.json", [](const httplib::Request&, httplib::Response& res) {
+            sendJson(res, 200, openApiDocument());
+        });
+        server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+            if (!res.body.empty()) return;
+            if (res.status == 413) return sendError(res, 413, "request body is larger than the server allows");
+            if (res.status == 404) return sendError(res, 404, "no such endpoint (see /v1/openapi.json)");
+            sendError(res, res.status, "request failed");
+        });
+        server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+            std::string what = "internal error";
+            try {
+                if (ep) std::rethrow_exception(ep);
+            } catch (const std::exception& e) {
+                what = e.what();
+            } catch (...) {
+            }
+            sendError(res, 500, what);
+        });
+    }
+
+    void handleTask(const httplib::Request& req, httplib::Response& res) {
+        if (auto rec = findTask(req, res)) sendJson(res, 200, describe(*rec));
+    }
+
+    void handleCancel(const httplib::Request& req, httplib::Response& res) {
+        auto rec = findTask(req, res);
+        if (!rec) return;
+        const bool cancelled = rec->handle.cancel();
+        sendJson(res, 200, {{"id", rec->handle.id()}, {"cancelled", cancelled}, {"state", toString(rec->handle.state())}});
+    }
+
+    void handleList(const httplib::Request&, httplib::Response& res) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& rec : api.tasks()) {
+            auto j = toJson(rec.handle.status());
+            j["kind"] = rec.kind;
+            list.push_back(j);
+        }
+        sendJson(res, 200, {{"tasks", list}});
+    }
+
+    void handleStatus(const httplib::Request&, httplib::Response& res) { sendJson(res, 200, api.getServiceStatus()); }
+};
+
+HttpServer::HttpServer(AudioApi& api, HttpServerConfig config) : impl_(std::make_unique<Impl>(api, std::move(config))) {
+    if (!isLoopbackAddress(impl_->config.host) && impl_->config.token.empty())
+        throw ApiError("refusing to listen on " + impl_->config.host +
+                       " without a token: other machines could use this computer's models (pass --token)");
+    if (impl_->config.port < 0 || impl_->config.port > 65535)
+        throw FieldError("port", "must be between 0 and 65535");
+    impl_->server.set_payload_max_length(impl_->config.maxBodyBytes);
+    const int threads = std::max(1, impl_->config.threads);
+    impl_->server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    impl_->routes();
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+int HttpServer::start() {
+    if (impl_->running) return impl_->boundPort;
+    auto& s = impl_->server;
+    int port = impl_->config.port;
+    if (port == 0) {
+        port = s.bind_to_any_port(impl_->config.host);
+        if (port < 0) throw ApiError("cannot bind to " + impl_->config.host);
+    } else if (!s.bind_to_port(impl_->config.host, port)) {
+        throw ApiError("cannot listen on " + impl_->config.host + ":" + std::to_string(port) +
+                       " (address in use or not permitted)");
+    }
+    impl_->boundPort = port;
+    impl_->running = true;
+    impl_->thread = std::thread([this] {
+        impl_->server.listen_after_bind();
+        impl_->running = false;
+    });
+    return port;
+}
+
+void HttpServer::stop() {
+    if (!impl_) return;
+    impl_->server.stop();
+    if (impl_->thread.joinable()) impl_->thread.join();
+    impl_->running = false;
+}
+
+bool HttpServer::running() const { return impl_->running; }
+
+int HttpServer::port() const { return impl_->boundPort; }
+
+}  // namespace grym

@@ -1,0 +1,89 @@
+#include "api/http_server.h"
+
+namespace grym {
+
+namespace {
+
+nlohmann::json errorResponse(const char* description) {
+    return {{"description", description},
+            {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+}
+
+nlohmann::json taskIdParameter() {
+    return nlohmann::json::array({{{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "integer"}}}}});
+}
+
+}  // namespace
+
+nlohmann::json openApiDocument() {
+    using J = nlohmann::json;
+    J generate = {
+        {"type", "object"},
+        {"required", J::array({"prompt"})},
+        {"additionalProperties", false},
+        {"properties",
+         {{"prompt", {{"type", "string"}, {"description", "what to generate"}}},
+          {"negative_prompt", {{"type", "string"}}},
+          {"duration", {{"type", "number"}, {"default", 5.0}, {"description", "seconds"}}},
+          {"steps", {{"type", "integer"}, {"default", 10}}},
+          {"guidance", {{"type", "number"}, {"default", 2.5}}},
+          {"seed", {{"type", "integer"}}},
+          {"scheduler", {{"type", "string"}, {"enum", J::array({"ddim", "dpm++"})}}},
+          {"variations", {{"type", "integer"}, {"default", 1}}},
+          {"sample_rate", {{"type", "integer"}, {"enum", J::array({16000, 44100, 48000})}}}}}};
+    J accepted = {{"description", "task accepted"},
+                  {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Accepted"}}}}}}}};
+    J doc = {
+        {"openapi", "3.0.3"},
+        {"info",
+         {{"title", "grym-synth local API"},
+          {"version", GRYM_VERSION},
+          {"description", "Text-to-audio generation (AudioLDM) and audio analysis (wav2vec2) on this computer. "
+                          "Send 'Authorization: Bearer TOKEN' when the server was started with a token."}}},
+        {"paths",
+         {{"/v1/generate",
+           {{"post",
+             {{"summary", "Start a text-to-audio generation"},
+              {"requestBody", {{"required", true}, {"content", {{"application/json", {{"schema", generate}}}}}}},
+              {"responses", {{"202", accepted}, {"400", errorResponse("invalid field")}, {"429", errorResponse("too many tasks")}}}}}}},
+          {"/v1/analyze",
+           {{"post",
+             {{"summary", "Analyse an uploaded audio file (WAV, FLAC, OGG, MP3, AIFF)"},
+              {"requestBody",
+               {{"required", true},
+                {"content",
+                 {{"application/octet-stream", {{"schema", {{"type", "string"}, {"format", "binary"}}}}},
+                  {"multipart/form-data",
+                   {{"schema", {{"type", "object"}, {"properties", {{"file", {{"type", "string"}, {"format", "binary"}}}}}}}}}}}}},
+              {"responses",
+               {{"202", accepted}, {"400", errorResponse("no audio")}, {"413", errorResponse("upload too large")},
+                {"422", errorResponse("unreadable audio")}}}}}}},
+          {"/v1/tasks", {{"get", {{"summary", "Recent tasks, newest first"}, {"responses", {{"200", {{"description", "task list"}}}}}}}}},
+          {"/v1/tasks/{id}",
+           {{"get", {{"summary", "State, progress and result of a task"}, {"parameters", taskIdParameter()},
+                     {"responses", {{"200", {{"description", "task"}}}, {"404", errorResponse("unknown task")}}}}},
+            {"delete", {{"summary", "Cancel a task"}, {"parameters", taskIdParameter()},
+                        {"responses", {{"200", {{"description", "cancel outcome"}}}, {"404", errorResponse("unknown task")}}}}}}},
+          {"/v1/tasks/{id}/audio",
+           {{"get",
+             {{"summary", "The generated audio"},
+              {"parameters", J::array({taskIdParameter()[0],
+                                       {{"name", "format"}, {"in", "query"}, {"schema", {{"type", "string"}, {"enum", J::array({"wav", "flac"})}}}}})},
+              {"responses", {{"200", {{"description", "audio file"}}}, {"409", errorResponse("task not finished")}}}}}}},
+          {"/v1/tasks/{id}/events",
+           {{"get", {{"summary", "Progress as Server-Sent Events (event: progress | done)"}, {"parameters", taskIdParameter()},
+                     {"responses", {{"200", {{"description", "text/event-stream"}}}}}}}}},
+          {"/v1/status", {{"get", {{"summary", "Services, memory and queue"}, {"responses", {{"200", {{"description", "status"}}}}}}}}}}},
+        {"components",
+         {{"schemas",
+           {{"Error",
+             {{"type", "object"},
+              {"properties",
+               {{"error", {{"type", "object"}, {"properties", {{"message", {{"type", "string"}}}, {"field", {{"type", "string"}}}}}}}}}}},
+            {"Accepted",
+             {{"type", "object"},
+              {"properties", {{"id", {{"type", "integer"}}}, {"state", {{"type", "string"}}}, {"url", {{"type", "string"}}}}}}}}}}}};
+    return doc;
+}
+
+}  // namespace grym

@@ -1,0 +1,182 @@
+#include "models/audioldm/blocks.h"
+
+#include "common/error.h"
+#include "models/audioldm/diffusers_config.h"
+
+#include <torch/version.h>
+
+#include <cmath>
+
+namespace grym::audioldm {
+
+namespace F = torch::nn::functional;
+
+Activation readActivation(const ConfigReader& config, const std::string& field, const std::string& fallback) {
+    return activationByName(config.requireOneOf(field, {"silu", "swish", "gelu", "relu", "mish"}, fallback));
+}
+
+Activation activationByName(const std::string& name) {
+    if (name == "gelu") return Activation::Gelu;
+    if (name == "relu") return Activation::Relu;
+    if (name == "mish") return Activation::Mish;
+    return Activation::Silu;
+}
+
+torch::Tensor firstParameter(const torch::nn::Module& module) {
+    auto params = module.parameters();
+    if (params.empty()) throw ModelError("model has no parameters");
+    return params.front();
+}
+
+uint64_t countParameters(const torch::nn::Module& module) {
+    uint64_t n = 0;
+    for (const auto& p : module.parameters()) n += static_cast<uint64_t>(p.numel());
+    return n;
+}
+
+uint64_t countParameterBytes(const torch::nn::Module& module) {
+    uint64_t n = 0;
+    for (const auto& p : module.parameters()) n += static_cast<uint64_t>(p.numel()) * p.element_size();
+    return n;
+}
+
+torch::Tensor activate(const torch::Tensor& x, Activation act) {
+    switch (act) {
+        case Activation::Silu: return torch::silu(x);
+        case Activation::Gelu: return torch::gelu(x);
+        case Activation::Relu: return torch::relu(x);
+        case Activation::Mish: return torch::mish(x);
+    }
+    return x;
+}
+
+void checkGroups(const ConfigReader& config, const std::string& field, int64_t groups, int64_t channels) {
+    if (groups <= 0 || channels % groups != 0)
+        config.reject(field, "GroupNorm needs it to divide every block's channel count (" + std::to_string(channels) +
+                                 ")");
+}
+
+namespace {
+
+// Largest score matrix (elements) built at once; 2^26 floats = 256 MiB.
+constexpr int64_t kAttentionScoreBudget = int64_t{1} << 26;
+
+bool isHalf(const torch::Tensor& t) {
+    return t.scalar_type() == torch::kHalf || t.scalar_type() == torch::kBFloat16;
+}
+
+}  // namespace
+
+torch::Tensor multiHeadAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                 int64_t heads, bool upcastSoftmax) {
+    const int64_t batch = q.size(0), queries = q.size(1), channels = q.size(2), keys = k.size(1);
+    const int64_t headDim = channels / heads;
+    // [B, N, H*D] -> [B, H, N, D]
+    auto split = [&](const torch::Tensor& t) { return t.view({batch, -1, heads, headDim}).transpose(1, 2); };
+    auto qh = split(q), kh = split(k), vh = split(v);
+    torch::Tensor out;
+#if TORCH_VERSION_MAJOR >= 2
+    if (q.is_cuda()) {
+        // Fused (flash / memory-efficient) kernels: no score matrix in memory at all.
+        out = at::scaled_dot_product_attention(qh, kh, vh);
+    }
+#endif
+    if (!out.defined()) {
+        const double scale = 1.0 / std::sqrt(static_cast<double>(headDim));
+        const auto keysT = kh.transpose(-1, -2);  // [B, H, D, Nk]
+        const bool upcast = upcastSoftmax || isHalf(q);
+        const int64_t chunk = std::max<int64_t>(1, kAttentionScoreBudget / std::max<int64_t>(1, batch * heads * keys));
+        std::vector<torch::Tensor> pieces;
+        for (int64_t start = 0; start < queries; start += chunk) {
+            const int64_t len = std::min(chunk, queries - start);
+            auto scores = torch::matmul(qh.narrow(2, start, len), keysT).mul_(scale);  // [B, H, len, Nk]
+            auto probs = upcast ? scores.to(torch::kFloat32).softmax(-1).to(q.scalar_type()) : scores.softmax(-1);
+            pieces.push_back(torch::matmul(probs, vh));  // [B, H, len, D]
+        }
+        out = pieces.size() == 1 ? pieces.front() : torch::cat(pieces, 2);
+    }
+    return out.transpose(1, 2).reshape({batch, queries, channels});
+}
+
+ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetOptions& o) : options_(o) {
+    norm1_ = register_module("norm1", torch::nn::GroupNorm(torch::nn::GroupNormOptions(o.groups, o.inChannels).eps(o.eps)));
+    conv1_ = register_module(
+        "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.inChannels, o.outChannels, 3).padding(1)));
+    if (o.timeEmbedChannels > 0)
+        timeEmbProj_ = register_module("time_emb_proj", torch::nn::Linear(o.timeEmbedChannels, o.outChannels));
+    norm2_ =
+        register_module("norm2", torch::nn::GroupNorm(torch::nn::GroupNormOptions(o.groups, o.outChannels).eps(o.eps)));
+    conv2_ = register_module(
+        "conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.outChannels, o.outChannels, 3).padding(1)));
+    if (o.inChannels != o.outChannels)
+        convShortcut_ = register_module(
+            "conv_shortcut", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.inChannels, o.outChannels, 1)));
+}
+
+torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Tensor& timeEmbedding) {
+    auto h = conv1_(activate(norm1_(x), options_.act));
+    if (timeEmbProj_) {
+        if (!timeEmbedding.defined()) throw ModelError("ResnetBlock2D: this block needs a time embedding");
+        // [B, T] -> [B, out, 1, 1], broadcast over the feature map
+        h = h + timeEmbProj_(activate(timeEmbedding, options_.act)).unsqueeze(-1).unsqueeze(-1);
+    }
+    h = conv2_(activate(norm2_(h), options_.act));
+    auto shortcut = convShortcut_ ? convShortcut_(x) : x;
+    auto out = shortcut + h;
+    return options_.outputScale == 1.0 ? out : out / options_.outputScale;
+}
+
+Downsample2DImpl::Downsample2DImpl(int64_t channels, int64_t padding) : padding_(padding) {
+    conv_ = register_module(
+        "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, 3).stride(2).padding(padding)));
+}
+
+torch::Tensor Downsample2DImpl::forward(const torch::Tensor& x) {
+    if (padding_ == 0) return conv_(F::pad(x, F::PadFuncOptions({0, 1, 0, 1})));
+    return conv_(x);
+}
+
+Upsample2DImpl::Upsample2DImpl(int64_t channels) {
+    conv_ = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, 3).padding(1)));
+}
+
+torch::Tensor Upsample2DImpl::forward(const torch::Tensor& x, std::optional<std::pair<int64_t, int64_t>> size) {
+    const auto outSize = size ? std::vector<int64_t>{size->first, size->second}
+                              : std::vector<int64_t>{x.size(2) * 2, x.size(3) * 2};
+    // Older CUDA kernels have no bfloat16 nearest up-sampling; it is exact in float32.
+    const bool viaFloat = x.scalar_type() == torch::kBFloat16;
+    auto up = F::interpolate(viaFloat ? x.to(torch::kFloat32) : x,
+                             F::InterpolateFuncOptions().size(outSize).mode(torch::kNearest));
+    return conv_(viaFloat ? up.to(x.scalar_type()) : up);
+}
+
+AttentionImpl::AttentionImpl(const AttentionOptions& o) : options_(o) {
+    if (o.groupNormGroups > 0)
+        groupNorm_ = register_module(
+            "group_norm", torch::nn::GroupNorm(torch::nn::GroupNormOptions(o.groupNormGroups, o.queryDim).eps(o.groupNormEps)));
+    auto projection = [&](bool bias) {
+        return torch::nn::Linear(torch::nn::LinearOptions(o.queryDim, o.queryDim).bias(bias));
+    };
+    toQ_ = register_module("to_q", projection(o.qkvBias));
+    toK_ = register_module("to_k", projection(o.qkvBias));
+    toV_ = register_module("to_v", projection(o.qkvBias));
+    // to_out is a list in diffusers (Linear, Dropout): the Linear is entry 0.
+    auto toOut = torch::nn::ModuleList();
+    toOut_ = projection(true);
+    toOut->push_back(toOut_);
+    register_module("to_out", toOut);
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
+    return toOut_(multiHeadAttention(toQ_(x), toK_(x), toV_(x), options_.heads, options_.upcastSoftmax));
+}
+
+torch::Tensor AttentionImpl::forwardSpatial(const torch::Tensor& x) {
+    const int64_t batch = x.size(0), channels = x.size(1), height = x.size(2), width = x.size(3);
+    auto h = groupNorm_ ? groupNorm_(x) : x;
+    h = h.flatten(2).transpose(1, 2);  // [B, H*W, C]
+    h = forward(h);
+    return x + h.transpose(1, 2).reshape({batch, channels, height, width});
+}
+
+}  // namespace grym::audioldm

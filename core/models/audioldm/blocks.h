@@ -1,0 +1,115 @@
+#pragma once
+// Building blocks shared by the AudioLDM UNet and VAE, with the parameter names diffusers
+// gives them so checkpoints load 1:1: ResnetBlock2D, Downsample2D, Upsample2D and the
+// multi-head Attention (the UNet's transformer attention and the VAE's spatial attention).
+// Heavy header: include it from .cpp files only.
+#include <torch/torch.h>
+
+#include <optional>
+#include <string>
+
+namespace grym::audioldm {
+
+class ConfigReader;
+
+enum class Activation { Silu, Gelu, Relu, Mish };
+
+// Reads an activation name ("silu"/"swish", "gelu", "relu", "mish") from a config field.
+Activation readActivation(const ConfigReader& config, const std::string& field, const std::string& fallback);
+// The activation for a name readActivation accepted (config structs keep the name).
+Activation activationByName(const std::string& name);
+torch::Tensor activate(const torch::Tensor& x, Activation act);
+
+torch::Tensor firstParameter(const torch::nn::Module& module);  // throws if it has none
+uint64_t countParameters(const torch::nn::Module& module);
+uint64_t countParameterBytes(const torch::nn::Module& module);
+
+// Multi-head scaled-dot-product attention.
+// q: [B, Nq, heads*D], k, v: [B, Nk, heads*D] -> [B, Nq, heads*D].
+// The score matrix is built in query chunks so long latents (long clips) stay within a fixed
+// memory budget; softmax runs in float32 when `upcastSoftmax` or the inputs are half precision.
+torch::Tensor multiHeadAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                 int64_t heads, bool upcastSoftmax);
+
+// Throws ModelError unless `groups` divides `channels` (GroupNorm would fail later, less clearly).
+void checkGroups(const ConfigReader& config, const std::string& field, int64_t groups, int64_t channels);
+
+struct ResnetOptions {
+    int64_t inChannels = 0;
+    int64_t outChannels = 0;
+    int64_t timeEmbedChannels = 0;  // 0: the block takes no time embedding (the VAE's)
+    int64_t groups = 32;
+    double eps = 1e-6;
+    Activation act = Activation::Silu;
+    double outputScale = 1.0;
+};
+
+// GroupNorm -> act -> conv1 (+ projected time embedding) -> GroupNorm -> act -> conv2, added to
+// the input (through a 1x1 conv_shortcut when the channel count changes), divided by outputScale.
+class ResnetBlock2DImpl : public torch::nn::Module {
+public:
+    explicit ResnetBlock2DImpl(const ResnetOptions& options);
+    // x: [B, in, H, W], timeEmbedding: [B, timeEmbedChannels] or undefined -> [B, out, H, W]
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& timeEmbedding = {});
+
+private:
+    ResnetOptions options_;
+    torch::nn::GroupNorm norm1_{nullptr}, norm2_{nullptr};
+    torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, convShortcut_{nullptr};
+    torch::nn::Linear timeEmbProj_{nullptr};
+};
+TORCH_MODULE(ResnetBlock2D);
+
+// Stride-2 3x3 conv. padding 1 (UNet) pads symmetrically; padding 0 (VAE encoder) pads one
+// row/column at the bottom/right first, as diffusers does.
+class Downsample2DImpl : public torch::nn::Module {
+public:
+    Downsample2DImpl(int64_t channels, int64_t padding);
+    torch::Tensor forward(const torch::Tensor& x);
+
+private:
+    int64_t padding_;
+    torch::nn::Conv2d conv_{nullptr};
+};
+TORCH_MODULE(Downsample2D);
+
+// Nearest-neighbour up-sampling then a 3x3 conv. The output size is given when known (the UNet
+// passes its skip connection's size, so heights that are not multiples of 2^levels round-trip);
+// otherwise it doubles.
+class Upsample2DImpl : public torch::nn::Module {
+public:
+    explicit Upsample2DImpl(int64_t channels);
+    torch::Tensor forward(const torch::Tensor& x, std::optional<std::pair<int64_t, int64_t>> size = std::nullopt);
+
+private:
+    torch::nn::Conv2d conv_{nullptr};
+};
+TORCH_MODULE(Upsample2D);
+
+struct AttentionOptions {
+    int64_t queryDim = 0;
+    int64_t heads = 1;
+    bool qkvBias = false;
+    int64_t groupNormGroups = 0;  // > 0: a GroupNorm named group_norm before the projections (VAE)
+    double groupNormEps = 1e-6;
+    bool upcastSoftmax = false;
+};
+
+// diffusers' Attention as the UNet and VAE use it: to_q/to_k/to_v, to_out.0 (with bias).
+// Keys and values come from the same input (self-attention; AudioLDM passes no encoder states).
+class AttentionImpl : public torch::nn::Module {
+public:
+    explicit AttentionImpl(const AttentionOptions& options);
+    // Tokens: x [B, N, C] -> [B, N, C], no residual.
+    torch::Tensor forward(const torch::Tensor& x);
+    // Feature map: x [B, C, H, W] -> group_norm -> attention over H*W -> + x.
+    torch::Tensor forwardSpatial(const torch::Tensor& x);
+
+private:
+    AttentionOptions options_;
+    torch::nn::GroupNorm groupNorm_{nullptr};
+    torch::nn::Linear toQ_{nullptr}, toK_{nullptr}, toV_{nullptr}, toOut_{nullptr};
+};
+TORCH_MODULE(Attention);
+
+}  // namespace grym::audioldm

@@ -1,0 +1,302 @@
+#include "orchestration/task_router.h"
+
+#include "common/error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace grym {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool holdsMemory(ServiceStatus s) {
+    return s == ServiceStatus::Ready || s == ServiceStatus::Busy || s == ServiceStatus::Loading;
+}
+
+bool runnable(ServiceStatus s) { return s == ServiceStatus::Ready || s == ServiceStatus::Busy; }
+
+std::string megabytes(uint64_t bytes) {
+    return std::to_string(static_cast<long long>(std::llround(bytes / (1024.0 * 1024.0)))) + " MiB";
+}
+
+// The first of `names` present in `parameters` as a number, else `fallback`.
+double numberParameter(const nlohmann::json& parameters, std::initializer_list<const char*> names, double fallback) {
+    if (!parameters.is_object()) return fallback;
+    for (const char* name : names) {
+        auto it = parameters.find(name);
+        if (it != parameters.end() && it->is_number()) return it->get<double>();
+    }
+    return fallback;
+}
+
+// Audio seconds for analysis, requested seconds x diffusion steps for generation.
+double workUnitsOf(TaskType type, const TaskInput& input) {
+    const double audioSeconds = input.audio ? input.audio->duration() : 0.0;
+    if (type == TaskType::Analysis) return audioSeconds;
+    const double seconds = numberParameter(input.parameters, {"duration", "durationSeconds", "audio_length_in_s"},
+                                           audioSeconds > 0 ? audioSeconds : 0.0);
+    const double steps = numberParameter(input.parameters, {"steps", "diffusionSteps", "num_inference_steps"}, 1.0);
+    return seconds * std::max(1.0, steps);
+}
+
+TaskPriority raised(TaskPriority p) {
+    return p == TaskPriority::Critical ? p : static_cast<TaskPriority>(static_cast<int>(p) + 1);
+}
+
+}  // namespace
+
+// ---- ServiceLease ----
+
+ServiceLease::ServiceLease(TaskRouter* router, std::string serviceId)
+    : router_(router), serviceId_(std::move(serviceId)) {}
+
+ServiceLease::~ServiceLease() { release(); }
+
+ServiceLease::ServiceLease(ServiceLease&& other) noexcept
+    : router_(std::exchange(other.router_, nullptr)), serviceId_(std::move(other.serviceId_)) {}
+
+ServiceLease& ServiceLease::operator=(ServiceLease&& other) noexcept {
+    if (this != &other) {
+        release();
+        router_ = std::exchange(other.router_, nullptr);
+        serviceId_ = std::move(other.serviceId_);
+    }
+    return *this;
+}
+
+void ServiceLease::release() {
+    if (router_) router_->releaseLease(serviceId_);
+    router_ = nullptr;
+}
+
+// ---- TaskRouter ----
+
+TaskRouter::TaskRouter(ServiceRegistry& registry, TaskRouterConfig config) : registry_(registry), config_(config) {}
+
+TaskAnalysis TaskRouter::analyzeTask(TaskType type, const TaskInput& input, std::optional<TaskPriority> priority,
+                                     const std::string& serviceId) const {
+    auto service = serviceId.empty() ? registry_.forType(type) : registry_.get(serviceId);
+    if (service->taskType() != type)
+        throw TaskError("service '" + service->id() + "' runs " + toString(service->taskType()) + " tasks, not " +
+                        toString(type));
+    const TaskCostEstimate cost = service->estimateCost(input);
+    const ServiceInfo info = service->info();
+
+    TaskAnalysis a;
+    a.serviceId = service->id();
+    a.type = type;
+    a.priority = priority.value_or(TaskPriority::Normal);
+    a.workUnits = workUnitsOf(type, input);
+    a.requirements.memoryBytes = cost.workingMemoryBytes;
+    a.requirements.computeIntensity = cost.intensity;
+    a.requirements.device = info.device;
+    a.modelMemoryBytes = holdsMemory(info.status) ? 0 : service->estimatedMemoryBytes();
+    if (cost.computeSeconds >= 0) {
+        a.requirements.expectedDurationSeconds = cost.computeSeconds;
+        a.estimateSource = "service";
+    } else {
+        std::lock_guard<std::mutex> lock(stateMutex_);
+        auto it = secondsPerUnit_.find(a.serviceId);
+        if (it != secondsPerUnit_.end() && a.workUnits > 0) {
+            a.requirements.expectedDurationSeconds = it->second * a.workUnits;
+            a.estimateSource = "observed";
+        } else {
+            a.estimateSource = "unknown";
+        }
+    }
+    return a;
+}
+
+AudioTask TaskRouter::makeTask(TaskType type, TaskInput input, std::optional<TaskPriority> priority,
+                               const std::string& serviceId, std::string label) const {
+    const TaskAnalysis a = analyzeTask(type, input, priority, serviceId);
+    AudioTask task;
+    task.type = type;
+    task.priority = a.priority;
+    task.requirements = a.requirements;
+    task.serviceId = a.serviceId;
+    task.input = std::move(input);
+    task.label = std::move(label);
+    return task;
+}
+
+bool TaskRouter::tryLease(const ModelService& service) {
+    const std::string id = service.id();
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    if (evicting_[id] || !runnable(service.info().status)) return false;
+    ++leases_[id];
+    lastUsed_[id] = Clock::now();
+    return true;
+}
+
+void TaskRouter::releaseLease(const std::string& serviceId) {
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    auto it = leases_.find(serviceId);
+    if (it != leases_.end() && it->second > 0) --it->second;
+    lastUsed_[serviceId] = Clock::now();
+}
+
+uint64_t TaskRouter::loadedMemoryBytes() const {
+    uint64_t total = 0;
+    for (const auto& s : registry_.all())
+        if (holdsMemory(s->info().status)) total += s->estimatedMemoryBytes();
+    return total;
+}
+
+RoutedTask TaskRouter::routeTask(const TaskAnalysis& analysis) {
+    auto service = registry_.get(analysis.serviceId);
+    if (tryLease(*service)) return RoutedTask{service, analysis, ServiceLease(this, service->id())};
+
+    std::lock_guard<std::mutex> loadLock(loadMutex_);
+    if (tryLease(*service)) return RoutedTask{service, analysis, ServiceLease(this, service->id())};
+
+    // Choose idle services to unload, least recently used first, until the new one fits.
+    std::vector<std::shared_ptr<ModelService>> victims;
+    const uint64_t needed = service->estimatedMemoryBytes() + analysis.requirements.memoryBytes;
+    if (config_.memoryLimitBytes > 0) {
+        std::lock_guard<std::mutex> lock(stateMutex_);
+        uint64_t used = 0;
+        std::vector<std::shared_ptr<ModelService>> idle;
+        std::string inUse;
+        for (const auto& s : registry_.all()) {
+            if (s == service || !holdsMemory(s->info().status)) continue;
+            used += s->estimatedMemoryBytes();
+            if (leases_[s->id()] == 0)
+                idle.push_back(s);
+            else
+                inUse += (inUse.empty() ? "" : ", ") + s->id() + " (" + megabytes(s->estimatedMemoryBytes()) + ")";
+        }
+        std::sort(idle.begin(), idle.end(), [&](const auto& a, const auto& b) {
+            return lastUsed_[a->id()] < lastUsed_[b->id()];
+        });
+        for (const auto& s : idle) {
+            if (used + needed <= config_.memoryLimitBytes) break;
+            victims.push_back(s);
+            used -= s->estimatedMemoryBytes();
+        }
+        if (used + needed > config_.memoryLimitBytes)
+            throw TaskError("cannot load '" + service->id() + "' (needs " + megabytes(needed) +
+                            ") within the memory limit of " + megabytes(config_.memoryLimitBytes) + ": " +
+                            megabytes(used) + " are held by services in use" +
+                            (inUse.empty() ? std::string() : ": " + inUse));
+        for (const auto& v : victims) evicting_[v->id()] = true;
+    }
+    for (const auto& v : victims) {
+        try {
+            v->unload();
+        } catch (...) {
+            // A service that fails to unload keeps its memory; loading goes on and may still fit.
+        }
+        std::lock_guard<std::mutex> lock(stateMutex_);
+        evicting_[v->id()] = false;
+    }
+
+    service->load();
+    const ServiceInfo info = service->info();
+    if (!runnable(info.status))
+        throw TaskError("service '" + service->id() + "' did not become ready after loading (status " +
+                        toString(info.status) + (info.statusMessage.empty() ? "" : ": " + info.statusMessage) + ")");
+    {
+        std::lock_guard<std::mutex> lock(stateMutex_);
+        ++leases_[service->id()];
+        lastUsed_[service->id()] = Clock::now();
+    }
+    return RoutedTask{service, analysis, ServiceLease(this, service->id())};
+}
+
+void TaskRouter::recordRun(const std::string& serviceId, double workUnits, double seconds) {
+    if (!(workUnits > 0) || !(seconds >= 0)) return;
+    const double rate = seconds / workUnits;
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    auto it = secondsPerUnit_.find(serviceId);
+    if (it == secondsPerUnit_.end())
+        secondsPerUnit_[serviceId] = rate;
+    else
+        it->second = 0.7 * it->second + 0.3 * rate;  // smooth, but follow drift (warm-up, thermal)
+}
+
+std::vector<TaskAllocation> TaskRouter::balanceLoad(const std::vector<PlannedTask>& tasks) const {
+    struct Entry {
+        const PlannedTask* task;
+        TaskAllocation allocation;
+    };
+    std::vector<Entry> entries;
+    entries.reserve(tasks.size());
+    for (const auto& t : tasks) {
+        Entry e{&t, {}};
+        e.allocation.id = t.id;
+        e.allocation.device = t.analysis.requirements.device;
+        e.allocation.priority = t.analysis.priority;
+        const auto& req = t.analysis.requirements;
+        if (req.computeIntensity == ComputeIntensity::Light && req.expectedDurationSeconds >= 0 &&
+            req.expectedDurationSeconds <= config_.shortTaskSeconds) {
+            e.allocation.priority = raised(e.allocation.priority);
+            e.allocation.reason = "raised: short light task";
+        }
+        if (t.waitedSeconds >= config_.longWaitSeconds) {
+            e.allocation.priority = raised(e.allocation.priority);
+            e.allocation.reason += std::string(e.allocation.reason.empty() ? "" : "; ") + "raised: waited " +
+                                   std::to_string(static_cast<int>(t.waitedSeconds)) + " s";
+        }
+        entries.push_back(std::move(e));
+    }
+    std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+        if (a.allocation.priority != b.allocation.priority) return a.allocation.priority > b.allocation.priority;
+        return a.task->waitedSeconds > b.task->waitedSeconds;
+    });
+
+    uint64_t used = loadedMemoryBytes();
+    std::set<ComputeDevice> heavyTaken;
+    std::set<std::string> servicesTaken, modelsCounted;
+    std::vector<TaskAllocation> out;
+    out.reserve(entries.size());
+    for (auto& e : entries) {
+        const TaskAnalysis& a = e.task->analysis;
+        const bool heavy = a.requirements.computeIntensity == ComputeIntensity::Heavy;
+        const uint64_t need = a.requirements.memoryBytes + (modelsCounted.count(a.serviceId) ? 0 : a.modelMemoryBytes);
+        std::string wait;
+        if (heavy && heavyTaken.count(a.requirements.device))
+            wait = std::string("waits: the ") + toString(a.requirements.device) + " device runs a heavy task";
+        else if (servicesTaken.count(a.serviceId))
+            wait = "waits: service '" + a.serviceId + "' is busy with another task";
+        else if (config_.memoryLimitBytes > 0 && used + need > config_.memoryLimitBytes)
+            wait = "waits: needs " + megabytes(need) + " but " +
+                   megabytes(config_.memoryLimitBytes > used ? config_.memoryLimitBytes - used : 0) + " are free";
+        if (wait.empty()) {
+            e.allocation.startNow = true;
+            e.allocation.memoryBytes = need;
+            used += need;
+            modelsCounted.insert(a.serviceId);
+            servicesTaken.insert(a.serviceId);
+            if (heavy) heavyTaken.insert(a.requirements.device);
+        } else {
+            e.allocation.reason += std::string(e.allocation.reason.empty() ? "" : "; ") + wait;
+        }
+        out.push_back(std::move(e.allocation));
+    }
+    return out;
+}
+
+TaskRunner TaskRouter::runner() {
+    return [this](const AudioTask& task, const ProgressCallback& progress, const CancellationToken& cancel) {
+        const TaskAnalysis analysis = analyzeTask(task.type, task.input, task.priority, task.serviceId);
+        if (analysis.modelMemoryBytes > 0 && progress) {
+            ProgressUpdate loading;
+            loading.stage = "loading";
+            progress(loading);
+        }
+        RoutedTask routed = routeTask(analysis);
+        if (cancel.cancelled()) throw TaskCancelled{};
+        const auto start = Clock::now();
+        TaskResult result = routed.service->run(task.input, progress, cancel);
+        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        recordRun(analysis.serviceId, analysis.workUnits, seconds);
+        if (result.metrics.is_object() && !result.metrics.contains("runSeconds")) result.metrics["runSeconds"] = seconds;
+        return result;
+    };
+}
+
+}  // namespace grym

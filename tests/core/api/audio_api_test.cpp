@@ -1,0 +1,116 @@
+#include "api/audio_api.h"
+#include "fake_services.h"
+
+#include <catch2/catch.hpp>
+
+using namespace grym;
+
+namespace {
+
+AudioApiConfig quietConfig() {
+    AudioApiConfig c;
+    c.sampleMemory = false;
+    return c;
+}
+
+AudioBuffer tone(double seconds, int rate = 16000) {
+    AudioBuffer a;
+    a.sampleRate = rate;
+    a.channels = 1;
+    a.samples.assign(static_cast<size_t>(seconds * rate), 0.25f);
+    return a;
+}
+
+}  // namespace
+
+TEST_CASE("generate requests are validated field by field", "[api]") {
+    ApiLimits limits;
+    auto fieldOf = [&](const nlohmann::json& body) {
+        try {
+            parseGenerateRequest(body, limits);
+        } catch (const FieldError& e) {
+            return e.field();
+        }
+        return std::string("(accepted)");
+    };
+    CHECK(fieldOf({{"prompt", "rain"}}) == "(accepted)");
+    CHECK(fieldOf(nlohmann::json::object()) == "prompt");
+    CHECK(fieldOf({{"prompt", "  "}}) == "prompt");
+    CHECK(fieldOf({{"prompt", 3}}) == "prompt");
+    CHECK(fieldOf({{"prompt", "rain"}, {"steps", "ten"}}) == "steps");
+    CHECK(fieldOf({{"prompt", "rain"}, {"steps", 0}}) == "steps");
+    CHECK(fieldOf({{"prompt", "rain"}, {"duration", 1000}}) == "duration");
+    CHECK(fieldOf({{"prompt", "rain"}, {"guidance", -1}}) == "guidance");
+    CHECK(fieldOf({{"prompt", "rain"}, {"scheduler", "euler"}}) == "scheduler");
+    CHECK(fieldOf({{"prompt", "rain"}, {"sample_rate", 22050}}) == "sample_rate");
+    CHECK(fieldOf({{"prompt", "rain"}, {"colour", "blue"}}) == "colour");
+    CHECK(fieldOf(nlohmann::json::array()) == "body");
+    auto r = parseGenerateRequest({{"prompt", "rain"}, {"seed", 7}, {"steps", 4}}, limits);
+    CHECK(r.seed.value() == 7);
+    CHECK(r.steps == 4);
+}
+
+TEST_CASE("AudioApi runs generation and analysis through the queue and reports status", "[api]") {
+    AudioApi api(quietConfig());
+    api.addService(std::make_shared<test::FakeGenerator>());
+    api.addService(std::make_shared<test::FakeAnalyzer>());
+
+    GenerateRequest req;
+    req.prompt = "a bell";
+    req.durationSeconds = 0.5;
+    req.steps = 3;
+    std::atomic<int> progressCalls{0};
+    TaskCallbacks cb;
+    cb.onProgress = [&](TaskId, const ProgressUpdate&) { ++progressCalls; };
+    auto gen = api.generateAudio(req, cb);
+    REQUIRE(gen.wait() == TaskState::Succeeded);
+    auto result = gen.result().get();
+    REQUIRE(result.audio);
+    CHECK(result.audio->frames() == 8000);
+    CHECK(progressCalls >= 3);
+
+    auto an = api.analyzeAudio(tone(1.0));
+    REQUIRE(an.wait() == TaskState::Succeeded);
+    CHECK(an.result().get().data["features"]["duration"].get<double>() == Approx(1.0));
+
+    auto handoff = api.analyzeGenerated(gen.id());
+    REQUIRE(handoff.wait() == TaskState::Succeeded);
+    CHECK(handoff.result().get().data["features"]["duration"].get<double>() == Approx(0.5).margin(0.01));
+
+    auto status = api.getServiceStatus();
+    CHECK(status["audioldm"]["status"] == "ready");
+    CHECK(status["wav2vec2"]["status"] == "ready");
+    CHECK(status["memory"]["process_rss_bytes"].get<uint64_t>() > 0);
+    CHECK(api.task(gen.id()).has_value());
+}
+
+TEST_CASE("AudioApi refuses bad audio and missing services with a clear error", "[api]") {
+    AudioApi api(quietConfig());
+    CHECK_THROWS_WITH(api.analyzeAudio(tone(1.0)), Catch::Contains("no analysis service"));
+    api.addService(std::make_shared<test::FakeAnalyzer>());
+    CHECK_THROWS_AS(api.analyzeAudio(AudioBuffer{}), FieldError);
+    auto nan = tone(0.1);
+    nan.samples[5] = std::nanf("");
+    CHECK_THROWS_WITH(api.analyzeAudio(nan), Catch::Contains("NaN"));
+    auto weirdRate = tone(0.1);
+    weirdRate.sampleRate = 5;
+    CHECK_THROWS_WITH(api.analyzeAudio(weirdRate), Catch::Contains("sample rate"));
+}
+
+TEST_CASE("AudioApi cancels a running generation and reports failures", "[api]") {
+    AudioApi api(quietConfig());
+    api.addService(std::make_shared<test::FakeGenerator>(20));
+    GenerateRequest req;
+    req.prompt = "long";
+    req.steps = 200;
+    auto h = api.generateAudio(req);
+    while (h.state() == TaskState::Queued) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    CHECK(api.cancel(h.id()));
+    CHECK(h.wait() == TaskState::Cancelled);
+
+    req.prompt = "fail";
+    req.steps = 1;
+    auto f = api.generateAudio(req);
+    CHECK(f.wait() == TaskState::Failed);
+    CHECK_THAT(f.error(), Catch::Contains("asked to fail"));
+}

@@ -1,0 +1,242 @@
+#include "api/audio_api.h"
+#include "api/http_server.h"
+#include "audio/audio_file.h"
+#include "fake_services.h"
+
+#include <catch2/catch.hpp>
+#include <httplib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+using namespace grym;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ApiFixture {
+    AudioApi api;
+    std::unique_ptr<HttpServer> server;
+    int port = 0;
+
+    explicit ApiFixture(HttpServerConfig config = {}, int stepMillis = 1) : api(makeConfig()) {
+        api.addService(std::make_shared<test::FakeGenerator>(stepMillis));
+        api.addService(std::make_shared<test::FakeAnalyzer>());
+        config.port = 0;
+        server = std::make_unique<HttpServer>(api, config);
+        port = server->start();
+    }
+    static AudioApiConfig makeConfig() {
+        AudioApiConfig c;
+        c.sampleMemory = false;
+        c.queue.maxQueuedTasks = 256;
+        return c;
+    }
+    httplib::Client client() const {
+        httplib::Client c("127.0.0.1", port);
+        c.set_read_timeout(30, 0);
+        return c;
+    }
+};
+
+nlohmann::json body(const httplib::Result& r) { return nlohmann::json::parse(r->body); }
+
+std::string wavBytes(double seconds) {
+    AudioBuffer a;
+    a.sampleRate = 16000;
+    a.channels = 1;
+    a.samples.assign(static_cast<size_t>(seconds * a.sampleRate), 0.1f);
+    const auto path = fs::temp_directory_path() / "grym_http_upload.wav";
+    saveAudioFile(path.string(), a);
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream os;
+    os << in.rdbuf();
+    return os.str();
+}
+
+nlohmann::json waitForTask(httplib::Client& c, uint64_t id) {
+    for (int i = 0; i < 1000; ++i) {
+        auto r = c.Get(("/v1/tasks/" + std::to_string(id)).c_str());
+        REQUIRE(r);
+        auto j = body(r);
+        const std::string state = j["state"];
+        if (state == "succeeded" || state == "failed" || state == "cancelled") return j;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    FAIL("task did not finish");
+    return {};
+}
+
+uint64_t rssBytes() {
+    std::ifstream in("/proc/self/statm");
+    uint64_t size = 0, resident = 0;
+    in >> size >> resident;
+    return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+TEST_CASE("HTTP: generate, poll, download the audio", "[http]") {
+    ApiFixture f;
+    auto c = f.client();
+    auto r = c.Post("/v1/generate", R"({"prompt":"a bell","duration":0.25,"steps":3,"seed":1})", "application/json");
+    REQUIRE(r);
+    REQUIRE(r->status == 202);
+    const uint64_t id = body(r)["id"];
+    auto done = waitForTask(c, id);
+    CHECK(done["state"] == "succeeded");
+    CHECK(done["audio"]["duration"].get<double>() == Approx(0.25));
+
+    for (std::string format : {"wav", "flac"}) {
+        auto audio = c.Get(("/v1/tasks/" + std::to_string(id) + "/audio?format=" + format).c_str());
+        REQUIRE(audio);
+        REQUIRE(audio->status == 200);
+        const auto path = fs::temp_directory_path() / ("grym_http_download." + format);
+        std::ofstream(path, std::ios::binary) << audio->body;
+        AudioBuffer back = loadAudioFile(path.string());
+        CHECK(back.frames() == 4000);
+        CHECK(back.sampleRate == 16000);
+    }
+}
+
+TEST_CASE("HTTP: analyze an upload, status, openapi and progress events", "[http]") {
+    ApiFixture f;
+    auto c = f.client();
+    auto r = c.Post("/v1/analyze", wavBytes(0.5), "audio/wav");
+    REQUIRE(r);
+    REQUIRE(r->status == 202);
+    auto done = waitForTask(c, body(r)["id"]);
+    CHECK(done["state"] == "succeeded");
+    CHECK(done["result"]["features"]["duration"].get<double>() == Approx(0.5));
+
+    httplib::MultipartFormDataItems items = {{"file", wavBytes(0.25), "clip.wav", "audio/wav"}};
+    auto m = c.Post("/v1/analyze", items);
+    REQUIRE(m);
+    CHECK(m->status == 202);
+
+    auto s = c.Get("/v1/status");
+    REQUIRE(s);
+    CHECK(s->status == 200);
+    CHECK(body(s).contains("memory"));
+    CHECK(body(s)["wav2vec2"]["status"] == "ready");
+
+    auto o = c.Get("/v1/openapi.json");
+    REQUIRE(o);
+    CHECK(body(o)["paths"].contains("/v1/generate"));
+
+    auto g = c.Post("/v1/generate", R"({"prompt":"x","steps":5,"duration":0.1})", "application/json");
+    const uint64_t id = body(g)["id"];
+    auto events = c.Get(("/v1/tasks/" + std::to_string(id) + "/events").c_str());
+    REQUIRE(events);
+    CHECK_THAT(events->body, Catch::Contains("event: done"));
+}
+
+TEST_CASE("HTTP: cancel a running task", "[http]") {
+    ApiFixture f({}, 20);
+    auto c = f.client();
+    auto r = c.Post("/v1/generate", R"({"prompt":"slow","steps":400,"duration":0.1})", "application/json");
+    const uint64_t id = body(r)["id"];
+    auto d = c.Delete(("/v1/tasks/" + std::to_string(id)).c_str());
+    REQUIRE(d);
+    CHECK(d->status == 200);
+    CHECK(waitForTask(c, id)["state"] == "cancelled");
+    auto audio = c.Get(("/v1/tasks/" + std::to_string(id) + "/audio").c_str());
+    CHECK(audio->status == 409);
+}
+
+TEST_CASE("HTTP: bad requests answer 4xx with an error naming the cause", "[http]") {
+    HttpServerConfig cfg;
+    cfg.maxBodyBytes = 64 * 1024;
+    ApiFixture f(cfg);
+    auto c = f.client();
+    auto expect = [](const httplib::Result& r, int status, const std::string& field) {
+        REQUIRE(r);
+        CHECK(r->status == status);
+        auto j = nlohmann::json::parse(r->body);
+        CHECK(j["error"]["message"].is_string());
+        if (!field.empty()) CHECK(j["error"]["field"] == field);
+    };
+    expect(c.Post("/v1/generate", "{not json", "application/json"), 400, "body");
+    expect(c.Post("/v1/generate", R"({"prompt": 5})", "application/json"), 400, "prompt");
+    expect(c.Post("/v1/generate", R"({"prompt": "a", "steps": "many"})", "application/json"), 400, "steps");
+    expect(c.Post("/v1/generate", R"({"prompt": "a", "volume": 11})", "application/json"), 400, "volume");
+    expect(c.Post("/v1/analyze", "this is not audio at all", "application/octet-stream"), 422, "file");
+    expect(c.Post("/v1/analyze", "", "application/octet-stream"), 400, "file");
+    expect(c.Post("/v1/analyze", std::string(200 * 1024, 'x'), "application/octet-stream"), 413, "");
+    expect(c.Get("/v1/tasks/999999"), 404, "id");
+    expect(c.Get("/v1/tasks/abc"), 400, "id");
+    expect(c.Get("/v1/nothing"), 404, "");
+}
+
+TEST_CASE("HTTP: a token is required when set, and non-loopback binding needs one", "[http]") {
+    HttpServerConfig cfg;
+    cfg.token = "s3cret";
+    ApiFixture f(cfg);
+    auto c = f.client();
+    auto denied = c.Get("/v1/status");
+    REQUIRE(denied);
+    CHECK(denied->status == 401);
+    c.set_bearer_token_auth("s3cret");
+    auto ok = c.Get("/v1/status");
+    REQUIRE(ok);
+    CHECK(ok->status == 200);
+
+    AudioApi api(ApiFixture::makeConfig());
+    HttpServerConfig open;
+    open.host = "0.0.0.0";
+    CHECK_THROWS_WITH(HttpServer(api, open), Catch::Contains("without a token"));
+    CHECK(isLoopbackAddress("127.0.0.1"));
+    CHECK_FALSE(isLoopbackAddress("192.168.1.4"));
+}
+
+TEST_CASE("HTTP: a client that disconnects mid-stream does not break the server", "[http]") {
+    ApiFixture f({}, 20);
+    {
+        httplib::Client c("127.0.0.1", f.port);
+        c.set_read_timeout(0, 100000);  // give up on the event stream after 100 ms
+        auto r = c.Post("/v1/generate", R"({"prompt":"slow","steps":20,"duration":0.1})", "application/json");
+        const uint64_t id = body(r)["id"];
+        c.Get(("/v1/tasks/" + std::to_string(id) + "/events").c_str());
+    }
+    auto c = f.client();
+    auto s = c.Get("/v1/status");
+    REQUIRE(s);
+    CHECK(s->status == 200);
+}
+
+TEST_CASE("HTTP: 200 requests from 8 concurrent clients all succeed without memory growth", "[http][load]") {
+    HttpServerConfig cfg;
+    cfg.maxActiveTasks = 64;
+    ApiFixture f(cfg);
+    const std::string upload = wavBytes(0.1);
+    auto round = [&](int perClient) {
+        std::atomic<int> failures{0};
+        std::vector<std::thread> clients;
+        for (int t = 0; t < 8; ++t) {
+            clients.emplace_back([&, t] {
+                auto c = f.client();
+                for (int i = 0; i < perClient; ++i) {
+                    httplib::Result r = (i % 3 == 0) ? c.Get("/v1/status")
+                                        : (i % 3 == 1)
+                                            ? c.Post("/v1/generate", R"({"prompt":"tick","steps":1,"duration":0.05})", "application/json")
+                                            : c.Post("/v1/analyze", upload, "audio/wav");
+                    if (!r || (r->status != 200 && r->status != 202)) ++failures;
+                }
+            });
+        }
+        for (auto& th : clients) th.join();
+        // Let the queue drain.
+        for (int i = 0; i < 500 && (f.api.queue().queuedCount() || f.api.queue().runningCount()); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        return failures.load();
+    };
+    CHECK(round(25) == 0);  // warm-up: 200 requests
+    const uint64_t before = rssBytes();
+    CHECK(round(25) == 0);  // measured: 200 more
+    const uint64_t after = rssBytes();
+    // Finished tasks are remembered up to a fixed bound, so memory must settle, not grow per request.
+    CHECK(after < before + 32ull * 1024 * 1024);
+}
