@@ -1,12 +1,122 @@
 #pragma once
+// The main window: clip library (left), generation panel (left), results (centre) with the
+// transport bar, live resource graphs (right); menus, toolbar and status bar. Files and folders
+// dropped anywhere on the window are loaded. Layout, recent files and settings are remembered.
+#include "clip_library.h"
+#include "core_adapter.h"
+
 #include <QMainWindow>
+#include <QSet>
+#include <QStringList>
+#include <QTimer>
+
+class QAction;
+class QDockWidget;
+class QLabel;
+class QMenu;
+class QTableView;
 
 namespace grym::ui {
+
+class AudioControls;
+class AudioPlayer;
+class GenerationForm;
+class ModelManagerDialog;
+class ResourceGraphs;
+class ResultsDisplay;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    explicit MainWindow(QWidget* parent = nullptr);
+    static constexpr int kMaxRecentFiles = 10;
+
+    // The adapter is owned by the caller (the app or a test) and outlives the window.
+    explicit MainWindow(CoreAdapter* adapter, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Loads files and folders (File ▸ Open, drops, the command line, recent files).
+    void openPaths(const QStringList& paths);
+    void saveClipTo(quint64 clipId, const QString& path);
+    void selectClip(quint64 clipId);
+    void analyseClip(quint64 clipId);
+    void startVariation(quint64 clipId);
+    void cancelGeneration();
+    quint64 currentClipId() const;
+
+    ClipLibrary* library() const { return library_; }
+    QTableView* libraryView() const { return libraryView_; }
+    GenerationForm* generationForm() const { return form_; }
+    ResultsDisplay* results() const { return results_; }
+    AudioPlayer* player() const { return player_; }
+    AudioControls* audioControls() const { return controls_; }
+    ResourceGraphs* resourceGraphs() const { return graphs_; }
+    QStringList recentFiles() const;
+    // Refusals reported since the window opened ("path: reason").
+    const QStringList& refusals() const { return refusals_; }
+    int activeGenerations() const { return generationTasks_.size(); }
+    ModelManagerDialog* showModelManager();
+
+signals:
+    // Emitted when the user changes the models folder (the app re-creates its services).
+    void modelsFolderChanged(const QString& folder);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
+private:
+    void buildActions();
+    void buildMenus();
+    void buildDocks();
+    void restoreLayout();
+    void saveLayout() const;
+    void addRecentFile(const QString& path);
+    void rebuildRecentMenu();
+    void onClipLoaded(const QString& path, std::shared_ptr<const AudioBuffer> audio);
+    void onFileRefused(const QString& path, const QString& reason);
+    void showRefusals();
+    void onGenerateRequested(const GenerationRequest& request, int variations);
+    void onTaskProgress(quint64 taskId, const TaskProgress& progress);
+    void onTaskFinished(const TaskOutcome& outcome);
+    void showCurrentClip();
+    void updateActions();
+    void updateTaskStatus();
+    void promptSaveCurrent();
+    void openFilesDialog();
+
+    CoreAdapter* adapter_;
+    ClipLibrary* library_;
+    QTableView* libraryView_ = nullptr;
+    GenerationForm* form_ = nullptr;
+    ResultsDisplay* results_ = nullptr;
+    AudioPlayer* player_ = nullptr;
+    AudioControls* controls_ = nullptr;
+    ResourceGraphs* graphs_ = nullptr;
+    ModelManagerDialog* modelManager_ = nullptr;
+    QDockWidget* libraryDock_ = nullptr;
+    QDockWidget* generateDock_ = nullptr;
+    QDockWidget* resourcesDock_ = nullptr;
+    QMenu* recentMenu_ = nullptr;
+    QLabel* taskLabel_ = nullptr;
+    QLabel* deviceLabel_ = nullptr;
+    QAction* openAction_ = nullptr;
+    QAction* saveAction_ = nullptr;
+    QAction* removeAction_ = nullptr;
+    QAction* playAction_ = nullptr;
+    QAction* stopAction_ = nullptr;
+    QAction* loopAction_ = nullptr;
+    QAction* generateAction_ = nullptr;
+    QAction* cancelAction_ = nullptr;
+    QAction* analyseAction_ = nullptr;
+    QAction* variationAction_ = nullptr;
+    QAction* modelsAction_ = nullptr;
+    QAction* quitAction_ = nullptr;
+    QSet<quint64> generationTasks_;
+    QSet<quint64> analysisTasks_;
+    QStringList refusals_;
+    QStringList pendingRefusals_;
+    QTimer refusalTimer_;
+    QByteArray defaultState_;
 };
 
 }  // namespace grym::ui

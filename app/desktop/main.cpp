@@ -1,14 +1,53 @@
 // grym-synth: the desktop application.
+//   grym-synth [FILE|FOLDER...]          open the window with these clips loaded
+//   grym-synth --screenshot OUT.png ...  load, wait for the window to settle, save it as PNG, quit
+#include "core_adapter.h"
+#include "desktop_wiring.h"
 #include "main_window.h"
+#include "theme.h"
 
 #include <QApplication>
+#include <QCommandLineParser>
+#include <QTimer>
+
+#include <cstdio>
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("grym-synth"));
     QApplication::setOrganizationName(QStringLiteral("grym-synth"));
     QApplication::setApplicationVersion(QStringLiteral(GRYM_VERSION));
-    grym::ui::MainWindow window;
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/grym-synth.svg")));
+    grym::ui::applyTheme(app);
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Text-to-audio generation and audio analysis, locally."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                        QStringLiteral("Save a PNG of the main window to FILE once the clips are loaded, then quit."),
+                                        QStringLiteral("FILE"));
+    parser.addOption(screenshot);
+    parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Audio files or folders to open."), QStringLiteral("[FILE...]"));
+    parser.process(app);
+
+    grym::ui::CoreAdapter adapter;
+    adapter.startMemoryMonitor();
+    grym::desktop::DesktopCore core(adapter);
+    grym::ui::MainWindow window(&adapter);
+    QObject::connect(&window, &grym::ui::MainWindow::modelsFolderChanged, &window,
+                     [&core](const QString& folder) { core.useModelsFolder(folder); });
     window.show();
+    window.openPaths(parser.positionalArguments());
+
+    if (parser.isSet(screenshot)) {
+        const QString out = parser.value(screenshot);
+        // Give the loads, the first graph refreshes and the layout time to settle.
+        QTimer::singleShot(2500, &window, [&window, out] {
+            const bool saved = window.grab().save(out, "PNG");
+            std::fprintf(saved ? stdout : stderr, saved ? "saved %s\n" : "could not write %s\n", qPrintable(out));
+            QApplication::exit(saved ? 0 : 1);
+        });
+    }
     return app.exec();
 }

@@ -1,8 +1,16 @@
 #include "golden/golden_case.h"
 #include "golden/golden_components.h"
+#include "models/audioldm/vocoder.h"
+
+#include <torch/torch.h>
 
 namespace grym {
 
-void runVocoderGolden(GoldenCase&) { throw GoldenUnsupported{"no implementation of this component has landed"}; }
+void runVocoderGolden(GoldenCase& c) {
+    torch::NoGradGuard noGrad;
+    auto vocoder = audioldm::loadVocoder(c.dir());
+    c.compare("waveform", vocoder->forward(c.tensor("mel")));
+    c.compare("waveform_unbatched", vocoder->forward(c.tensor("mel_unbatched")));
+}
 
 }  // namespace grym

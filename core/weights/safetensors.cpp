@@ -4,10 +4,20 @@
 
 #include <nlohmann/json.hpp>
 
+#ifdef _WIN32
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#else
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <cstring>
@@ -19,6 +29,59 @@ namespace fs = std::filesystem;
 
 namespace grym {
 
+#ifdef _WIN32
+// Windows: the same read-only whole-file mapping through a file-mapping object. The path is
+// converted from UTF-8 so that checkpoints under non-ASCII user folders open.
+class MappedFile {
+public:
+    explicit MappedFile(const std::string& path) {
+        const std::wstring widePath = fs::u8path(path).wstring();
+        file_ = ::CreateFileW(widePath.c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING,
+                              FILE_ATTRIBUTE_NORMAL, nullptr);
+        if (file_ == INVALID_HANDLE_VALUE)
+            throw ModelError(path + ": cannot open (Windows error " + std::to_string(::GetLastError()) + ")");
+        LARGE_INTEGER size{};
+        if (!::GetFileSizeEx(file_, &size)) {
+            ::CloseHandle(file_);
+            throw ModelError(path + ": not a regular file");
+        }
+        size_ = static_cast<uint64_t>(size.QuadPart);
+        if (size_ > 0) {
+            mapping_ = ::CreateFileMappingW(file_, nullptr, PAGE_READONLY, 0, 0, nullptr);
+            const void* p = mapping_ ? ::MapViewOfFile(mapping_, FILE_MAP_READ, 0, 0, 0) : nullptr;
+            if (!p) {
+                const auto error = ::GetLastError();
+                if (mapping_) ::CloseHandle(mapping_);
+                ::CloseHandle(file_);
+                throw ModelError(path + ": cannot map into memory (Windows error " + std::to_string(error) + ")");
+            }
+            data_ = static_cast<const uint8_t*>(p);
+        }
+    }
+    // Holds bytes already in memory (parsing buffers, fuzzing) instead of a mapping.
+    explicit MappedFile(std::vector<uint8_t> bytes) : owned_(std::move(bytes)) {
+        data_ = owned_.data();
+        size_ = owned_.size();
+    }
+    ~MappedFile() {
+        if (data_ && mapping_) ::UnmapViewOfFile(data_);
+        if (mapping_) ::CloseHandle(mapping_);
+        if (file_ != INVALID_HANDLE_VALUE) ::CloseHandle(file_);
+    }
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+
+    const uint8_t* data() const { return data_; }
+    uint64_t size() const { return size_; }
+
+private:
+    HANDLE file_ = INVALID_HANDLE_VALUE;
+    HANDLE mapping_ = nullptr;
+    std::vector<uint8_t> owned_;
+    const uint8_t* data_ = nullptr;
+    uint64_t size_ = 0;
+};
+#else
 class MappedFile {
 public:
     explicit MappedFile(const std::string& path) {
@@ -40,8 +103,13 @@ public:
             data_ = static_cast<const uint8_t*>(p);
         }
     }
+    // Holds bytes already in memory (parsing buffers, fuzzing) instead of a mapping.
+    explicit MappedFile(std::vector<uint8_t> bytes) : owned_(std::move(bytes)) {
+        data_ = owned_.data();
+        size_ = owned_.size();
+    }
     ~MappedFile() {
-        if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+        if (data_ && owned_.empty() && fd_ >= 0) ::munmap(const_cast<uint8_t*>(data_), size_);
         if (fd_ >= 0) ::close(fd_);
     }
     MappedFile(const MappedFile&) = delete;
@@ -52,9 +120,11 @@ public:
 
 private:
     int fd_ = -1;
+    std::vector<uint8_t> owned_;
     const uint8_t* data_ = nullptr;
     uint64_t size_ = 0;
 };
+#endif
 
 namespace {
 
@@ -87,6 +157,16 @@ uint64_t readLe64(const uint8_t* p) {
 
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     file_ = std::make_shared<MappedFile>(path);
+    parse();
+}
+
+SafetensorsFile::SafetensorsFile(std::vector<uint8_t> bytes, const std::string& name) : path_(name) {
+    file_ = std::make_shared<MappedFile>(std::move(bytes));
+    parse();
+}
+
+void SafetensorsFile::parse() {
+    const std::string& path = path_;
     const uint64_t size = file_->size();
     auto fail = [&](const std::string& why) { throw ModelError(path + ": " + why); };
     if (size < 8) fail("file is too short to be a safetensors file (" + std::to_string(size) + " bytes)");

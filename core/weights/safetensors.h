@@ -27,6 +27,8 @@ class SafetensorsFile {
 public:
     // Opens, maps and validates the whole header; throws ModelError naming the file and cause.
     explicit SafetensorsFile(const std::string& path);
+    // The same validation over bytes already in memory; `name` stands for the path in messages.
+    SafetensorsFile(std::vector<uint8_t> bytes, const std::string& name);
     ~SafetensorsFile();
 
     const std::string& path() const { return path_; }
@@ -39,6 +41,7 @@ public:
     torch::Tensor tensor(const std::string& name) const;
 
 private:
+    void parse();
     std::string path_;
     std::shared_ptr<MappedFile> file_;
     uint64_t dataStart_ = 0;

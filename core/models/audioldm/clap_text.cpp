@@ -14,6 +14,7 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -372,6 +373,19 @@ ClapTextEncoder ClapTextEncoder::load(const std::string& folder, torch::Device d
 
 ClapTextOutput ClapTextEncoder::forward(const torch::Tensor& inputIds, const torch::Tensor& attentionMask,
                                         const ClapTextForwardOptions& options) const {
+    try {
+        return run(inputIds, attentionMask, options);
+    } catch (const c10::Error& e) {
+        // e.g. a kernel this libtorch lacks for the chosen device and dtype (float16 LayerNorm
+        // on the CPU in libtorch 1.x).
+        std::ostringstream os;
+        os << "CLAP text encoder on " << impl_->device << " in " << impl_->dtype << " failed: " << e.what_without_backtrace();
+        throw ModelError(os.str());
+    }
+}
+
+ClapTextOutput ClapTextEncoder::run(const torch::Tensor& inputIds, const torch::Tensor& attentionMask,
+                                    const ClapTextForwardOptions& options) const {
     const ClapTextConfig& c = impl_->config;
     if (inputIds.dim() != 2 || !attentionMask.sizes().equals(inputIds.sizes()))
         throw ModelError("CLAP text encoder: input_ids and attention_mask must both be [batch, length]");

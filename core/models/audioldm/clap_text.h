@@ -91,6 +91,9 @@ public:
     torch::nn::Module& module();
 
 private:
+    ClapTextOutput run(const torch::Tensor& inputIds, const torch::Tensor& attentionMask,
+                       const ClapTextForwardOptions& options) const;
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

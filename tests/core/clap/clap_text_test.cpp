@@ -168,3 +168,18 @@ TEST_CASE("bad encoder inputs are errors, not crashes", "[clap]") {
     CHECK_THROWS_AS(encoder.forward(torch::full({1, 600}, 7, torch::kInt64), torch::ones({1, 600}, torch::kInt64)),
                     grym::ModelError);
 }
+
+TEST_CASE("the encoder runs in the dtype it was loaded in", "[clap]") {
+    const grym::GoldenCase golden(kClapCase);
+    const auto ref = golden.tensor("text_embeds_normalized");
+    const auto f64 = grym::ClapTextEncoder::load(kClapCase, torch::kCPU, torch::kFloat64);
+    const auto out64 = f64.forward(golden.tensor("input_ids"), golden.tensor("attention_mask"));
+    CHECK(out64.textEmbedsNormalized.scalar_type() == torch::kFloat64);
+    CHECK(relativeError(out64.textEmbedsNormalized, ref) < 1e-5);
+
+    const auto bf16 = grym::ClapTextEncoder::load(kClapCase, torch::kCPU, torch::kBFloat16);
+    const auto out16 = bf16.forward(golden.tensor("input_ids"), golden.tensor("attention_mask"));
+    CHECK(out16.textEmbedsNormalized.scalar_type() == torch::kBFloat16);
+    CHECK(relativeError(out16.textEmbedsNormalized, ref) < 3e-2);
+    CHECK(bf16.dtype() == torch::kBFloat16);
+}

@@ -1,0 +1,49 @@
+#pragma once
+// The analysis ModelService ("wav2vec2"): any decoded audio -> 16 kHz mono -> DSP features
+// plus, when a wav2vec2 model folder is loaded, per-layer embedding statistics, the CTC
+// transcript and segments/repeated sections from the self-similarity of frame embeddings.
+// Without a model it still returns the DSP features and says the model part is missing.
+#include "analysis/wav2vec2_analyzer.h"
+#include "orchestration/model_service.h"
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace grym {
+
+struct Wav2vec2ServiceOptions {
+    std::string modelDir;                 // transformers folder; empty: DSP-only analysis
+    Wav2vec2RuntimeOptions runtime;
+    Wav2vec2AnalysisOptions analysis;
+    double repeatThreshold = 0.9;         // cosine similarity for "repeated section"
+};
+
+class Wav2vec2AnalysisService : public ModelService {
+public:
+    explicit Wav2vec2AnalysisService(Wav2vec2ServiceOptions options = {});
+    ~Wav2vec2AnalysisService() override;
+
+    std::string id() const override { return "wav2vec2"; }
+    TaskType taskType() const override { return TaskType::Analysis; }
+    ServiceInfo info() const override;
+    uint64_t estimatedMemoryBytes() const override;
+
+    void load() override;    // no-op without a model folder (the service is then DSP-only but Ready)
+    void unload() override;
+
+    // input.audio: any rate and channel count. data = {features, patterns, model}; metrics =
+    // {load_seconds, analysis_seconds, real_time_factor, peak_memory_bytes, audio_seconds}.
+    TaskResult run(const TaskInput& input, const ProgressCallback& progress, const CancellationToken& cancel) override;
+
+private:
+    Wav2vec2ServiceOptions options_;
+    mutable std::mutex mutex_;
+    ServiceInfo info_;
+    std::shared_ptr<const Wav2vec2Analyzer> analyzer_;
+};
+
+// Peak resident memory of this process so far, in bytes (0 where the platform cannot say).
+uint64_t peakResidentBytes();
+
+}  // namespace grym

@@ -1,0 +1,107 @@
+#include "analysis/wav2vec2_benchmark.h"
+
+#include "common/error.h"
+#include "models/wav2vec2/config.h"
+#include "models/wav2vec2/feature_extractor.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+namespace grym {
+
+namespace {
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void synchronize(const torch::Device& device) {
+#if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
+    if (device.is_cuda()) torch::cuda::synchronize();
+#else
+    if (device.is_cuda()) torch::zeros({1}, torch::TensorOptions().device(device)).cpu();  // forces a sync
+#endif
+}
+
+}  // namespace
+
+nlohmann::json runWav2vec2Benchmark(const Wav2vec2BenchmarkOptions& options) {
+    namespace fs = std::filesystem;
+    if (!(options.audioSeconds > 0) || options.audioSeconds > 3600)
+        throw ModelError("wav2vec2 benchmark: --seconds must lie in (0, 3600]");
+    if (options.repeats < 1 || options.repeats > 100) throw ModelError("wav2vec2 benchmark: --repeats must lie in [1, 100]");
+    const std::string configPath = (fs::path(options.configDir) / "config.json").string();
+    const Wav2vec2Config config = loadWav2vec2Config(configPath);
+    Wav2vec2PreprocessorConfig pre;
+    const fs::path prePath = fs::path(options.configDir) / "preprocessor_config.json";
+    if (fs::exists(prePath)) pre = loadWav2vec2PreprocessorConfig(prePath.string());
+
+    torch::manual_seed(0);
+    auto start = std::chrono::steady_clock::now();
+    const Wav2vec2Model model(config, config.architecture == Wav2vec2Architecture::ForCtc, options.runtime);
+    const double buildSeconds = secondsSince(start);
+
+    const auto samples = static_cast<int64_t>(options.audioSeconds * pre.samplingRate);
+    const torch::Tensor noise = torch::randn({samples}) * 0.1;
+    const std::vector<float> clip(noise.data_ptr<float>(), noise.data_ptr<float>() + samples);
+
+    auto runOnce = [&] {
+        const auto t0 = std::chrono::steady_clock::now();
+        const Wav2vec2Batch batch = prepareWav2vec2Batch({clip}, pre);
+        const Wav2vec2Output out = model.forward(batch.inputValues, {}, /*allHiddenStates=*/false);
+        synchronize(options.runtime.device);
+        if (!torch::isfinite(out.lastHiddenState).all().item<bool>()) throw ModelError("wav2vec2 benchmark: non-finite output");
+        return secondsSince(t0);
+    };
+    runOnce();  // warm-up: allocator, kernels, BLAS threads
+    std::vector<double> runs;
+    // Process CPU time as well: on a loaded machine wall-clock time says more about the neighbours.
+    const std::clock_t cpuStart = std::clock();
+    for (int i = 0; i < options.repeats; ++i) runs.push_back(runOnce());
+    const double cpuPerRun = static_cast<double>(std::clock() - cpuStart) / CLOCKS_PER_SEC / options.repeats;
+    std::vector<double> sorted = runs;
+    std::sort(sorted.begin(), sorted.end());
+    const double best = sorted.front(), median = sorted[sorted.size() / 2];
+
+    nlohmann::json j = {
+        {"benchmark", "wav2vec2_forward"},
+        {"model", fs::path(options.configDir).filename().string()},
+        {"weights", "random (initialised from config.json; not a trained checkpoint)"},
+        {"device", options.runtime.device.str()},
+        {"dtype", c10::toString(options.runtime.dtype)},
+        {"threads", torch::get_num_threads()},
+        {"parameters", model.parameterCount()},
+        {"audio_seconds", options.audioSeconds},
+        {"build_seconds", buildSeconds},
+        {"runs_seconds", runs},
+        {"best_seconds", best},
+        {"median_seconds", median},
+        {"real_time_factor", median / options.audioSeconds},
+        {"cpu_seconds_per_run", cpuPerRun},
+    };
+    if (!options.referenceTimingFile.empty() && fs::exists(options.referenceTimingFile)) {
+        try {
+            std::ifstream in(options.referenceTimingFile);
+            const auto timing = nlohmann::json::parse(in);
+            const std::string key = "wav2vec2_base_10s_audio";
+            nlohmann::json ref = {{"file", options.referenceTimingFile}, {"case", key}, {"audio_seconds", 10.0}};
+            if (timing.contains("reference_seconds_openblas") && timing["reference_seconds_openblas"].contains(key))
+                ref["openblas_seconds"] = timing["reference_seconds_openblas"][key];
+            if (timing.contains("reference_seconds_generic_blas") && timing["reference_seconds_generic_blas"].contains(key))
+                ref["generic_blas_seconds"] = timing["reference_seconds_generic_blas"][key];
+            if (timing.contains("machine")) ref["machine"] = timing["machine"];
+            j["reference"] = ref;
+        } catch (const std::exception& e) {
+            j["reference_error"] = std::string(options.referenceTimingFile) + ": " + e.what();
+        }
+    }
+    return j;
+}
+
+}  // namespace grym

@@ -1,0 +1,205 @@
+#include "models/audioldm/scheduler_base.h"
+
+#include "models/audioldm/json_fields.h"
+#include "models/audioldm/scheduler_ddim.h"
+#include "models/audioldm/scheduler_dpm.h"
+
+#include <torch/torch.h>
+
+#include <cfenv>
+#include <cmath>
+#include <set>
+
+namespace grym::audioldm {
+
+namespace {
+
+torch::Tensor makeBetas(const NoiseScheduleConfig& c) {
+    const auto n = c.numTrainTimesteps;
+    if (!c.trainedBetas.empty()) return torch::tensor(c.trainedBetas, torch::kFloat64).to(torch::kFloat32);
+    if (c.betaSchedule == "linear") return torch::linspace(c.betaStart, c.betaEnd, n, torch::kFloat32);
+    if (c.betaSchedule == "scaled_linear")
+        return torch::linspace(std::sqrt(c.betaStart), std::sqrt(c.betaEnd), n, torch::kFloat32).pow(2);
+    // squaredcos_cap_v2: the cosine schedule of Nichol & Dhariwal, each beta capped at 0.999
+    auto alphaBar = [](double t) {
+        const double c = std::cos((t + 0.008) / 1.008 * M_PI / 2);
+        return c * c;
+    };
+    std::vector<double> betas;
+    for (int64_t i = 0; i < n; ++i) {
+        const double t1 = static_cast<double>(i) / n, t2 = static_cast<double>(i + 1) / n;
+        betas.push_back(std::min(1.0 - alphaBar(t2) / alphaBar(t1), 0.999));
+    }
+    return torch::tensor(betas, torch::kFloat64).to(torch::kFloat32);
+}
+
+// numpy rounds half to even; nearbyint does too under the default rounding mode.
+int64_t roundHalfEven(double x) {
+    return static_cast<int64_t>(std::nearbyint(x));
+}
+
+}  // namespace
+
+std::vector<int64_t> roundedLinspace(double start, double stop, int64_t count) {
+    std::vector<int64_t> out;
+    if (count <= 0) return out;
+    if (count == 1) return {roundHalfEven(start)};
+    const double step = (stop - start) / static_cast<double>(count - 1);
+    for (int64_t i = 0; i < count - 1; ++i) out.push_back(roundHalfEven(start + static_cast<double>(i) * step));
+    out.push_back(roundHalfEven(stop));  // numpy sets the end point exactly
+    return out;
+}
+
+DiffusionScheduler::DiffusionScheduler(const NoiseScheduleConfig& schedule) : schedule_(schedule) {
+    auto alphas = 1.0 - makeBetas(schedule);
+    alphasCumprod_ = torch::cumprod(alphas, 0).contiguous();
+    const float* p = alphasCumprod_.data_ptr<float>();
+    alphasCumprodValues_.assign(p, p + alphasCumprod_.numel());
+}
+
+float DiffusionScheduler::alphaCumprod(int64_t t) const {
+    if (t < 0 || t >= static_cast<int64_t>(alphasCumprodValues_.size()))
+        throw ModelError("scheduler: timestep " + std::to_string(t) + " is outside the trained range 0.." +
+                         std::to_string(alphasCumprodValues_.size() - 1));
+    return alphasCumprodValues_[static_cast<size_t>(t)];
+}
+
+std::vector<int64_t> DiffusionScheduler::withoutRepeats(const std::vector<int64_t>& timesteps) {
+    std::vector<int64_t> out;
+    std::set<int64_t> seen;
+    for (auto t : timesteps)
+        if (seen.insert(t).second) out.push_back(t);
+    return out;
+}
+
+std::pair<torch::Tensor, torch::Tensor> DiffusionScheduler::predictOriginalAndNoise(const torch::Tensor& modelOutput,
+                                                                                    const torch::Tensor& sample,
+                                                                                    float abar) const {
+    const float sqrtAbar = std::sqrt(abar), sqrtBeta = std::sqrt(1.0f - abar);
+    switch (schedule_.predictionType) {
+        case PredictionType::Epsilon:
+            return {(sample - sqrtBeta * modelOutput) / sqrtAbar, modelOutput};
+        case PredictionType::Sample:
+            return {modelOutput, (sample - sqrtAbar * modelOutput) / sqrtBeta};
+        case PredictionType::VPrediction:
+            return {sqrtAbar * sample - sqrtBeta * modelOutput, sqrtAbar * modelOutput + sqrtBeta * sample};
+    }
+    throw ModelError("scheduler: unknown prediction type");
+}
+
+torch::Tensor DiffusionScheduler::addNoise(const torch::Tensor& original, const torch::Tensor& noise,
+                                           int64_t timestep) const {
+    const float abar = alphaCumprod(timestep);
+    return std::sqrt(abar) * original + std::sqrt(1.0f - abar) * noise;
+}
+
+NoiseScheduleConfig parseNoiseScheduleConfig(const nlohmann::json& j, const std::string& source) {
+    JsonFields f(j, source);
+    NoiseScheduleConfig c;
+    c.numTrainTimesteps = f.get<int64_t>("num_train_timesteps", c.numTrainTimesteps);
+    c.betaStart = f.get<double>("beta_start", c.betaStart);
+    c.betaEnd = f.get<double>("beta_end", c.betaEnd);
+    c.betaSchedule = f.get<std::string>("beta_schedule", c.betaSchedule);
+    c.trainedBetas = f.get<std::vector<double>>("trained_betas", {});
+    c.stepsOffset = f.get<int64_t>("steps_offset", c.stepsOffset);
+    c.clipSample = f.get<bool>("clip_sample", c.clipSample);
+    c.clipSampleRange = f.get<double>("clip_sample_range", c.clipSampleRange);
+
+    if (c.numTrainTimesteps <= 1)
+        f.unsupported("num_train_timesteps", std::to_string(c.numTrainTimesteps), "needs at least 2");
+    if (c.betaSchedule != "linear" && c.betaSchedule != "scaled_linear" && c.betaSchedule != "squaredcos_cap_v2")
+        f.unsupported("beta_schedule", c.betaSchedule, "supported: linear, scaled_linear, squaredcos_cap_v2");
+    if (!c.trainedBetas.empty() && static_cast<int64_t>(c.trainedBetas.size()) != c.numTrainTimesteps)
+        f.unsupported("trained_betas", std::to_string(c.trainedBetas.size()) + " values",
+                      "needs num_train_timesteps values");
+
+    const auto prediction = f.get<std::string>("prediction_type", "epsilon");
+    if (prediction == "epsilon") c.predictionType = PredictionType::Epsilon;
+    else if (prediction == "v_prediction") c.predictionType = PredictionType::VPrediction;
+    else if (prediction == "sample") c.predictionType = PredictionType::Sample;
+    else f.unsupported("prediction_type", prediction, "supported: epsilon, v_prediction, sample");
+
+    const auto spacing = f.get<std::string>("timestep_spacing", "leading");
+    if (spacing == "leading") c.timestepSpacing = TimestepSpacing::Leading;
+    else if (spacing == "trailing") c.timestepSpacing = TimestepSpacing::Trailing;
+    else if (spacing == "linspace") c.timestepSpacing = TimestepSpacing::Linspace;
+    else f.unsupported("timestep_spacing", spacing, "supported: leading, trailing, linspace");
+
+    if (f.get<bool>("thresholding", false)) f.unsupported("thresholding", "true", "dynamic thresholding is not implemented");
+    if (f.get<bool>("rescale_betas_zero_snr", false))
+        f.unsupported("rescale_betas_zero_snr", "true", "zero-SNR rescaling is not implemented");
+    return c;
+}
+
+DdimConfig parseDdimConfig(const nlohmann::json& j, const std::string& source) {
+    DdimConfig c;
+    c.schedule = parseNoiseScheduleConfig(j, source);
+    c.setAlphaToOne = JsonFields(j, source).get<bool>("set_alpha_to_one", c.setAlphaToOne);
+    return c;
+}
+
+DpmSolverConfig parseDpmSolverConfig(const nlohmann::json& j, const std::string& source) {
+    nlohmann::json withDefaults = j;
+    // DPM-Solver's own default spacing differs from DDIM's.
+    if (!withDefaults.contains("timestep_spacing") || withDefaults["timestep_spacing"].is_null())
+        withDefaults["timestep_spacing"] = "linspace";
+    JsonFields f(withDefaults, source);
+    DpmSolverConfig c;
+    c.schedule = parseNoiseScheduleConfig(withDefaults, source);
+    c.solverOrder = f.get<int64_t>("solver_order", c.solverOrder);
+    c.solverType = f.get<std::string>("solver_type", c.solverType);
+    c.lowerOrderFinal = f.get<bool>("lower_order_final", c.lowerOrderFinal);
+    c.eulerAtFinal = f.get<bool>("euler_at_final", c.eulerAtFinal);
+    c.lambdaMinClipped = f.get<double>("lambda_min_clipped", c.lambdaMinClipped);
+
+    const auto algorithm = f.get<std::string>("algorithm_type", "dpmsolver++");
+    if (algorithm != "dpmsolver++")
+        f.unsupported("algorithm_type", algorithm, "only dpmsolver++ is implemented");
+    if (c.solverOrder != 1 && c.solverOrder != 2)
+        f.unsupported("solver_order", std::to_string(c.solverOrder), "supported: 1, 2");
+    if (c.solverType != "midpoint" && c.solverType != "heun")
+        f.unsupported("solver_type", c.solverType, "supported: midpoint, heun");
+    if (f.get<bool>("use_karras_sigmas", false)) f.unsupported("use_karras_sigmas", "true", "not implemented");
+    if (f.get<bool>("use_lu_lambdas", false)) f.unsupported("use_lu_lambdas", "true", "not implemented");
+    const auto variance = f.get<std::string>("variance_type", "");
+    if (!variance.empty()) f.unsupported("variance_type", variance, "learned variance is not implemented");
+    const auto finalSigmas = f.get<std::string>("final_sigmas_type", "sigma_min");
+    if (finalSigmas != "sigma_min")
+        f.unsupported("final_sigmas_type", finalSigmas, "only sigma_min is implemented");
+    return c;
+}
+
+SchedulerKind parseSchedulerKind(const std::string& name) {
+    if (name == "ddim" || name == "DDIM" || name == "DDIMScheduler") return SchedulerKind::Ddim;
+    if (name == "dpm++" || name == "dpm" || name == "dpmsolver++" || name == "DPMSolverMultistepScheduler")
+        return SchedulerKind::DpmSolverMultistep;
+    throw ModelError("unknown scheduler '" + name + "' (choose ddim or dpm++)");
+}
+
+std::unique_ptr<DiffusionScheduler> makeScheduler(const nlohmann::json& config, const std::string& source,
+                                                  std::optional<SchedulerKind> override, double ddimEta) {
+    const auto className = JsonFields(config, source).get<std::string>("_class_name", "DDIMScheduler");
+    std::optional<SchedulerKind> named;
+    if (className == "DDIMScheduler") named = SchedulerKind::Ddim;
+    else if (className == "DPMSolverMultistepScheduler") named = SchedulerKind::DpmSolverMultistep;
+    if (!named && !override)
+        throw ModelError(source + ": unsupported _class_name = " + className +
+                         " (supported: DDIMScheduler, DPMSolverMultistepScheduler)");
+    const SchedulerKind kind = override.value_or(*named);
+
+    nlohmann::json effective = config;
+    if (!named || kind != *named) {
+        // Switching schedulers keeps the noise schedule but, as diffusers does for the stock
+        // AudioLDM configs (which never chose a spacing), the spacing is the new scheduler's own.
+        effective.erase("timestep_spacing");
+    }
+    if (kind == SchedulerKind::Ddim) return std::make_unique<DdimScheduler>(parseDdimConfig(effective, source), ddimEta);
+    return std::make_unique<DpmSolverMultistepScheduler>(parseDpmSolverConfig(effective, source));
+}
+
+std::unique_ptr<DiffusionScheduler> loadScheduler(const std::string& configPath, std::optional<SchedulerKind> override,
+                                                  double ddimEta) {
+    return makeScheduler(readJsonFile(configPath), configPath, override, ddimEta);
+}
+
+}  // namespace grym::audioldm

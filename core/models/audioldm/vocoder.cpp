@@ -1,0 +1,162 @@
+#include "models/audioldm/vocoder.h"
+
+#include "common/error.h"
+#include "models/audioldm/json_fields.h"
+#include "weights/module_loader.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+
+namespace grym::audioldm {
+
+namespace {
+
+// One multi-receptive-field block: pairs of (dilated conv, plain conv) with residual adds.
+class HifiGanResidualBlockImpl : public torch::nn::Module {
+public:
+    HifiGanResidualBlockImpl(int64_t channels, int64_t kernelSize, const std::vector<int64_t>& dilations,
+                             double slope)
+        : slope_(slope) {
+        convs1_ = register_module("convs1", torch::nn::ModuleList());
+        convs2_ = register_module("convs2", torch::nn::ModuleList());
+        for (int64_t d : dilations) {
+            // "same" padding for a dilated kernel
+            convs1_->push_back(torch::nn::Conv1d(
+                torch::nn::Conv1dOptions(channels, channels, kernelSize).dilation(d).padding((kernelSize * d - d) / 2)));
+            convs2_->push_back(
+                torch::nn::Conv1d(torch::nn::Conv1dOptions(channels, channels, kernelSize).padding((kernelSize - 1) / 2)));
+        }
+    }
+
+    // (batch, channels, time) -> same shape
+    torch::Tensor forward(torch::Tensor h) {
+        for (size_t i = 0; i < convs1_->size(); ++i) {
+            auto residual = h;
+            h = torch::leaky_relu(h, slope_);
+            h = convs1_[i]->as<torch::nn::Conv1d>()->forward(h);
+            h = torch::leaky_relu(h, slope_);
+            h = convs2_[i]->as<torch::nn::Conv1d>()->forward(h);
+            h = h + residual;
+        }
+        return h;
+    }
+
+private:
+    double slope_;
+    torch::nn::ModuleList convs1_{nullptr}, convs2_{nullptr};
+};
+TORCH_MODULE(HifiGanResidualBlock);
+
+}  // namespace
+
+int64_t VocoderConfig::hopLength() const {
+    int64_t hop = 1;
+    for (auto r : upsampleRates) hop *= r;
+    return hop;
+}
+
+VocoderConfig VocoderConfig::fromJson(const nlohmann::json& j, const std::string& source) {
+    JsonFields f(j, source);
+    VocoderConfig c;
+    c.modelInDim = f.get<int64_t>("model_in_dim", c.modelInDim);
+    c.samplingRate = f.get<int64_t>("sampling_rate", c.samplingRate);
+    c.upsampleInitialChannel = f.get<int64_t>("upsample_initial_channel", c.upsampleInitialChannel);
+    c.upsampleRates = f.get<std::vector<int64_t>>("upsample_rates", c.upsampleRates);
+    c.upsampleKernelSizes = f.get<std::vector<int64_t>>("upsample_kernel_sizes", c.upsampleKernelSizes);
+    c.resblockKernelSizes = f.get<std::vector<int64_t>>("resblock_kernel_sizes", c.resblockKernelSizes);
+    c.resblockDilationSizes =
+        f.get<std::vector<std::vector<int64_t>>>("resblock_dilation_sizes", c.resblockDilationSizes);
+    c.leakyReluSlope = f.get<double>("leaky_relu_slope", c.leakyReluSlope);
+    c.normalizeBefore = f.get<bool>("normalize_before", c.normalizeBefore);
+
+    if (c.modelInDim <= 0) f.unsupported("model_in_dim", std::to_string(c.modelInDim), "must be positive");
+    if (c.upsampleRates.empty() || c.upsampleRates.size() != c.upsampleKernelSizes.size())
+        f.unsupported("upsample_rates", std::to_string(c.upsampleRates.size()) + " entries",
+                      "needs one entry per upsample_kernel_sizes entry, at least one");
+    for (size_t i = 0; i < c.upsampleRates.size(); ++i) {
+        if (c.upsampleRates[i] <= 0 || c.upsampleKernelSizes[i] < c.upsampleRates[i])
+            f.unsupported("upsample_kernel_sizes", std::to_string(c.upsampleKernelSizes[i]),
+                          "each kernel must be at least its upsample rate");
+    }
+    if (c.upsampleInitialChannel >> c.upsampleRates.size() <= 0)
+        f.unsupported("upsample_initial_channel", std::to_string(c.upsampleInitialChannel),
+                      "too small to halve once per upsampler");
+    if (c.resblockKernelSizes.empty() || c.resblockKernelSizes.size() != c.resblockDilationSizes.size())
+        f.unsupported("resblock_dilation_sizes", std::to_string(c.resblockDilationSizes.size()) + " entries",
+                      "needs one list per resblock_kernel_sizes entry");
+    return c;
+}
+
+VocoderConfig VocoderConfig::fromFile(const std::string& configPath) {
+    return fromJson(readJsonFile(configPath), configPath);
+}
+
+VocoderImpl::VocoderImpl(const VocoderConfig& config) : config_(config) {
+    const int64_t c0 = config.upsampleInitialChannel;
+    convPre_ = register_module("conv_pre",
+                               torch::nn::Conv1d(torch::nn::Conv1dOptions(config.modelInDim, c0, 7).padding(3)));
+    upsampler_ = register_module("upsampler", torch::nn::ModuleList());
+    resblocks_ = register_module("resblocks", torch::nn::ModuleList());
+    int64_t channels = c0;
+    for (size_t i = 0; i < config.upsampleRates.size(); ++i) {
+        const int64_t rate = config.upsampleRates[i], kernel = config.upsampleKernelSizes[i];
+        upsampler_->push_back(torch::nn::ConvTranspose1d(
+            torch::nn::ConvTranspose1dOptions(channels, channels / 2, kernel).stride(rate).padding((kernel - rate) / 2)));
+        channels /= 2;
+        for (size_t k = 0; k < config.resblockKernelSizes.size(); ++k)
+            resblocks_->push_back(HifiGanResidualBlock(channels, config.resblockKernelSizes[k],
+                                                       config.resblockDilationSizes[k], config.leakyReluSlope));
+    }
+    convPost_ = register_module("conv_post", torch::nn::Conv1d(torch::nn::Conv1dOptions(channels, 1, 7).padding(3)));
+    // Checkpoints always carry these statistics; they are applied only with normalize_before.
+    mean_ = register_buffer("mean", torch::zeros({config.modelInDim}));
+    scale_ = register_buffer("scale", torch::ones({config.modelInDim}));
+}
+
+torch::Tensor VocoderImpl::forward(const torch::Tensor& spectrogram) {
+    const bool batched = spectrogram.dim() == 3;
+    if (!batched && spectrogram.dim() != 2)
+        throw ModelError("vocoder: expected a (batch, frames, mel) or (frames, mel) spectrogram, got " +
+                         std::to_string(spectrogram.dim()) + " dimensions");
+    if (spectrogram.size(-1) != config_.modelInDim)
+        throw ModelError("vocoder: spectrogram has " + std::to_string(spectrogram.size(-1)) +
+                         " mel bands, the model expects " + std::to_string(config_.modelInDim));
+    auto x = spectrogram;
+    if (config_.normalizeBefore) x = (x - mean_) / scale_;
+    if (!batched) x = x.unsqueeze(0);
+
+    auto h = convPre_->forward(x.transpose(1, 2));  // (B, C0, frames)
+    const auto kernels = static_cast<int64_t>(config_.resblockKernelSizes.size());
+    for (size_t i = 0; i < upsampler_->size(); ++i) {
+        h = torch::leaky_relu(h, config_.leakyReluSlope);
+        h = upsampler_[i]->as<torch::nn::ConvTranspose1d>()->forward(h);  // time *= rate, channels /= 2
+        // Average of the parallel residual blocks with different receptive fields.
+        torch::Tensor sum;
+        for (int64_t k = 0; k < kernels; ++k) {
+            auto r = resblocks_[i * kernels + k]->as<HifiGanResidualBlockImpl>()->forward(h);
+            sum = k == 0 ? r : sum + r;
+        }
+        h = sum / static_cast<double>(kernels);
+    }
+    // The reference uses the functional default slope (0.01) here, not leaky_relu_slope.
+    h = torch::leaky_relu(h, 0.01);
+    h = torch::tanh(convPost_->forward(h));  // (B, 1, samples)
+    auto waveform = h.squeeze(1);
+    return batched ? waveform : waveform.squeeze(0);
+}
+
+Vocoder loadVocoder(const std::string& folder) {
+    namespace fs = std::filesystem;
+    const auto configPath = (fs::path(folder) / "config.json").string();
+    Vocoder vocoder(VocoderConfig::fromFile(configPath));
+    auto weights = loadCheckpoint(folder, "model");
+    foldWeightNorm(weights);
+    LoadOptions options;
+    options.source = (fs::path(folder) / "model.safetensors").string();
+    loadModuleWeights(*vocoder, weights, options);
+    vocoder->eval();
+    return vocoder;
+}
+
+}  // namespace grym::audioldm

@@ -1,0 +1,82 @@
+#include "common/error.h"
+#include "golden/golden_case.h"
+#include "models/audioldm/vocoder.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+using namespace grym;
+using namespace grym::audioldm;
+
+namespace {
+
+nlohmann::json smallConfig() {
+    return nlohmann::json{{"model_in_dim", 8},
+                          {"upsample_initial_channel", 8},
+                          {"upsample_rates", {2, 3}},
+                          {"upsample_kernel_sizes", {4, 7}},
+                          {"resblock_kernel_sizes", {3, 5}},
+                          {"resblock_dilation_sizes", {{1, 3}, {1, 2}}},
+                          {"leaky_relu_slope", 0.2},
+                          {"normalize_before", false}};
+}
+
+}  // namespace
+
+TEST_CASE("vocoder matches the reference HiFi-GAN on the golden cases", "[vocoder]") {
+    for (const char* name : {"vocoder_a", "vocoder_normalize_before"}) {
+        auto report = runGoldenCase(std::string(GRYM_TEST_DATA_DIR) + "/golden/" + name);
+        INFO(name << ": " << report.error);
+        for (const auto& cmp : report.comparisons) INFO(cmp.output << " rel " << cmp.relativeL2 << " abs " << cmp.maxAbs);
+        CHECK(report.passed());
+        CHECK(report.comparisons.size() == 2);
+    }
+}
+
+TEST_CASE("vocoder output has hop-length samples per frame when kernel minus rate is even, batched or not", "[vocoder]") {
+    torch::NoGradGuard noGrad;
+    Vocoder vocoder(VocoderConfig::fromJson(smallConfig(), "test"));
+    REQUIRE(vocoder->config().hopLength() == 6);
+    auto mel = torch::randn({3, 11, 8});
+    auto batched = vocoder->forward(mel);
+    CHECK(batched.sizes() == torch::IntArrayRef({3, 66}));
+    auto single = vocoder->forward(mel[1]);
+    CHECK(single.sizes() == torch::IntArrayRef({66}));
+    CHECK(torch::allclose(single, batched[1], 1e-5, 1e-6));
+}
+
+TEST_CASE("vocoder rejects inconsistent configs and wrong mel sizes by name", "[vocoder]") {
+    auto bad = smallConfig();
+    bad["upsample_kernel_sizes"] = {4};
+    CHECK_THROWS_WITH(VocoderConfig::fromJson(bad, "cfg.json"), Catch::Contains("upsample_rates"));
+    bad = smallConfig();
+    bad["resblock_dilation_sizes"] = {{1, 3}};
+    CHECK_THROWS_WITH(VocoderConfig::fromJson(bad, "cfg.json"), Catch::Contains("resblock_dilation_sizes"));
+    bad = smallConfig();
+    bad["upsample_rates"] = "fast";
+    CHECK_THROWS_AS(VocoderConfig::fromJson(bad, "cfg.json"), ModelError);
+
+    Vocoder vocoder(VocoderConfig::fromJson(smallConfig(), "test"));
+    CHECK_THROWS_WITH(vocoder->forward(torch::randn({2, 5, 7})), Catch::Contains("mel bands"));
+    CHECK_THROWS_AS(vocoder->forward(torch::randn({5})), ModelError);
+}
+
+TEST_CASE("vocoder applies mean and scale only with normalize_before", "[vocoder]") {
+    torch::NoGradGuard noGrad;
+    auto config = smallConfig();
+    config["normalize_before"] = true;
+    Vocoder normalizing(VocoderConfig::fromJson(config, "test"));
+    config["normalize_before"] = false;
+    Vocoder plain(VocoderConfig::fromJson(config, "test"));
+    // same weights, then a non-trivial normalisation
+    auto params = plain->named_parameters();
+    for (auto& p : normalizing->named_parameters()) p.value().copy_(params[p.key()]);
+    auto mean = torch::randn({8}), scale = torch::rand({8}) + 0.5;
+    normalizing->named_buffers()["mean"].copy_(mean);
+    normalizing->named_buffers()["scale"].copy_(scale);
+    plain->named_buffers()["mean"].copy_(mean);
+    plain->named_buffers()["scale"].copy_(scale);
+    auto mel = torch::randn({1, 9, 8});
+    CHECK(torch::allclose(normalizing->forward(mel), plain->forward((mel - mean) / scale), 1e-5, 1e-6));
+}

@@ -1,0 +1,408 @@
+// Drives the real main window: drops, playback, the generation form, generation, analysis,
+// cancellation, status, metrics, library and graphs, with test-double model services.
+#include "audio_controls.h"
+#include "audio_player.h"
+#include "core_adapter.h"
+#include "generation_form.h"
+#include "main_window.h"
+#include "model_manager_dialog.h"
+#include "resource_graphs.h"
+#include "results_display.h"
+#include "waveform_view.h"
+
+#include "ui/test_doubles.h"
+#include "ui/ui_test_support.h"
+
+#include <catch2/catch.hpp>
+
+#include <QBarSet>
+#include <QCheckBox>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLineSeries>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QSpinBox>
+#include <QToolButton>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTreeWidget>
+
+using namespace grym;
+using namespace grym::ui;
+using grym::test::waitFor;
+
+namespace {
+
+struct WindowFixture {
+    QTemporaryDir dir;
+    std::shared_ptr<test::FakeGenerationService> generator = std::make_shared<test::FakeGenerationService>();
+    std::shared_ptr<test::FakeAnalysisService> analyser = std::make_shared<test::FakeAnalysisService>();
+    CoreAdapter adapter;
+    std::unique_ptr<MainWindow> window;
+
+    explicit WindowFixture(bool withServices = true) {
+        QSettings().clear();
+        if (withServices) {
+            adapter.addService(generator);
+            adapter.addService(analyser);
+        }
+        window = std::make_unique<MainWindow>(&adapter);
+        window->show();
+        window->activateWindow();
+        REQUIRE(QTest::qWaitForWindowActive(window.get()));
+    }
+    ~WindowFixture() {
+        window.reset();
+        for (QWidget* w : QApplication::topLevelWidgets())
+            if (qobject_cast<QMessageBox*>(w)) w->deleteLater();
+    }
+
+    QString path(const QString& name) const { return dir.filePath(name); }
+
+    quint64 loadTone(const QString& name, double seconds) {
+        test::writeTone(path(name), seconds);
+        const int before = window->library()->count();
+        window->openPaths({path(name)});
+        REQUIRE(waitFor([&] { return window->library()->count() == before + 1; }));
+        return window->currentClipId();
+    }
+
+    void fillValidForm(const QString& prompt = QStringLiteral("rain on a tin roof")) {
+        GenerationForm* form = window->generationForm();
+        form->promptEdit()->setPlainText(prompt);
+        form->durationEdit()->setText(QStringLiteral("1.5"));
+        form->stepsEdit()->setText(QStringLiteral("8"));
+        form->guidanceEdit()->setText(QStringLiteral("3"));
+        form->seedEdit()->setText(QStringLiteral("42"));
+        form->seedLockBox()->setChecked(true);
+        REQUIRE(form->isValid());
+    }
+};
+
+}  // namespace
+
+TEST_CASE("Dropped files load newest first and a bad file is refused by name with its reason", "[window][drop]") {
+    WindowFixture f;
+    test::writeTone(f.path("first.wav"), 0.5);
+    test::writeTone(f.path("second.flac"), 1.0);
+    QFile bad(f.path("broken.wav"));
+    REQUIRE(bad.open(QIODevice::WriteOnly));
+    bad.write("RIFF this is not really a wave file");
+    bad.close();
+    const QString missing = f.path("missing.ogg");
+
+    test::dropFiles(f.window->libraryView()->viewport(), {f.path("first.wav"), f.path("broken.wav")});
+    REQUIRE(waitFor([&] { return f.window->library()->count() == 1 && f.window->refusals().size() == 1; }));
+    test::dropFiles(f.window->results(), {f.path("second.flac"), missing});
+    REQUIRE(waitFor([&] { return f.window->library()->count() == 2 && f.window->refusals().size() == 2; }));
+
+    ClipLibrary* library = f.window->library();
+    CHECK(library->at(0).name == QStringLiteral("second.flac"));
+    CHECK(library->at(1).name == QStringLiteral("first.wav"));
+    CHECK(library->data(library->index(0, ClipLibrary::Duration), Qt::DisplayRole).toString() == QStringLiteral("0:01.0"));
+    CHECK(library->data(library->index(0, ClipLibrary::Rate), Qt::DisplayRole).toString() == QStringLiteral("16000 Hz"));
+    CHECK(library->data(library->index(0, ClipLibrary::Source), Qt::DisplayRole).toString() == QStringLiteral("file"));
+
+    const QStringList refusals = f.window->refusals();
+    CHECK(refusals.filter(QStringLiteral("broken.wav")).size() == 1);
+    CHECK(refusals.filter(QStringLiteral("missing.ogg")).size() == 1);
+    for (const QString& line : refusals) CHECK(line.section(QStringLiteral(": "), 1).trimmed().size() > 5);  // a reason follows
+    REQUIRE(waitFor([&] { return f.window->findChild<QMessageBox*>(QStringLiteral("refusalMessage")) != nullptr; }));
+    CHECK(f.window->recentFiles().size() == 2);
+}
+
+TEST_CASE("A dropped folder loads every audio file inside it, sub-folders included", "[window][drop]") {
+    WindowFixture f;
+    QDir(f.dir.path()).mkpath(QStringLiteral("pack/sub"));
+    test::writeTone(f.path("pack/a.wav"), 0.2);
+    test::writeTone(f.path("pack/sub/b.wav"), 0.3);
+    QFile notes(f.path("pack/readme.txt"));
+    REQUIRE(notes.open(QIODevice::WriteOnly));
+    notes.write("not audio");
+    notes.close();
+    test::dropFiles(f.window->generationForm(), {f.path("pack")});
+    REQUIRE(waitFor([&] { return f.window->library()->count() == 2; }));
+    CHECK(f.window->refusals().isEmpty());
+}
+
+TEST_CASE("Space plays and pauses, clicks on the waveform and the slider seek, Home and End jump", "[window][playback]") {
+    WindowFixture f;
+    f.loadTone("tone.wav", 12.0);
+    AudioPlayer* player = f.window->player();
+    REQUIRE(player->duration() == Approx(12.0).margin(0.01));
+    f.window->activateWindow();
+    f.window->libraryView()->setFocus();
+
+    QTest::keyClick(f.window.get(), Qt::Key_Space);
+    CHECK(player->state() == AudioPlayer::State::Playing);
+    REQUIRE(waitFor([&] { return player->position() > 0.15; }));
+    QTest::keyClick(f.window.get(), Qt::Key_Space);
+    CHECK(player->state() == AudioPlayer::State::Paused);
+    const double pausedAt = player->position();
+    QTest::qWait(150);
+    CHECK(player->position() == Approx(pausedAt).margin(0.05));
+
+    WaveformView* waveform = f.window->results()->waveform();
+    QTest::mouseClick(waveform, Qt::LeftButton, Qt::NoModifier, QPoint(waveform->width() / 2, waveform->height() / 2));
+    CHECK(player->position() == Approx(6.0).margin(0.5));
+    CHECK(waveform->playhead() == Approx(player->position()).margin(0.05));
+
+    QTest::keyClick(f.window.get(), Qt::Key_Right);
+    CHECK(player->position() == Approx(6.0 + AudioControls::kSeekStepSeconds).margin(0.5));
+    QTest::keyClick(f.window.get(), Qt::Key_Home);
+    CHECK(player->position() == Approx(0.0).margin(0.01));
+    QTest::keyClick(f.window.get(), Qt::Key_End);
+    CHECK(player->position() == Approx(12.0).margin(0.01));
+    QTest::keyClick(f.window.get(), Qt::Key_Left);
+    CHECK(player->position() == Approx(7.0).margin(0.01));
+
+    QSlider* slider = f.window->audioControls()->positionSlider();
+    QTest::mouseClick(slider, Qt::LeftButton, Qt::NoModifier, QPoint(slider->width() / 4, slider->height() / 2));
+    CHECK(player->position() == Approx(3.0).margin(0.8));
+    slider->triggerAction(QAbstractSlider::SliderToMinimum);
+    CHECK(player->position() == Approx(0.0).margin(0.01));
+    CHECK(f.window->audioControls()->timeLabel()->text().startsWith(QStringLiteral("0:00.0")));
+
+    f.window->audioControls()->stopButton()->click();
+    CHECK(player->state() == AudioPlayer::State::Stopped);
+    f.window->audioControls()->volumeSlider()->setValue(25);
+    CHECK(player->volume() == Approx(0.25));
+}
+
+TEST_CASE("Playback stops at the end unless looping", "[window][playback]") {
+    WindowFixture f;
+    f.loadTone("short.wav", 0.3);
+    AudioPlayer* player = f.window->player();
+    f.window->audioControls()->loopBox()->setChecked(true);
+    player->play();
+    QTest::qWait(700);
+    CHECK(player->state() == AudioPlayer::State::Playing);
+    f.window->audioControls()->loopBox()->setChecked(false);
+    REQUIRE(waitFor([&] { return player->state() == AudioPlayer::State::Stopped; }, 3000));
+}
+
+TEST_CASE("The form explains bad values beside each field and enables Generate only when all are valid", "[window][form]") {
+    WindowFixture f;
+    GenerationForm* form = f.window->generationForm();
+    form->promptEdit()->setPlainText(QStringLiteral("   "));
+    CHECK_FALSE(form->generateButton()->isEnabled());
+    CHECK(form->fieldError(GenerationForm::Field::Prompt).contains(QStringLiteral("Describe")));
+
+    f.fillValidForm();
+    CHECK(form->generateButton()->isEnabled());
+
+    QTest::keyClicks(form->stepsEdit(), QStringLiteral("x"));
+    CHECK_FALSE(form->generateButton()->isEnabled());
+    CHECK(form->fieldError(GenerationForm::Field::Steps) == QStringLiteral("must be a whole number"));
+    const QList<QLabel*> stepsError = form->findChildren<QLabel*>(QStringLiteral("fieldError"));
+    CHECK(std::any_of(stepsError.begin(), stepsError.end(), [](QLabel* l) { return l->isVisible() && l->text() == QStringLiteral("must be a whole number"); }));
+
+    form->stepsEdit()->setText(QStringLiteral("20"));
+    form->durationEdit()->setText(QStringLiteral("0.1"));
+    CHECK(form->fieldError(GenerationForm::Field::Duration).contains(QStringLiteral("between 1 and 30")));
+    form->durationEdit()->setText(QStringLiteral("4"));
+    form->guidanceEdit()->setText(QStringLiteral("-1"));
+    CHECK_FALSE(form->generateButton()->isEnabled());
+    form->guidanceEdit()->setText(QStringLiteral("3.5"));
+    form->seedEdit()->setText(QStringLiteral("seed"));
+    CHECK_FALSE(form->isValid());
+    form->seedEdit()->setText(QStringLiteral("7"));
+    CHECK(form->isValid());
+    CHECK(form->generateButton()->isEnabled());
+
+    form->resetButton()->click();
+    CHECK(form->stepsEdit()->text() == QStringLiteral("50"));
+}
+
+TEST_CASE("A generation shows progress, then the new clip with its metrics, and the graphs record it", "[window][generate]") {
+    WindowFixture f;
+    f.generator->stepTime = std::chrono::milliseconds(25);
+    f.fillValidForm();
+    QSignalSpy progress(&f.adapter, &CoreAdapter::taskProgressed);
+    f.window->generationForm()->generateButton()->click();
+    CHECK(f.window->results()->status() == ResultsDisplay::Status::Generating);
+    CHECK(f.window->generationForm()->cancelButton()->isEnabled());
+    CHECK_FALSE(f.window->generationForm()->generateButton()->isEnabled());
+    REQUIRE(waitFor([&] { return f.window->results()->progressBar()->value() > 0; }));
+    CHECK(f.window->results()->progressBar()->isVisible());
+
+    REQUIRE(waitFor([&] { return f.window->results()->status() == ResultsDisplay::Status::Success; }));
+    CHECK(progress.size() >= 8);
+    REQUIRE(f.window->library()->count() == 1);
+    const Clip& clip = f.window->library()->at(0);
+    CHECK(clip.source == ClipSource::Generated);
+    CHECK(clip.duration() == Approx(1.5).margin(0.01));
+    CHECK(clip.name.contains(QStringLiteral("rain on a tin roof")));
+    CHECK(f.window->currentClipId() == clip.id);
+    CHECK(f.generator->lastPrompt == "rain on a tin roof");
+    ResultsDisplay* results = f.window->results();
+    CHECK(results->metricText(QStringLiteral("seed")) == QStringLiteral("42"));
+    CHECK(results->metricText(QStringLiteral("model_parameters")) == QStringLiteral("123.5 M"));
+    CHECK(results->metricText(QStringLiteral("peak_memory_bytes")) == QStringLiteral("512.0 MiB"));
+    CHECK_FALSE(results->metricText(QStringLiteral("run_seconds")).isEmpty());
+    CHECK(results->statusLabel()->text().contains(QStringLiteral("Generated in")));
+    CHECK(f.window->player()->duration() == Approx(1.5).margin(0.01));
+    CHECK(f.window->resourceGraphs()->runSet()->count() == 1);
+    CHECK(f.window->resourceGraphs()->runSet()->at(0) > 0.1);
+    CHECK(f.window->generationForm()->generateButton()->isEnabled());
+}
+
+TEST_CASE("Several variations run one after another, each with the next seed", "[window][generate]") {
+    WindowFixture f;
+    f.fillValidForm(QStringLiteral("bell"));
+    f.window->generationForm()->variationsBox()->setValue(3);
+    f.window->generationForm()->generateButton()->click();
+    CHECK(f.window->activeGenerations() == 3);
+    REQUIRE(waitFor([&] { return f.window->library()->count() == 3 && f.window->activeGenerations() == 0; }));
+    QStringList names;
+    for (int i = 0; i < 3; ++i) names << f.window->library()->at(i).name;
+    CHECK(names.filter(QStringLiteral("seed 42")).size() == 1);
+    CHECK(names.filter(QStringLiteral("seed 43")).size() == 1);
+    CHECK(names.filter(QStringLiteral("seed 44")).size() == 1);
+}
+
+TEST_CASE("Cancelling a running generation reports it cancelled and adds no clip", "[window][generate][cancel]") {
+    WindowFixture f;
+    f.generator->waitForCancel = true;
+    f.fillValidForm();
+    f.window->generationForm()->generateButton()->click();
+    REQUIRE(waitFor([&] { return f.window->results()->progressBar()->value() > 0; }));
+    f.window->generationForm()->cancelButton()->click();
+    REQUIRE(waitFor([&] { return f.window->results()->status() == ResultsDisplay::Status::Cancelled; }));
+    CHECK(f.window->library()->count() == 0);
+    CHECK(f.window->activeGenerations() == 0);
+    CHECK_FALSE(f.window->generationForm()->cancelButton()->isEnabled());
+}
+
+TEST_CASE("A failing model shows the error and what happened", "[window][generate][error]") {
+    WindowFixture f;
+    f.generator->failWith = "the UNet ran out of memory at step 4; try fewer steps or a shorter duration";
+    f.fillValidForm();
+    f.window->generationForm()->generateButton()->click();
+    REQUIRE(waitFor([&] { return f.window->results()->status() == ResultsDisplay::Status::Error; }));
+    CHECK(f.window->results()->statusLabel()->text().contains(QStringLiteral("ran out of memory")));
+    CHECK(f.window->library()->count() == 0);
+}
+
+TEST_CASE("Without a generation model the error points to the Model Manager", "[window][generate][error]") {
+    WindowFixture f(false);
+    f.fillValidForm();
+    f.window->generationForm()->generateButton()->click();
+    REQUIRE(waitFor([&] { return f.window->results()->status() == ResultsDisplay::Status::Error; }));
+    CHECK(f.window->results()->statusLabel()->text().contains(QStringLiteral("Model Manager")));
+}
+
+TEST_CASE("Analyse shows the clip's analysis in the results", "[window][analyse]") {
+    WindowFixture f;
+    const quint64 id = f.loadTone("voice.wav", 1.0);
+    f.window->results()->analyseButton()->click();
+    REQUIRE(waitFor([&] { return f.window->results()->status() == ResultsDisplay::Status::Success; }));
+    REQUIRE(f.window->library()->find(id)->analysis.is_object());
+    CHECK(f.window->results()->metricText(QStringLiteral("rms")).toDouble() == Approx(0.4 / std::sqrt(2.0)).margin(0.01));
+    CHECK(f.window->results()->metricText(QStringLiteral("patterns")) == QStringLiteral("tonal"));
+    CHECK(f.analyser->runs == 1);
+}
+
+TEST_CASE("Variation hands the selected clip to the generation form and marks the result", "[window][variation]") {
+    WindowFixture f;
+    f.loadTone("seed-clip.wav", 1.0);
+    f.window->results()->variationButton()->click();
+    f.fillValidForm(QStringLiteral("same but brighter"));
+    f.window->generationForm()->generateButton()->click();
+    REQUIRE(waitFor([&] { return f.window->library()->count() == 2 && f.window->activeGenerations() == 0; }));
+    CHECK(f.generator->lastHadAudio);
+    CHECK(f.window->library()->at(0).source == ClipSource::Variation);
+}
+
+TEST_CASE("The resource graphs plot the monitor's samples with thresholds, refreshed at least twice a second", "[window][graphs]") {
+    WindowFixture f;
+    QVector<ResourceSample> samples;
+    for (int i = 0; i < 20; ++i) {
+        ResourceSample s;
+        s.timeSeconds = 100.0 + i * 0.5;
+        s.ramTotal = 16ull << 30;
+        s.ramUsed = (4ull << 30) + static_cast<quint64>(i) * (100ull << 20);
+        s.processRss = 1ull << 30;
+        samples << s;
+    }
+    f.adapter.setResourceSource([&samples] { return samples; }, ResourceThresholds{12ull << 30, 15ull << 30});
+    ResourceGraphs* graphs = f.window->resourceGraphs();
+    const int before = graphs->refreshCount();
+    QTest::qWait(1100);
+    CHECK(graphs->refreshCount() - before >= 2);
+    CHECK(graphs->ramUsedSeries()->count() == 20);
+    CHECK(graphs->vramUsedSeries()->count() == 0);
+    REQUIRE(graphs->warningSeries()->count() == 2);
+    CHECK(graphs->warningSeries()->at(0).y() == Approx(12.0));
+    CHECK(graphs->summaryLabel()->text().contains(QStringLiteral("of 16.0 GiB")));
+    samples.back().ramUsed = 10ull << 30;
+    graphs->refresh();
+    CHECK(graphs->ramUsedSeries()->at(19).y() == Approx(10.0));
+}
+
+TEST_CASE("Saving a clip writes a WAV or FLAC file that loads back", "[window][save]") {
+    WindowFixture f;
+    const quint64 id = f.loadTone("keep.wav", 0.5);
+    QSignalSpy saved(&f.adapter, &CoreAdapter::audioSaved);
+    f.window->saveClipTo(id, f.path("out.flac"));
+    REQUIRE(waitFor([&] { return saved.size() == 1; }));
+    const AudioBuffer back = loadAudioFile(f.path("out.flac").toStdString());
+    CHECK(back.duration() == Approx(0.5).margin(0.01));
+    QSignalSpy failed(&f.adapter, &CoreAdapter::audioSaveFailed);
+    f.window->saveClipTo(id, f.path("no/such/folder/out.wav"));
+    REQUIRE(waitFor([&] { return failed.size() == 1; }));
+    CHECK(f.window->results()->status() == ResultsDisplay::Status::Error);
+}
+
+TEST_CASE("Form parameters, recent files and the layout are remembered across windows", "[window][settings]") {
+    QTemporaryDir dir;
+    {
+        WindowFixture f;
+        f.fillValidForm(QStringLiteral("ocean waves"));
+        f.window->generationForm()->stepsEdit()->setText(QStringLiteral("33"));
+        f.window->generationForm()->generateButton()->click();
+        REQUIRE(waitFor([&] { return f.window->activeGenerations() == 0; }));
+        f.loadTone("recent.wav", 0.2);
+        f.window->close();
+    }
+    CoreAdapter adapter;
+    MainWindow again(&adapter);
+    CHECK(again.generationForm()->promptEdit()->toPlainText() == QStringLiteral("ocean waves"));
+    CHECK(again.generationForm()->stepsEdit()->text() == QStringLiteral("33"));
+    CHECK(again.generationForm()->seedEdit()->text() == QStringLiteral("42"));
+    CHECK(again.generationForm()->seedLockBox()->isChecked());
+    REQUIRE(again.recentFiles().size() == 1);
+    CHECK(again.recentFiles().front().endsWith(QStringLiteral("recent.wav")));
+}
+
+TEST_CASE("The model manager lists the services and explains a missing model folder", "[window][models]") {
+    WindowFixture f;
+    setModelsFolder(f.path("models"));
+    ModelManagerDialog* dialog = f.window->showModelManager();
+    REQUIRE(dialog->table()->rowCount() == 2);
+    CHECK(dialog->table()->item(0, 0)->text() == QStringLiteral("audioldm"));
+    CHECK(dialog->table()->item(0, 1)->text() == QStringLiteral("unloaded"));
+    CHECK(dialog->guidanceLabel()->text().contains(QStringLiteral("does not exist")));
+
+    dialog->table()->selectRow(0);
+    dialog->findChild<QPushButton*>(QStringLiteral("loadModelButton"))->click();
+    REQUIRE(waitFor([&] { return dialog->table()->item(0, 1)->text() == QStringLiteral("ready"); }));
+    CHECK(f.generator->loads == 1);
+
+    f.generator->failLoadWith = "config.json: unsupported field 'attention_type' = 'xformers'";
+    dialog->table()->selectRow(0);
+    dialog->findChild<QPushButton*>(QStringLiteral("unloadModelButton"))->click();
+    REQUIRE(waitFor([&] { return dialog->table()->item(0, 1)->text() == QStringLiteral("unloaded"); }));
+    dialog->table()->selectRow(0);
+    dialog->findChild<QPushButton*>(QStringLiteral("loadModelButton"))->click();
+    REQUIRE(waitFor([&] { return dialog->guidanceLabel()->text().contains(QStringLiteral("attention_type")); }));
+    CHECK(modelFolderProblem(f.path("models/audioldm")).contains(QStringLiteral("does not exist")));
+}

@@ -1,0 +1,87 @@
+#include "clip_library.h"
+
+#include <QFileInfo>
+
+namespace grym::ui {
+
+ClipLibrary::ClipLibrary(QObject* parent) : QAbstractTableModel(parent) {}
+
+quint64 ClipLibrary::add(Clip clip) {
+    clip.id = nextId_++;
+    if (!clip.added.isValid()) clip.added = QDateTime::currentDateTime();
+    beginInsertRows({}, 0, 0);
+    clips_.prepend(std::move(clip));
+    endInsertRows();
+    return clips_.front().id;
+}
+
+int ClipLibrary::rowOf(quint64 id) const {
+    for (int row = 0; row < clips_.size(); ++row)
+        if (clips_[row].id == id) return row;
+    return -1;
+}
+
+const Clip* ClipLibrary::find(quint64 id) const {
+    const int row = rowOf(id);
+    return row < 0 ? nullptr : &clips_[row];
+}
+
+Clip* ClipLibrary::find(quint64 id) {
+    const int row = rowOf(id);
+    return row < 0 ? nullptr : &clips_[row];
+}
+
+bool ClipLibrary::remove(quint64 id) {
+    const int row = rowOf(id);
+    if (row < 0) return false;
+    beginRemoveRows({}, row, row);
+    clips_.removeAt(row);
+    endRemoveRows();
+    return true;
+}
+
+void ClipLibrary::setAnalysis(quint64 id, nlohmann::json analysis) {
+    const int row = rowOf(id);
+    if (row < 0) return;
+    clips_[row].analysis = std::move(analysis);
+    emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
+
+int ClipLibrary::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : clips_.size(); }
+int ClipLibrary::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+QVariant ClipLibrary::data(const QModelIndex& index, int role) const {
+    if (!index.isValid() || index.row() >= clips_.size()) return {};
+    const Clip& clip = clips_[index.row()];
+    if (role == Qt::DisplayRole) {
+        switch (index.column()) {
+            case Name: return clip.name;
+            case Duration: return formatSeconds(clip.duration());
+            case Rate: return QStringLiteral("%1 Hz").arg(clip.sampleRate());
+            case Source: return toDisplayString(clip.source);
+        }
+    } else if (role == Qt::ToolTipRole) {
+        QString tip = clip.filePath.isEmpty() ? clip.name : clip.filePath;
+        if (clip.audio) tip += tr("\n%1 channel(s), %2 Hz, %3 s").arg(clip.audio->channels).arg(clip.sampleRate()).arg(clip.duration(), 0, 'f', 2);
+        if (!clip.analysis.is_null()) tip += tr("\nanalysed");
+        return tip;
+    } else if (role == Qt::TextAlignmentRole && (index.column() == Duration || index.column() == Rate)) {
+        return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+    } else if (role == Qt::UserRole) {
+        return QVariant::fromValue(clip.id);
+    }
+    return {};
+}
+
+QVariant ClipLibrary::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
+    switch (section) {
+        case Name: return tr("Name");
+        case Duration: return tr("Duration");
+        case Rate: return tr("Rate");
+        case Source: return tr("Source");
+    }
+    return {};
+}
+
+}  // namespace grym::ui

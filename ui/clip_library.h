@@ -1,0 +1,37 @@
+#pragma once
+// The clip library: every dropped, opened and generated clip, newest first.
+#include "clip.h"
+
+#include <QAbstractTableModel>
+#include <QVector>
+
+namespace grym::ui {
+
+class ClipLibrary : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column { Name, Duration, Rate, Source, ColumnCount };
+
+    explicit ClipLibrary(QObject* parent = nullptr);
+
+    // Adds the clip at the top and returns its id (assigned here).
+    quint64 add(Clip clip);
+    const Clip* find(quint64 id) const;
+    Clip* find(quint64 id);
+    const Clip& at(int row) const { return clips_[row]; }
+    int rowOf(quint64 id) const;
+    int count() const { return clips_.size(); }
+    bool remove(quint64 id);
+    void setAnalysis(quint64 id, nlohmann::json analysis);
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+private:
+    QVector<Clip> clips_;  // index 0 is the newest
+    quint64 nextId_ = 1;
+};
+
+}  // namespace grym::ui

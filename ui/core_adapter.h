@@ -1,0 +1,162 @@
+#pragma once
+// The one place where the UI talks to core. Every call returns at once; the work (file
+// decoding, model loading, generation, analysis) runs on worker threads and its results come
+// back as signals emitted on the GUI thread (queued across threads). Nothing here ever blocks
+// the event loop on model work.
+#include "audio/audio_buffer.h"
+#include "orchestration/memory_monitor.h"
+#include "orchestration/model_service.h"
+#include "orchestration/service_bridge.h"
+#include "orchestration/service_registry.h"
+#include "orchestration/task_queue.h"
+#include "orchestration/task_router.h"
+
+#include <QHash>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <QThreadPool>
+#include <QVector>
+
+#include <functional>
+#include <memory>
+
+namespace grym::ui {
+
+struct GenerationRequest {
+    QString prompt;
+    QString negativePrompt;
+    double durationSeconds = 5.0;
+    int steps = 50;
+    double guidanceScale = 2.5;
+    qint64 seed = 0;
+    QString scheduler = QStringLiteral("ddim");
+    std::shared_ptr<const AudioBuffer> sourceAudio;  // set for a variation of an existing clip
+    nlohmann::json sourceAnalysis;                   // that clip's analysis, when it has one
+    quint64 sourceClipId = 0;
+};
+
+struct TaskProgress {
+    double fraction = 0.0;
+    int step = 0;
+    int totalSteps = 0;
+    QString stage;
+    double secondsRemaining = -1.0;
+};
+
+struct TaskOutcome {
+    enum class State { Succeeded, Failed, Cancelled };
+    quint64 taskId = 0;
+    TaskType type = TaskType::Generation;
+    State state = State::Succeeded;
+    QString message;                      // what went wrong and what to do, when Failed
+    std::shared_ptr<const AudioBuffer> audio;  // generated audio
+    nlohmann::json data;                  // analysis features/patterns
+    nlohmann::json metrics;               // service metrics plus queue wait and run time
+    quint64 clipId = 0;                   // the clip analysed, or the variation's source
+    GenerationRequest request;            // for generations
+};
+
+// One sample of machine memory for the live graphs (bytes; 0 total = not available).
+struct ResourceSample {
+    double timeSeconds = 0.0;  // monotonic, seconds
+    quint64 ramUsed = 0, ramTotal = 0;
+    quint64 processRss = 0;
+    quint64 vramUsed = 0, vramTotal = 0;
+};
+
+// The memory monitor's alert thresholds, in bytes of system RAM used (0: off).
+struct ResourceThresholds {
+    quint64 warningBytes = 0;
+    quint64 errorBytes = 0;
+};
+
+class CoreAdapter : public QObject {
+    Q_OBJECT
+public:
+    using FileLoader = std::function<AudioBuffer(const std::string& path)>;
+    using FileSaver = std::function<void(const AudioBuffer& audio, const std::string& path)>;
+    using ResourceSource = std::function<QVector<ResourceSample>()>;
+
+    // Services join core's registry; the router loads them on first use, unloading idle ones
+    // to keep loaded models under `memoryLimitBytes` (0 = no limit).
+    explicit CoreAdapter(QObject* parent = nullptr, quint64 memoryLimitBytes = 0);
+    ~CoreAdapter() override;  // cancels running tasks and waits for the workers
+
+    void addService(std::shared_ptr<ModelService> service);
+    QVector<ServiceInfo> serviceInfos() const;
+    QStringList serviceIds() const;
+    // Defaults to core/audio's libsndfile loader and saver; null restores the default.
+    void setFileIo(FileLoader loader, FileSaver saver);
+    // Starts core's MemoryMonitor (sampling every `interval`) as the graphs' source, with
+    // warning/error thresholds at these fractions of the machine's RAM.
+    void startMemoryMonitor(std::chrono::milliseconds interval = std::chrono::milliseconds(500),
+                            double warningFraction = 0.85, double errorFraction = 0.95);
+    // Replaces the monitor as the graphs' source (tests).
+    void setResourceSource(ResourceSource source, ResourceThresholds thresholds = {});
+
+    // Loads files and every audio file inside folders (one level of recursion is not enough for
+    // sample packs: folders are walked fully). Emits clipLoaded or fileRefused per file.
+    void loadPaths(const QStringList& paths);
+    static QStringList audioFileSuffixes();
+    void saveAudio(std::shared_ptr<const AudioBuffer> audio, const QString& path);
+
+    quint64 generate(const GenerationRequest& request);
+    quint64 analyse(quint64 clipId, std::shared_ptr<const AudioBuffer> audio);
+    void cancel(quint64 taskId);
+    void cancelAll();
+    int activeTaskCount() const { return tasks_.size(); }
+
+    void loadModel(const QString& serviceId);
+    void unloadModel(const QString& serviceId);
+
+    QVector<ResourceSample> resourceHistory() const;
+    ResourceThresholds resourceThresholds() const { return thresholds_; }
+
+signals:
+    void clipLoaded(const QString& path, std::shared_ptr<const grym::AudioBuffer> audio);
+    void fileRefused(const QString& path, const QString& reason);
+    void audioSaved(const QString& path);
+    void audioSaveFailed(const QString& path, const QString& reason);
+    void taskQueued(quint64 taskId, grym::TaskType type);
+    void taskStarted(quint64 taskId);
+    void taskProgressed(quint64 taskId, const grym::ui::TaskProgress& progress);
+    void taskFinished(const grym::ui::TaskOutcome& outcome);
+    void serviceChanged(const QString& serviceId);
+    void serviceFailed(const QString& serviceId, const QString& message);
+    // The memory monitor crossed a threshold (level: 0 normal, 1 warning, 2 error).
+    void memoryAlert(int level, const QString& message);
+
+private:
+    std::shared_ptr<ModelService> serviceFor(TaskType type) const;
+    std::shared_ptr<ModelService> serviceById(const QString& id) const;
+    quint64 submit(AudioTask task, TaskOutcome outcomeTemplate);
+    quint64 submitVariation(const GenerationRequest& request, TaskInput textInput, TaskOutcome outcome);
+    quint64 refuse(TaskOutcome outcome, QString message);
+    TaskCallbacks callbacksFor(TaskOutcome outcome, QString serviceId);
+    void finishTask(TaskOutcome outcome);
+    void runServiceCall(const QString& serviceId, std::function<void(ModelService&)> call);
+    // Runs on a TaskQueue worker: the router loads the task's service when needed (timed for
+    // the graphs), then runs the task.
+    TaskResult runOnWorker(const AudioTask& task, const ProgressCallback& progress, const CancellationToken& cancel);
+
+    ServiceRegistry registry_;
+    TaskRouter router_;
+    ServiceBridge bridge_;
+    TaskRunner routerRunner_;
+    std::unique_ptr<MemoryMonitor> monitor_;
+    QHash<quint64, TaskHandle> tasks_;     // submitted and not yet reported finished
+    quint64 nextLocalId_ = 1ull << 62;     // ids for tasks refused before reaching the queue
+    FileLoader loader_;
+    FileSaver saver_;
+    ResourceSource resourceSource_;
+    ResourceThresholds thresholds_;
+    QThreadPool servicePool_;  // model load / unload requests, one at a time
+    QThreadPool filePool_;     // decoding and encoding files beside model work
+    std::unique_ptr<TaskQueue> queue_;  // last member: shut down first, while the rest is alive
+};
+
+}  // namespace grym::ui
+
+Q_DECLARE_METATYPE(grym::ui::TaskProgress)
+Q_DECLARE_METATYPE(grym::ui::TaskOutcome)

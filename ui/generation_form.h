@@ -1,0 +1,100 @@
+#pragma once
+// The generation panel: prompt, negative prompt, duration, diffusion steps, guidance scale, seed
+// (randomise / lock), scheduler and number of variations. Each field is checked as it is typed;
+// the reason for a bad value is shown beside it and Generate stays disabled until all are valid.
+// The last submitted parameters are remembered (QSettings).
+#include "core_adapter.h"
+
+#include <QMap>
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+class QSpinBox;
+class QToolButton;
+
+namespace grym::ui {
+
+class GenerationForm : public QWidget {
+    Q_OBJECT
+public:
+    enum class Field { Prompt, NegativePrompt, Duration, Steps, Guidance, Seed };
+
+    struct Limits {
+        double minDuration = 1.0, maxDuration = 30.0;
+        int minSteps = 1, maxSteps = 500;
+        double minGuidance = 0.0, maxGuidance = 20.0;
+        int maxPromptChars = 500;
+    };
+
+    explicit GenerationForm(QWidget* parent = nullptr);
+
+    bool isValid() const;
+    QString fieldError(Field field) const { return errors_.value(field); }
+    GenerationRequest request() const;  // the form's values (meaningful when valid)
+    int variations() const;
+
+    // While generating: Generate is disabled and Cancel enabled.
+    void setBusy(bool busy);
+    bool busy() const { return busy_; }
+    // A variation starts from this clip's audio; clearSource() goes back to text only.
+    void setSource(quint64 clipId, std::shared_ptr<const AudioBuffer> audio, const QString& name);
+    void clearSource();
+
+    void resetToDefaults();
+    void saveSettings() const;
+    void restoreSettings();
+
+    QPlainTextEdit* promptEdit() const { return prompt_; }
+    QLineEdit* negativePromptEdit() const { return negative_; }
+    QLineEdit* durationEdit() const { return duration_; }
+    QLineEdit* stepsEdit() const { return steps_; }
+    QLineEdit* guidanceEdit() const { return guidance_; }
+    QLineEdit* seedEdit() const { return seed_; }
+    QCheckBox* seedLockBox() const { return lockSeed_; }
+    QComboBox* schedulerBox() const { return scheduler_; }
+    QSpinBox* variationsBox() const { return variations_; }
+    QPushButton* generateButton() const { return generate_; }
+    QPushButton* cancelButton() const { return cancel_; }
+    QPushButton* resetButton() const { return reset_; }
+
+signals:
+    void generateRequested(const grym::ui::GenerationRequest& request, int variations);
+    void cancelRequested();
+    void validityChanged(bool valid);
+
+private:
+    void validate();
+    void submit();
+    void randomiseSeed();
+    QLabel* makeErrorLabel();
+
+    Limits limits_;
+    QPlainTextEdit* prompt_;
+    QLineEdit* negative_;
+    QLineEdit* duration_;
+    QLineEdit* steps_;
+    QLineEdit* guidance_;
+    QLineEdit* seed_;
+    QToolButton* dice_;
+    QCheckBox* lockSeed_;
+    QComboBox* scheduler_;
+    QSpinBox* variations_;
+    QLabel* sourceLabel_;
+    QToolButton* clearSource_;
+    QPushButton* generate_;
+    QPushButton* cancel_;
+    QPushButton* reset_;
+    QMap<Field, QLabel*> errorLabels_;
+    QMap<Field, QString> errors_;
+    bool busy_ = false;
+    bool lastValid_ = false;
+    quint64 sourceClipId_ = 0;
+    std::shared_ptr<const AudioBuffer> sourceAudio_;
+};
+
+}  // namespace grym::ui
