@@ -1,14 +1,15 @@
 #include "core_adapter.h"
 
 #include "audio/audio_file.h"
-#include "audio/resampler.h"
 #include "common/error.h"
+#include "model_manager_dialog.h"
 
+#include <QDir>
 #include <QDirIterator>
-#include <QElapsedTimer>
 #include <QFileInfo>
 
 #include <atomic>
+#include <mutex>
 
 namespace grym::ui {
 
@@ -42,54 +43,73 @@ ResourceSample toResourceSample(const MemorySnapshot& s) {
 
 }  // namespace
 
-CoreAdapter::CoreAdapter(QObject* parent, quint64 memoryLimitBytes)
-    : QObject(parent),
-      router_(registry_, TaskRouterConfig{memoryLimitBytes}),
-      bridge_(router_, [](const AudioBuffer& audio, int rate) { return resample(audio, rate); }),
-      loader_(loadFromDisk),
+class CoreAdapter::Mailbox {
+public:
+    explicit Mailbox(CoreAdapter* owner) : owner_(owner) {}
+    // Queues `call` on the adapter's thread; dropped once the adapter is going away. Calls
+    // queued before that are discarded by Qt with the adapter's other posted events.
+    void post(std::function<void()> call) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (owner_) QMetaObject::invokeMethod(owner_, std::move(call), Qt::QueuedConnection);
+    }
+    void close() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        owner_ = nullptr;
+    }
+
+private:
+    std::mutex mutex_;
+    CoreAdapter* owner_;
+};
+
+namespace {
+
+AudioApiConfig adapterApiConfig(quint64 memoryLimitBytes) {
+    AudioApiConfig config;
+    config.router.memoryLimitBytes = memoryLimitBytes;
+    config.queue.workerCount = 2;  // a generation and an analysis may run side by side
+    return config;
+}
+
+}  // namespace
+
+CoreAdapter::CoreAdapter(std::shared_ptr<AudioApi> api, QObject* parent)
+    : QObject(parent), api_(std::move(api)), mailbox_(std::make_shared<Mailbox>(this)), loader_(loadFromDisk),
       saver_(saveToDisk) {
+    if (!api_) throw ApiError("CoreAdapter needs an AudioApi");
     qRegisterMetaType<grym::ui::TaskProgress>();
     qRegisterMetaType<grym::ui::TaskOutcome>();
     qRegisterMetaType<std::shared_ptr<const grym::AudioBuffer>>();
     qRegisterMetaType<grym::TaskType>();
     servicePool_.setMaxThreadCount(1);
     filePool_.setMaxThreadCount(2);
-    routerRunner_ = router_.runner();
-    TaskQueueConfig config;
-    config.workerCount = 2;  // a generation and an analysis may run side by side
-    queue_ = std::make_unique<TaskQueue>(config, [this](const AudioTask& task, const ProgressCallback& progress,
-                                                         const CancellationToken& cancel) {
-        return runOnWorker(task, progress, cancel);
-    });
 }
 
+CoreAdapter::CoreAdapter(QObject* parent, quint64 memoryLimitBytes)
+    : CoreAdapter(std::make_shared<AudioApi>(adapterApiConfig(memoryLimitBytes)), parent) {}
+
 CoreAdapter::~CoreAdapter() {
-    queue_->shutdown(ShutdownMode::Cancel);
-    if (monitor_) monitor_->stopSampling();
+    mailbox_->close();
+    for (TaskHandle& handle : tasks_) handle.cancel();
     servicePool_.waitForDone();
     filePool_.waitForDone();
 }
 
-void CoreAdapter::addService(std::shared_ptr<ModelService> service) {
-    const QString id = QString::fromStdString(service->id());
-    try {
-        registry_.add(std::move(service));
-    } catch (const std::exception& e) {
-        emit serviceFailed(id, readableMessage(e));
-        return;
-    }
-    emit serviceChanged(id);
+void CoreAdapter::post(std::function<void()> call) const { mailbox_->post(std::move(call)); }
+
+void CoreAdapter::notifyServicesChanged() {
+    for (const QString& id : serviceIds()) emit serviceChanged(id);
 }
 
 QVector<ServiceInfo> CoreAdapter::serviceInfos() const {
     QVector<ServiceInfo> infos;
-    for (const auto& service : registry_.all()) infos.push_back(service->info());
+    for (const auto& service : api_->allServices()) infos.push_back(service->info());
     return infos;
 }
 
 QStringList CoreAdapter::serviceIds() const {
     QStringList ids;
-    for (const auto& service : registry_.all()) ids << QString::fromStdString(service->id());
+    for (const auto& service : api_->allServices()) ids << QString::fromStdString(service->id());
     return ids;
 }
 
@@ -98,28 +118,22 @@ void CoreAdapter::setFileIo(FileLoader loader, FileSaver saver) {
     saver_ = saver ? std::move(saver) : FileSaver(saveToDisk);
 }
 
-void CoreAdapter::startMemoryMonitor(std::chrono::milliseconds interval, double warningFraction, double errorFraction) {
-    if (monitor_) return;
-    MemoryMonitorConfig config;
-    config.sampleInterval = interval;
-    // Ten minutes of history whatever the interval; the graphs show the last five.
-    config.historyCapacity = static_cast<size_t>(std::max<int64_t>(60, 600000 / std::max<int64_t>(1, interval.count())));
-    const MemorySnapshot now = readMemorySnapshot(nullptr);
-    config.thresholds.metric = MemoryMetric::SystemUsed;
-    config.thresholds.warningBytes = static_cast<uint64_t>(now.systemTotalBytes * warningFraction);
-    config.thresholds.errorBytes = static_cast<uint64_t>(now.systemTotalBytes * errorFraction);
-    thresholds_ = {config.thresholds.warningBytes, config.thresholds.errorBytes};
-    monitor_ = std::make_unique<MemoryMonitor>(config);
-    monitor_->setAlertCallback([this](MemoryAlertLevel level, const MemorySnapshot&, const std::string& message) {
-        QMetaObject::invokeMethod(this, [this, level, text = QString::fromStdString(message)] {
-            emit memoryAlert(static_cast<int>(level), text);
-        }, Qt::QueuedConnection);
+void CoreAdapter::startMemoryMonitor(double warningFraction, double errorFraction) {
+    const std::vector<MemorySnapshot> history = api_->memoryHistory();
+    const uint64_t total = history.empty() ? readMemorySnapshot(nullptr).systemTotalBytes : history.back().systemTotalBytes;
+    MemoryThresholds thresholds;
+    thresholds.metric = MemoryMetric::SystemUsed;
+    thresholds.warningBytes = static_cast<uint64_t>(total * warningFraction);
+    thresholds.errorBytes = static_cast<uint64_t>(total * errorFraction);
+    thresholds_ = {thresholds.warningBytes, thresholds.errorBytes};
+    api_->setMemoryThresholds(thresholds);
+    api_->setMemoryAlertCallback([mailbox = mailbox_, this](MemoryAlertLevel level, const MemorySnapshot&, const std::string& message) {
+        mailbox->post([this, level, text = QString::fromStdString(message)] { emit memoryAlert(static_cast<int>(level), text); });
     });
-    monitor_->startSampling();
-    MemoryMonitor* monitor = monitor_.get();
-    resourceSource_ = [monitor] {
+    std::shared_ptr<AudioApi> api = api_;
+    resourceSource_ = [api] {
         QVector<ResourceSample> samples;
-        for (const MemorySnapshot& s : monitor->history()) samples << toResourceSample(s);
+        for (const MemorySnapshot& s : api->memoryHistory()) samples << toResourceSample(s);
         return samples;
     };
 }
@@ -167,10 +181,10 @@ void CoreAdapter::loadPaths(const QStringList& paths) {
             } catch (const std::exception& e) {
                 reason = readableMessage(e);
             }
-            QMetaObject::invokeMethod(this, [this, file, audio, reason] {
+            post([this, file, audio, reason] {
                 if (reason.isEmpty()) emit clipLoaded(file, audio);
                 else emit fileRefused(file, reason);
-            }, Qt::QueuedConnection);
+            });
         });
     }
 }
@@ -185,41 +199,36 @@ void CoreAdapter::saveAudio(std::shared_ptr<const AudioBuffer> audio, const QStr
         } catch (const std::exception& e) {
             reason = readableMessage(e);
         }
-        QMetaObject::invokeMethod(this, [this, path, reason] {
+        post([this, path, reason] {
             if (reason.isEmpty()) emit audioSaved(path);
             else emit audioSaveFailed(path, reason);
-        }, Qt::QueuedConnection);
+        });
     });
 }
 
-std::shared_ptr<ModelService> CoreAdapter::serviceFor(TaskType type) const {
-    for (const auto& service : registry_.all())
-        if (service->taskType() == type) return service;
-    return nullptr;
-}
-
-std::shared_ptr<ModelService> CoreAdapter::serviceById(const QString& id) const { return registry_.find(id.toStdString()); }
-
 namespace {
 
-TaskInput generationInput(const GenerationRequest& request) {
-    TaskInput input;
-    input.prompt = request.prompt.toStdString();
-    input.parameters = {
-        {"negative_prompt", request.negativePrompt.toStdString()},
-        {"duration", request.durationSeconds},
-        {"steps", request.steps},
-        {"guidance_scale", request.guidanceScale},
-        {"seed", request.seed},
-        {"scheduler", request.scheduler.toStdString()},
-    };
-    return input;
+GenerateRequest toApiRequest(const GenerationRequest& request) {
+    GenerateRequest r;
+    r.prompt = request.prompt.toStdString();
+    r.negativePrompt = request.negativePrompt.toStdString();
+    r.durationSeconds = request.durationSeconds;
+    r.steps = request.steps;
+    r.guidanceScale = request.guidanceScale;
+    r.seed = request.seed;
+    r.scheduler = request.scheduler.toStdString();
+    return r;
 }
 
+// Where the Model Manager looks for a model, so the message can say where to put it.
 QString missingServiceMessage(TaskType type) {
+    const QString folder = QDir::toNativeSeparators(QDir(modelsFolder()).filePath(
+        type == TaskType::Generation ? QStringLiteral("audioldm") : QStringLiteral("wav2vec2")));
     return type == TaskType::Generation
-        ? QObject::tr("No generation model is available. Open Tools ▸ Model Manager and point it at an AudioLDM model folder.")
-        : QObject::tr("No analysis model is available. Open Tools ▸ Model Manager and point it at a wav2vec2 model folder.");
+        ? QObject::tr("No generation model is installed. Put an AudioLDM model folder (diffusers layout) at %1, "
+                      "or choose another models folder in Tools ▸ Model Manager.").arg(folder)
+        : QObject::tr("No analysis service is available. Put a wav2vec2 model folder at %1, "
+                      "or choose another models folder in Tools ▸ Model Manager.").arg(folder);
 }
 
 }  // namespace
@@ -229,41 +238,17 @@ quint64 CoreAdapter::generate(const GenerationRequest& request) {
     outcome.type = TaskType::Generation;
     outcome.request = request;
     outcome.clipId = request.sourceClipId;
-    TaskInput input = generationInput(request);
-    if (request.sourceAudio) return submitVariation(request, std::move(input), std::move(outcome));
+    const std::shared_ptr<ModelService> generator = api_->serviceFor(TaskType::Generation);
+    if (!generator) return refuse(std::move(outcome), missingServiceMessage(TaskType::Generation));
+    const TaskCallbacks callbacks = callbacksFor(outcome, QString::fromStdString(generator->id()));
     try {
-        AudioTask task = router_.makeTask(TaskType::Generation, std::move(input), TaskPriority::Normal, "",
-                                          request.prompt.left(60).toStdString());
-        return submit(std::move(task), std::move(outcome));
-    } catch (const std::exception&) {
-        return refuse(std::move(outcome), missingServiceMessage(TaskType::Generation));
-    }
-}
-
-// A variation starts from a clip: the ServiceBridge carries its audio (resampled to what the
-// generator expects) and its analysis, if any, into the generation task.
-quint64 CoreAdapter::submitVariation(const GenerationRequest& request, TaskInput textInput, TaskOutcome outcome) {
-    if (!serviceFor(TaskType::Generation)) return refuse(std::move(outcome), missingServiceMessage(TaskType::Generation));
-    TaskInput clipInput;
-    clipInput.audio = *request.sourceAudio;
-    clipInput.prompt = textInput.prompt;
-    TaskResult clipAnalysis;
-    clipAnalysis.data = request.sourceAnalysis.is_object() ? request.sourceAnalysis : nlohmann::json::object();
-    nlohmann::json parameters = textInput.parameters;
-    parameters["prompt"] = textInput.prompt;
-    const std::shared_ptr<ModelService> analyser = serviceFor(TaskType::Analysis);
-    HandoffContext context = bridge_.transferContext(HandoffKind::AnalysisToGeneration, analyser ? analyser->id() : std::string(),
-                                                     clipInput, clipAnalysis, parameters);
-    QStringList problems;
-    for (const HandoffIssue& issue : bridge_.validateHandoff(context))
-        if (issue.severity == HandoffIssue::Severity::Error) problems << QString::fromStdString(issue.message);
-    if (!problems.isEmpty()) return refuse(std::move(outcome), tr("This clip cannot start a variation: %1.").arg(problems.join(QStringLiteral("; "))));
-    const QString serviceId = QString::fromStdString(serviceFor(TaskType::Generation)->id());
-    try {
-        TaskHandle handle = bridge_.executeHandoff(context, *queue_, TaskPriority::Normal, callbacksFor(outcome, serviceId));
-        tasks_.insert(handle.id(), handle);
-        emit taskQueued(handle.id(), outcome.type);
-        return handle.id();
+        // A variation starts from a clip: the API's ServiceBridge carries its audio (resampled to
+        // what the generator expects) and its analysis, if any, into the generation task.
+        TaskHandle handle = request.sourceAudio
+            ? api_->generateVariation(*request.sourceAudio, toApiRequest(request), request.variationStrength,
+                                      request.sourceAnalysis, callbacks)
+            : api_->generateAudio(toApiRequest(request), callbacks);
+        return track(std::move(handle), outcome.type);
     } catch (const std::exception& e) {
         return refuse(std::move(outcome), readableMessage(e));
     }
@@ -273,15 +258,24 @@ quint64 CoreAdapter::analyse(quint64 clipId, std::shared_ptr<const AudioBuffer> 
     TaskOutcome outcome;
     outcome.type = TaskType::Analysis;
     outcome.clipId = clipId;
-    TaskInput input;
-    if (audio) input.audio = *audio;
+    const std::shared_ptr<ModelService> analyser = api_->serviceFor(TaskType::Analysis);
+    if (!analyser) return refuse(std::move(outcome), missingServiceMessage(TaskType::Analysis));
+    if (!audio) return refuse(std::move(outcome), tr("There is no audio to analyse."));
     try {
         // High priority: analysis is short and the user is waiting to read it.
-        AudioTask task = router_.makeTask(TaskType::Analysis, std::move(input), TaskPriority::High, "", "analysis");
-        return submit(std::move(task), std::move(outcome));
-    } catch (const std::exception&) {
-        return refuse(std::move(outcome), missingServiceMessage(TaskType::Analysis));
+        return track(api_->analyzeAudio(*audio, callbacksFor(outcome, QString::fromStdString(analyser->id())),
+                                        TaskPriority::High),
+                     outcome.type);
+    } catch (const std::exception& e) {
+        return refuse(std::move(outcome), readableMessage(e));
     }
+}
+
+quint64 CoreAdapter::track(TaskHandle handle, TaskType type) {
+    const quint64 id = handle.id();
+    tasks_.insert(id, std::move(handle));
+    emit taskQueued(id, type);
+    return id;
 }
 
 quint64 CoreAdapter::refuse(TaskOutcome outcome, QString message) {
@@ -301,21 +295,24 @@ void CoreAdapter::finishTask(TaskOutcome outcome) {
 TaskCallbacks CoreAdapter::callbacksFor(TaskOutcome outcome, QString serviceId) {
     // The queue calls back on its worker threads; everything is posted to the GUI thread.
     auto started = std::make_shared<std::atomic<bool>>(false);
+    std::shared_ptr<Mailbox> mailbox = mailbox_;
     TaskCallbacks callbacks;
-    callbacks.onProgress = [this, started](TaskId id, const ProgressUpdate& update) {
-        if (!started->exchange(true))
-            QMetaObject::invokeMethod(this, [this, id] { emit taskStarted(id); }, Qt::QueuedConnection);
+    callbacks.onProgress = [this, mailbox, started, serviceId](TaskId id, const ProgressUpdate& update) {
+        if (!started->exchange(true)) mailbox->post([this, id] { emit taskStarted(id); });
         TaskProgress p;
         p.fraction = update.fraction;
         p.step = update.step;
         p.totalSteps = update.totalSteps;
         p.stage = QString::fromStdString(update.stage);
         p.secondsRemaining = update.secondsRemaining;
-        QMetaObject::invokeMethod(this, [this, id, p] { emit taskProgressed(id, p); }, Qt::QueuedConnection);
+        mailbox->post([this, id, p, serviceId] {
+            if (p.stage == QLatin1String("loading model")) emit serviceChanged(serviceId);
+            emit taskProgressed(id, p);
+        });
     };
-    callbacks.onComplete = [this, outcome, serviceId](TaskId id, TaskState state, const std::string& error) mutable {
+    callbacks.onComplete = [this, mailbox, outcome, serviceId](TaskId id, TaskState state, const std::string& error) mutable {
         outcome.taskId = id;
-        QMetaObject::invokeMethod(this, [this, outcome, state, error, serviceId]() mutable {
+        mailbox->post([this, outcome, state, error, serviceId]() mutable {
             const TaskHandle handle = tasks_.value(outcome.taskId);
             if (state == TaskState::Succeeded && handle.valid()) {
                 TaskResult result = handle.result().get();
@@ -338,41 +335,9 @@ TaskCallbacks CoreAdapter::callbacksFor(TaskOutcome outcome, QString serviceId) 
             }
             emit serviceChanged(serviceId);
             finishTask(std::move(outcome));
-        }, Qt::QueuedConnection);
+        });
     };
     return callbacks;
-}
-
-quint64 CoreAdapter::submit(AudioTask task, TaskOutcome outcome) {
-    const QString serviceId = QString::fromStdString(task.serviceId);
-    try {
-        TaskHandle handle = queue_->submit(std::move(task), callbacksFor(outcome, serviceId));
-        tasks_.insert(handle.id(), handle);
-        emit taskQueued(handle.id(), outcome.type);
-        return handle.id();
-    } catch (const std::exception& e) {
-        return refuse(std::move(outcome), readableMessage(e));
-    }
-}
-
-TaskResult CoreAdapter::runOnWorker(const AudioTask& task, const ProgressCallback& progress, const CancellationToken& cancel) {
-    const std::shared_ptr<ModelService> service = registry_.find(task.serviceId);
-    const bool needsLoad = service && !service->isReady();
-    if (needsLoad) {
-        ProgressUpdate loading;
-        loading.stage = "loading model";
-        progress(loading);
-    }
-    QElapsedTimer timer;
-    timer.start();
-    TaskResult result = routerRunner_(task, progress, cancel);
-    if (!result.metrics.is_object()) result.metrics = nlohmann::json::object();
-    if (needsLoad) {
-        result.metrics["model_load_seconds"] = service->info().loadSeconds;
-        QMetaObject::invokeMethod(this, [this, id = QString::fromStdString(task.serviceId)] { emit serviceChanged(id); },
-                                  Qt::QueuedConnection);
-    }
-    return result;
 }
 
 void CoreAdapter::cancel(quint64 taskId) {
@@ -383,33 +348,32 @@ void CoreAdapter::cancelAll() {
     for (TaskHandle& handle : tasks_) handle.cancel();
 }
 
-void CoreAdapter::runServiceCall(const QString& serviceId, std::function<void(ModelService&)> call) {
-    std::shared_ptr<ModelService> service = serviceById(serviceId);
-    if (!service) {
+void CoreAdapter::runServiceCall(const QString& serviceId, std::function<void(AudioApi&, const std::string&)> call) {
+    if (!api_->service(serviceId.toStdString())) {
         emit serviceFailed(serviceId, tr("There is no model service called '%1'.").arg(serviceId));
         return;
     }
-    servicePool_.start([this, service, serviceId, call = std::move(call)] {
+    servicePool_.start([this, api = api_, serviceId, call = std::move(call)] {
         QString reason;
         try {
-            call(*service);
+            call(*api, serviceId.toStdString());
         } catch (const std::exception& e) {
             reason = readableMessage(e);
         }
-        QMetaObject::invokeMethod(this, [this, serviceId, reason] {
+        post([this, serviceId, reason] {
             emit serviceChanged(serviceId);
             if (!reason.isEmpty()) emit serviceFailed(serviceId, reason);
-        }, Qt::QueuedConnection);
+        });
     });
     emit serviceChanged(serviceId);
 }
 
 void CoreAdapter::loadModel(const QString& serviceId) {
-    runServiceCall(serviceId, [](ModelService& service) { service.load(); });
+    runServiceCall(serviceId, [](AudioApi& api, const std::string& id) { api.loadService(id); });
 }
 
 void CoreAdapter::unloadModel(const QString& serviceId) {
-    runServiceCall(serviceId, [](ModelService& service) { service.unload(); });
+    runServiceCall(serviceId, [](AudioApi& api, const std::string& id) { api.unloadService(id); });
 }
 
 }  // namespace grym::ui

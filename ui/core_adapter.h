@@ -1,15 +1,12 @@
 #pragma once
-// The one place where the UI talks to core. Every call returns at once; the work (file
+// The one place where the UI talks to core, and it talks only to grym::AudioApi (the same API
+// the CLI and the local HTTP API use): generation, analysis, variations, model load/unload,
+// service status and the memory monitor's samples. Every call returns at once; the work (file
 // decoding, model loading, generation, analysis) runs on worker threads and its results come
 // back as signals emitted on the GUI thread (queued across threads). Nothing here ever blocks
 // the event loop on model work.
+#include "api/audio_api.h"
 #include "audio/audio_buffer.h"
-#include "orchestration/memory_monitor.h"
-#include "orchestration/model_service.h"
-#include "orchestration/service_bridge.h"
-#include "orchestration/service_registry.h"
-#include "orchestration/task_queue.h"
-#include "orchestration/task_router.h"
 
 #include <QHash>
 #include <QObject>
@@ -34,6 +31,7 @@ struct GenerationRequest {
     std::shared_ptr<const AudioBuffer> sourceAudio;  // set for a variation of an existing clip
     nlohmann::json sourceAnalysis;                   // that clip's analysis, when it has one
     quint64 sourceClipId = 0;
+    double variationStrength = 0.6;                  // how far a variation may move from its clip (0..1]
 };
 
 struct TaskProgress {
@@ -78,20 +76,26 @@ public:
     using FileSaver = std::function<void(const AudioBuffer& audio, const std::string& path)>;
     using ResourceSource = std::function<QVector<ResourceSample>()>;
 
-    // Services join core's registry; the router loads them on first use, unloading idle ones
-    // to keep loaded models under `memoryLimitBytes` (0 = no limit).
+    // Drives `api`, which the app shares with its local HTTP server; services are registered
+    // on the api (AudioApi::addService, addInstalledServices), then announced with
+    // notifyServicesChanged().
+    explicit CoreAdapter(std::shared_ptr<AudioApi> api, QObject* parent = nullptr);
+    // Creates its own AudioApi: the router loads services on first use, unloading idle ones to
+    // keep loaded models under `memoryLimitBytes` (0 = no limit).
     explicit CoreAdapter(QObject* parent = nullptr, quint64 memoryLimitBytes = 0);
-    ~CoreAdapter() override;  // cancels running tasks and waits for the workers
+    ~CoreAdapter() override;  // cancels this adapter's tasks; no signal comes after it
 
-    void addService(std::shared_ptr<ModelService> service);
+    AudioApi& api() { return *api_; }
+    std::shared_ptr<AudioApi> sharedApi() const { return api_; }
+    // Emits serviceChanged for every service (after services were added or replaced on the api).
+    void notifyServicesChanged();
     QVector<ServiceInfo> serviceInfos() const;
     QStringList serviceIds() const;
     // Defaults to core/audio's libsndfile loader and saver; null restores the default.
     void setFileIo(FileLoader loader, FileSaver saver);
-    // Starts core's MemoryMonitor (sampling every `interval`) as the graphs' source, with
-    // warning/error thresholds at these fractions of the machine's RAM.
-    void startMemoryMonitor(std::chrono::milliseconds interval = std::chrono::milliseconds(500),
-                            double warningFraction = 0.85, double errorFraction = 0.95);
+    // Uses the AudioApi's memory monitor as the graphs' source, with warning/error thresholds at
+    // these fractions of the machine's RAM.
+    void startMemoryMonitor(double warningFraction = 0.85, double errorFraction = 0.95);
     // Replaces the monitor as the graphs' source (tests).
     void setResourceSource(ResourceSource source, ResourceThresholds thresholds = {});
 
@@ -128,23 +132,17 @@ signals:
     void memoryAlert(int level, const QString& message);
 
 private:
-    std::shared_ptr<ModelService> serviceFor(TaskType type) const;
-    std::shared_ptr<ModelService> serviceById(const QString& id) const;
-    quint64 submit(AudioTask task, TaskOutcome outcomeTemplate);
-    quint64 submitVariation(const GenerationRequest& request, TaskInput textInput, TaskOutcome outcome);
+    // Lets core's threads post to the GUI thread only while the adapter is alive.
+    class Mailbox;
+    void post(std::function<void()> call) const;
+    quint64 track(TaskHandle handle, TaskType type);
     quint64 refuse(TaskOutcome outcome, QString message);
     TaskCallbacks callbacksFor(TaskOutcome outcome, QString serviceId);
     void finishTask(TaskOutcome outcome);
-    void runServiceCall(const QString& serviceId, std::function<void(ModelService&)> call);
-    // Runs on a TaskQueue worker: the router loads the task's service when needed (timed for
-    // the graphs), then runs the task.
-    TaskResult runOnWorker(const AudioTask& task, const ProgressCallback& progress, const CancellationToken& cancel);
+    void runServiceCall(const QString& serviceId, std::function<void(AudioApi&, const std::string&)> call);
 
-    ServiceRegistry registry_;
-    TaskRouter router_;
-    ServiceBridge bridge_;
-    TaskRunner routerRunner_;
-    std::unique_ptr<MemoryMonitor> monitor_;
+    std::shared_ptr<AudioApi> api_;
+    std::shared_ptr<Mailbox> mailbox_;
     QHash<quint64, TaskHandle> tasks_;     // submitted and not yet reported finished
     quint64 nextLocalId_ = 1ull << 62;     // ids for tasks refused before reaching the queue
     FileLoader loader_;
@@ -153,7 +151,6 @@ private:
     ResourceThresholds thresholds_;
     QThreadPool servicePool_;  // model load / unload requests, one at a time
     QThreadPool filePool_;     // decoding and encoding files beside model work
-    std::unique_ptr<TaskQueue> queue_;  // last member: shut down first, while the rest is alive
 };
 
 }  // namespace grym::ui

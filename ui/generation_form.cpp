@@ -75,9 +75,7 @@ GenerationForm::GenerationForm(QWidget* parent) : QWidget(parent) {
     scheduler_ = new QComboBox(this);
     scheduler_->setObjectName(QStringLiteral("schedulerBox"));
     scheduler_->addItem(tr("DDIM"), QStringLiteral("ddim"));
-    scheduler_->addItem(tr("PNDM"), QStringLiteral("pndm"));
     scheduler_->addItem(tr("DPM-Solver++"), QStringLiteral("dpm++"));
-    scheduler_->addItem(tr("Euler"), QStringLiteral("euler"));
     variations_ = new QSpinBox(this);
     variations_->setObjectName(QStringLiteral("variationsBox"));
     variations_->setRange(1, 8);

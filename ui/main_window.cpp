@@ -3,6 +3,7 @@
 #include "audio_controls.h"
 #include "audio_player.h"
 #include "generation_form.h"
+#include "local_api_dialog.h"
 #include "model_manager_dialog.h"
 #include "resource_graphs.h"
 #include "results_display.h"
@@ -82,6 +83,14 @@ MainWindow::MainWindow(CoreAdapter* adapter, QWidget* parent)
     statusBar()->addPermanentWidget(taskLabel_);
     statusBar()->addPermanentWidget(deviceLabel_);
     deviceLabel_->setText(player_->hasOutputDevice() ? tr("audio output ready") : tr("no audio output"));
+    apiLabel_ = new QLabel(this);
+    apiLabel_->setObjectName(QStringLiteral("localApiLabel"));
+    apiLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    statusBar()->addPermanentWidget(apiLabel_);
+    connect(localApi_, &LocalApiServer::stateChanged, this, &MainWindow::showLocalApiState);
+    connect(localApi_, &LocalApiServer::failed, this, [this](const QString& message) { statusBar()->showMessage(message, 10000); });
+    if (const LocalApiSettings api = loadLocalApiSettings(); api.enabled) setLocalApiSettings(api);
+    showLocalApiState();
 
     refusalTimer_.setSingleShot(true);
     refusalTimer_.setInterval(150);  // one message for a whole drop, not one per file
@@ -213,6 +222,18 @@ void MainWindow::buildActions() {
     connect(variationAction_, &QAction::triggered, this, [this] { startVariation(currentClipId()); });
     modelsAction_ = new QAction(icon(QStyle::SP_DriveHDIcon), tr("&Model Manager…"), this);
     connect(modelsAction_, &QAction::triggered, this, &MainWindow::showModelManager);
+
+    localApi_ = new LocalApiServer(adapter_->api(), this);
+    localApiToggle_ = new QAction(tr("Serve &Local API"), this);
+    localApiToggle_->setCheckable(true);
+    localApiToggle_->setToolTip(tr("Let scripts on this computer drive the app over HTTP (127.0.0.1 only)"));
+    connect(localApiToggle_, &QAction::triggered, this, [this](bool on) {
+        LocalApiSettings settings = loadLocalApiSettings();
+        settings.enabled = on;
+        setLocalApiSettings(settings);
+    });
+    localApiSettingsAction_ = new QAction(tr("Local &API Settings…"), this);
+    connect(localApiSettingsAction_, &QAction::triggered, this, &MainWindow::showLocalApiSettings);
 }
 
 void MainWindow::buildMenus() {
@@ -239,6 +260,9 @@ void MainWindow::buildMenus() {
 
     QMenu* tools = menuBar()->addMenu(tr("&Tools"));
     tools->addAction(modelsAction_);
+    tools->addSeparator();
+    tools->addAction(localApiToggle_);
+    tools->addAction(localApiSettingsAction_);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(libraryDock_->toggleViewAction());
@@ -550,6 +574,25 @@ ModelManagerDialog* MainWindow::showModelManager() {
     modelManager_->show();
     modelManager_->raise();
     return modelManager_;
+}
+
+void MainWindow::setLocalApiSettings(const LocalApiSettings& settings) {
+    localApi_->apply(settings);
+    showLocalApiState();
+}
+
+void MainWindow::showLocalApiSettings() {
+    LocalApiDialog dialog(loadLocalApiSettings(), this);
+    if (dialog.exec() == QDialog::Accepted) setLocalApiSettings(dialog.settings());
+}
+
+void MainWindow::showLocalApiState() {
+    const bool running = localApi_->running();
+    localApiToggle_->setChecked(running);
+    apiLabel_->setVisible(running);
+    apiLabel_->setText(running ? tr("API %1").arg(localApi_->url()) : QString());
+    apiLabel_->setToolTip(running ? tr("The local HTTP API is serving this app at %1 (see openapi.json there)").arg(localApi_->url())
+                                  : QString());
 }
 
 }  // namespace grym::ui

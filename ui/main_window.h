@@ -4,6 +4,7 @@
 // dropped anywhere on the window are loaded. Layout, recent files and settings are remembered.
 #include "clip_library.h"
 #include "core_adapter.h"
+#include "local_api_server.h"
 
 #include <QMainWindow>
 #include <QSet>
@@ -55,6 +56,13 @@ public:
     const QStringList& refusals() const { return refusals_; }
     int activeGenerations() const { return generationTasks_.size(); }
     ModelManagerDialog* showModelManager();
+    // Tools ▸ Serve Local API (checkable) and Tools ▸ Local API Settings…
+    LocalApiServer* localApi() const { return localApi_; }
+    QAction* localApiToggle() const { return localApiToggle_; }
+    QLabel* localApiLabel() const { return apiLabel_; }
+    // Starts, restarts or stops the local API server and remembers the choice.
+    void setLocalApiSettings(const LocalApiSettings& settings);
+    void showLocalApiSettings();
 
 signals:
     // Emitted when the user changes the models folder (the app re-creates its services).
@@ -83,6 +91,7 @@ private:
     void updateTaskStatus();
     void promptSaveCurrent();
     void openFilesDialog();
+    void showLocalApiState();
 
     CoreAdapter* adapter_;
     ClipLibrary* library_;
@@ -99,6 +108,10 @@ private:
     QMenu* recentMenu_ = nullptr;
     QLabel* taskLabel_ = nullptr;
     QLabel* deviceLabel_ = nullptr;
+    QLabel* apiLabel_ = nullptr;
+    LocalApiServer* localApi_ = nullptr;
+    QAction* localApiToggle_ = nullptr;
+    QAction* localApiSettingsAction_ = nullptr;
     QAction* openAction_ = nullptr;
     QAction* saveAction_ = nullptr;
     QAction* removeAction_ = nullptr;

@@ -3,13 +3,15 @@
 #include "cli/commands.h"
 
 #include "analysis/wav2vec2_analysis_service.h"
+#include "api/audio_api.h"
 #include "audio/audio_file.h"
+#include "cli/runtime_options.h"
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include <cstdio>
 #include <iostream>
+#include <limits>
 
 namespace grym::cli {
 
@@ -59,50 +61,50 @@ void printSummary(const std::string& file, const TaskResult& r) {
 }  // namespace
 
 int runAnalyze(const Args& args) {
+    static const char* usage =
+        "usage: grym-synth-cli analyze FILE... [--model DIR] [--json] [--window SECONDS]\n"
+        "                                [--device cpu|cuda] [--dtype fp32|fp16|bf16]\n";
     Wav2vec2ServiceOptions options;
-    std::vector<std::string> files;
-    bool json = false;
-    for (size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
-            return args[++i];
-        };
-        try {
-            if (a == "--model") options.modelDir = value();
-            else if (a == "--json") json = true;
-            else if (a == "--window") options.analysis.windowSeconds = std::stod(value());
-            else if (a == "--device") options.runtime.device = torch::Device(value());
-            else if (a == "--dtype") {
-                const std::string d = value();
-                if (d == "fp32") options.runtime.dtype = torch::kFloat32;
-                else if (d == "fp16") options.runtime.dtype = torch::kFloat16;
-                else if (d == "bf16") options.runtime.dtype = torch::kBFloat16;
-                else throw std::invalid_argument("--dtype takes fp32, fp16 or bf16");
-            } else if (!a.empty() && a[0] == '-') throw std::invalid_argument("unknown option " + a);
-            else files.push_back(a);
-        } catch (const std::exception& e) {
-            std::cerr << "analyze: " << e.what() << "\n";
-            files.clear();
-            break;
-        }
+    CliOptions parsed;
+    try {
+        OptionSpec spec{runtimeOptionNames(), {"--json"}, true};
+        spec.valueOptions.insert({"--model", "--window"});
+        parsed = parseOptions(args, spec);
+        options.modelDir = parsed.text("--model");
+        options.analysis.windowSeconds = parsed.number("--window", options.analysis.windowSeconds);
+        parseRuntimeOptions(parsed, options.runtime);
+    } catch (const UsageError& e) {
+        std::cerr << "analyze: " << e.what() << "\n" << usage;
+        return 2;
     }
+    const std::vector<std::string>& files = parsed.positionals();
+    const bool json = parsed.has("--json");
     if (files.empty()) {
-        std::cerr << "usage: grym-synth-cli analyze FILE... [--model DIR] [--json] [--window SECONDS]\n"
-                     "                                [--device cpu|cuda] [--dtype fp32|fp16|bf16]\n";
+        std::cerr << usage;
         return 2;
     }
 
-    Wav2vec2AnalysisService service(options);
-    service.load();
-    CancellationToken never;
+    // Through the AudioApi, like the GUI and the HTTP API. Files on the command line are the
+    // user's own: no upload-size limit on their duration.
+    AudioApiConfig config;
+    config.sampleMemory = false;
+    config.queue.workerCount = 1;
+    config.limits.maxAnalyzeSeconds = std::numeric_limits<double>::max();
+    AudioApi api(config);
+    api.addService(std::make_shared<Wav2vec2AnalysisService>(options));
+    try {
+        api.loadService("wav2vec2");
+    } catch (const std::exception& e) {
+        std::cerr << "analyze: " << e.what() << "\n";
+        return 1;
+    }
     nlohmann::json all = nlohmann::json::array();
     int failed = 0;
     for (const auto& file : files) {
         try {
-            TaskInput input;
-            input.audio = loadAudioFile(file);
-            const TaskResult r = service.run(input, {}, never);
+            TaskHandle task = api.analyzeAudio(loadAudioFile(file));
+            if (task.wait() != TaskState::Succeeded) throw TaskError(task.error());
+            const TaskResult r = task.result().get();
             if (json) all.push_back({{"file", file}, {"features", r.data["features"]}, {"patterns", r.data["patterns"]},
                                      {"model", r.data["model"]}, {"metrics", r.metrics}});
             else printSummary(file, r);

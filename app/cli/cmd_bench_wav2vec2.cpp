@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 
 #include "analysis/wav2vec2_benchmark.h"
+#include "cli/runtime_options.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -15,33 +16,22 @@ namespace grym::cli {
 int runBenchWav2vec2(const Args& args) {
     Wav2vec2BenchmarkOptions options;
     bool json = false;
-    for (size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
-            return args[++i];
-        };
-        try {
-            if (a == "--config") options.configDir = value();
-            else if (a == "--seconds") options.audioSeconds = std::stod(value());
-            else if (a == "--repeats") options.repeats = std::stoi(value());
-            else if (a == "--threads") torch::set_num_threads(std::stoi(value()));
-            else if (a == "--reference") options.referenceTimingFile = value();
-            else if (a == "--device") options.runtime.device = torch::Device(value());
-            else if (a == "--dtype") {
-                const std::string d = value();
-                if (d == "fp32" || d == "float32") options.runtime.dtype = torch::kFloat32;
-                else if (d == "fp16" || d == "float16") options.runtime.dtype = torch::kFloat16;
-                else if (d == "bf16" || d == "bfloat16") options.runtime.dtype = torch::kBFloat16;
-                else throw std::invalid_argument("--dtype takes fp32, fp16 or bf16");
-            } else if (a == "--json") json = true;
-            else throw std::invalid_argument("unknown option " + a);
-        } catch (const std::invalid_argument& e) {
-            std::cerr << "bench wav2vec2: " << e.what() << "\n"
-                      << "usage: grym-synth-cli bench wav2vec2 --config DIR [--seconds 10] [--repeats 3] [--threads N]\n"
-                      << "       [--device cpu|cuda] [--dtype fp32|fp16|bf16] [--reference timing.json] [--json]\n";
-            return 2;
-        }
+    try {
+        OptionSpec spec{runtimeOptionNames(), {"--json"}, false};
+        spec.valueOptions.insert({"--config", "--seconds", "--repeats", "--threads", "--reference"});
+        const CliOptions parsed = parseOptions(args, spec);
+        options.configDir = parsed.text("--config");
+        options.audioSeconds = parsed.number("--seconds", options.audioSeconds);
+        options.repeats = parsed.integer("--repeats", options.repeats);
+        options.referenceTimingFile = parsed.text("--reference");
+        parseRuntimeOptions(parsed, options.runtime);
+        if (parsed.has("--threads")) torch::set_num_threads(parsed.integer("--threads", 1));
+        json = parsed.has("--json");
+    } catch (const UsageError& e) {
+        std::cerr << "bench wav2vec2: " << e.what() << "\n"
+                  << "usage: grym-synth-cli bench wav2vec2 --config DIR [--seconds 10] [--repeats 3] [--threads N]\n"
+                  << "       [--device cpu|cuda] [--dtype fp32|fp16|bf16] [--reference timing.json] [--json]\n";
+        return 2;
     }
     if (options.configDir.empty()) {
         std::cerr << "bench wav2vec2: --config DIR is required (a folder with a wav2vec2 config.json)\n";

@@ -1,6 +1,9 @@
 #include "desktop_wiring.h"
 
+#include "api/installed_services.h"
 #include "model_manager_dialog.h"
+
+#include <algorithm>
 
 namespace grym::desktop {
 
@@ -9,8 +12,23 @@ DesktopCore::DesktopCore(ui::CoreAdapter& adapter) : adapter_(adapter) { useMode
 DesktopCore::~DesktopCore() = default;
 
 void DesktopCore::useModelsFolder(const QString& folder) {
-    // The model services join here as they land in core.
-    (void)folder;
+    AudioApi& api = adapter_.api();
+    for (const std::string& id : installedIds_) api.removeService(id);
+    installedIds_.clear();
+    std::vector<std::string> before;
+    for (const auto& service : api.allServices()) before.push_back(service->id());
+
+    report_.clear();
+    ModelLocations locations;
+    locations.root = folder.toStdString();
+    try {
+        for (const std::string& line : addInstalledServices(api, locations)) report_ << QString::fromStdString(line);
+    } catch (const std::exception& e) {
+        report_ << QObject::tr("models in %1: %2").arg(folder, QString::fromStdString(e.what()));
+    }
+    for (const auto& service : api.allServices())
+        if (std::find(before.begin(), before.end(), service->id()) == before.end()) installedIds_.push_back(service->id());
+    adapter_.notifyServicesChanged();
 }
 
 }  // namespace grym::desktop

@@ -1,7 +1,12 @@
 #pragma once
-// Connects the desktop app's adapter to the real core: audio file I/O, the model services found
-// in the models folder, and the memory monitor feeding the live graphs.
+// Connects the desktop app's adapter to the real core: the model services installed in the
+// models folder are registered on the adapter's AudioApi (the same one the local HTTP API serves).
 #include "core_adapter.h"
+
+#include <QStringList>
+
+#include <string>
+#include <vector>
 
 namespace grym::desktop {
 
@@ -12,11 +17,16 @@ public:
     DesktopCore(const DesktopCore&) = delete;
     DesktopCore& operator=(const DesktopCore&) = delete;
 
-    // Called when the user picks another models folder in the Model Manager.
+    // Registers the services found under `folder` (replacing those of the previous folder).
+    // Called at start and when the user picks another models folder in the Model Manager.
     void useModelsFolder(const QString& folder);
+    // One line per service: what was registered, or why not (models missing, ...).
+    const QStringList& report() const { return report_; }
 
 private:
     ui::CoreAdapter& adapter_;
+    std::vector<std::string> installedIds_;
+    QStringList report_;
 };
 
 }  // namespace grym::desktop

@@ -8,6 +8,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QStatusBar>
 #include <QTimer>
 
 #include <cstdio>
@@ -31,12 +32,19 @@ int main(int argc, char** argv) {
     parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Audio files or folders to open."), QStringLiteral("[FILE...]"));
     parser.process(app);
 
-    grym::ui::CoreAdapter adapter;
+    // One AudioApi for the window and the optional local HTTP API (Tools ▸ Serve Local API).
+    grym::AudioApiConfig config;
+    config.queue.workerCount = 2;  // a generation and an analysis may run side by side
+    grym::ui::CoreAdapter adapter(std::make_shared<grym::AudioApi>(config));
     adapter.startMemoryMonitor();
     grym::desktop::DesktopCore core(adapter);
+    for (const QString& line : core.report()) std::fprintf(stderr, "grym-synth: %s\n", qPrintable(line));
     grym::ui::MainWindow window(&adapter);
     QObject::connect(&window, &grym::ui::MainWindow::modelsFolderChanged, &window,
-                     [&core](const QString& folder) { core.useModelsFolder(folder); });
+                     [&core, &window](const QString& folder) {
+                         core.useModelsFolder(folder);
+                         window.statusBar()->showMessage(core.report().join(QStringLiteral("; ")), 10000);
+                     });
     window.show();
     window.openPaths(parser.positionalArguments());
 

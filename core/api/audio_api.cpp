@@ -20,7 +20,27 @@ AudioApi::AudioApi(AudioApiConfig config) : config_(std::move(config)) {
     bridge_ = std::make_unique<ServiceBridge>(*router_, [](const AudioBuffer& audio, int rate) {
         return resample(audio, rate);
     });
-    queue_ = std::make_unique<TaskQueue>(config_.queue, router_->runner());
+    routerRunner_ = router_->runner();
+    queue_ = std::make_unique<TaskQueue>(config_.queue, [this](const AudioTask& task, const ProgressCallback& progress,
+                                                               const CancellationToken& cancel) {
+        return runTask(task, progress, cancel);
+    });
+}
+
+// Runs on a queue worker. The router loads the task's service when it is not loaded yet; that
+// can take long, so clients see a "loading model" stage and the load time in the metrics.
+TaskResult AudioApi::runTask(const AudioTask& task, const ProgressCallback& progress, const CancellationToken& cancel) {
+    const std::shared_ptr<ModelService> service = registry_.find(task.serviceId);
+    const bool needsLoad = service && !service->isReady();
+    if (needsLoad) {
+        ProgressUpdate loading;
+        loading.stage = "loading model";
+        progress(loading);
+    }
+    TaskResult result = routerRunner_(task, progress, cancel);
+    if (!result.metrics.is_object()) result.metrics = nlohmann::json::object();
+    if (needsLoad) result.metrics["model_load_seconds"] = service->info().loadSeconds;
+    return result;
 }
 
 AudioApi::~AudioApi() { shutdown(); }
@@ -32,14 +52,16 @@ void AudioApi::shutdown() {
 
 void AudioApi::addService(std::shared_ptr<ModelService> service) { registry_.add(std::move(service)); }
 
+std::shared_ptr<ModelService> AudioApi::removeService(const std::string& id) { return registry_.remove(id); }
+
 std::shared_ptr<ModelService> AudioApi::service(const std::string& id) const { return registry_.find(id); }
+
+std::shared_ptr<ModelService> AudioApi::serviceFor(TaskType type) const { return registry_.findForType(type); }
 
 std::vector<std::shared_ptr<ModelService>> AudioApi::allServices() const { return registry_.all(); }
 
 std::shared_ptr<ModelService> AudioApi::requireService(TaskType type) const {
-    std::shared_ptr<ModelService> s;
-    for (const auto& candidate : registry_.all())
-        if (!s && candidate->taskType() == type) s = candidate;
+    auto s = registry_.findForType(type);
     if (!s)
         throw ApiError(std::string("no ") + (type == TaskType::Generation ? "generation" : "analysis") +
                        " service is configured (install a model in the model manager or pass --model)");
@@ -87,7 +109,7 @@ TaskHandle AudioApi::generateAudio(const GenerateRequest& request, TaskCallbacks
     return remember(queue_->submit(std::move(task), std::move(callbacks)), "generate", toJson(request));
 }
 
-TaskHandle AudioApi::analyzeAudio(AudioBuffer audio, TaskCallbacks callbacks) {
+TaskHandle AudioApi::analyzeAudio(AudioBuffer audio, TaskCallbacks callbacks, std::optional<TaskPriority> priority) {
     validateAudio(audio, "audio");
     auto svc = requireService(TaskType::Analysis);
     nlohmann::json request = {{"sample_rate", audio.sampleRate},
@@ -95,7 +117,7 @@ TaskHandle AudioApi::analyzeAudio(AudioBuffer audio, TaskCallbacks callbacks) {
                               {"duration", audio.duration()}};
     TaskInput input;
     input.audio = std::move(audio);
-    AudioTask task = router_->makeTask(TaskType::Analysis, std::move(input), std::nullopt, svc->id(), "analyze");
+    AudioTask task = router_->makeTask(TaskType::Analysis, std::move(input), priority, svc->id(), "analyze");
     return remember(queue_->submit(std::move(task), std::move(callbacks)), "analyze", std::move(request));
 }
 

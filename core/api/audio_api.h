@@ -40,14 +40,22 @@ public:
     AudioApi(const AudioApi&) = delete;
     AudioApi& operator=(const AudioApi&) = delete;
 
+    // Throws TaskError when a service with the same id is already there.
     void addService(std::shared_ptr<ModelService> service);
+    // Removes a service (another models folder was chosen); tasks already running on it finish.
+    // Returns it, or nullptr when there is no service with that id.
+    std::shared_ptr<ModelService> removeService(const std::string& id);
     std::shared_ptr<ModelService> service(const std::string& id) const;
+    // The service that runs tasks of this type; nullptr when none is configured.
+    std::shared_ptr<ModelService> serviceFor(TaskType type) const;
     std::vector<std::shared_ptr<ModelService>> allServices() const;
 
     // generateAudio{prompt, duration, parameters} -> {audio, sampleRate, duration, metrics}
     TaskHandle generateAudio(const GenerateRequest& request, TaskCallbacks callbacks = {});
-    // analyzeAudio(audio, sampleRate) -> {features, patterns, metrics}
-    TaskHandle analyzeAudio(AudioBuffer audio, TaskCallbacks callbacks = {});
+    // analyzeAudio(audio, sampleRate) -> {features, patterns, metrics}. No priority: the router
+    // picks one from the expected run time.
+    TaskHandle analyzeAudio(AudioBuffer audio, TaskCallbacks callbacks = {},
+                            std::optional<TaskPriority> priority = std::nullopt);
     // A variation of a clip (analysed or not), handed to generation through the ServiceBridge.
     TaskHandle generateVariation(const AudioBuffer& clip, const GenerateRequest& request, double strength,
                                  const nlohmann::json& analysis = nlohmann::json::object(), TaskCallbacks callbacks = {});
@@ -66,6 +74,12 @@ public:
     // {wav2vec2: {...}, audioldm: {...}, memory: {...}, queue: {...}}
     nlohmann::json getServiceStatus();
 
+    // The memory monitor's ring buffer (oldest first), sampled in the background when
+    // AudioApiConfig::sampleMemory is on; the GUI's live graphs read it.
+    std::vector<MemorySnapshot> memoryHistory() const { return memory_->history(); }
+    void setMemoryThresholds(MemoryThresholds thresholds) { memory_->setThresholds(thresholds); }
+    // Called on the sampler's thread whenever the alert level changes.
+    void setMemoryAlertCallback(MemoryAlertCallback callback) { memory_->setAlertCallback(std::move(callback)); }
     MemoryMonitor& memoryMonitor() { return *memory_; }
     const ApiLimits& limits() const { return config_.limits; }
     TaskQueue& queue() { return *queue_; }
@@ -77,12 +91,14 @@ private:
     TaskHandle remember(TaskHandle handle, std::string kind, nlohmann::json request);
     void validateAudio(const AudioBuffer& audio, const char* field) const;
     std::shared_ptr<ModelService> requireService(TaskType type) const;
+    TaskResult runTask(const AudioTask& task, const ProgressCallback& progress, const CancellationToken& cancel);
 
     AudioApiConfig config_;
     ServiceRegistry registry_;
     std::unique_ptr<MemoryMonitor> memory_;
     std::unique_ptr<TaskRouter> router_;
     std::unique_ptr<ServiceBridge> bridge_;
+    TaskRunner routerRunner_;
     std::unique_ptr<TaskQueue> queue_;
 
     mutable std::mutex tasksMutex_;

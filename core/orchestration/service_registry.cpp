@@ -33,10 +33,27 @@ std::shared_ptr<ModelService> ServiceRegistry::get(const std::string& id) const 
     throw TaskError("no model service '" + id + "' is available (registered: " + registeredIds(services_) + ")");
 }
 
-std::shared_ptr<ModelService> ServiceRegistry::forType(TaskType type) const {
+std::shared_ptr<ModelService> ServiceRegistry::findForType(TaskType type) const {
     std::lock_guard<std::mutex> lock(mutex_);
     for (const auto& s : services_)
         if (s->taskType() == type) return s;
+    return nullptr;
+}
+
+std::shared_ptr<ModelService> ServiceRegistry::remove(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = services_.begin(); it != services_.end(); ++it)
+        if ((*it)->id() == id) {
+            auto removed = std::move(*it);
+            services_.erase(it);
+            return removed;
+        }
+    return nullptr;
+}
+
+std::shared_ptr<ModelService> ServiceRegistry::forType(TaskType type) const {
+    if (auto s = findForType(type)) return s;
+    std::lock_guard<std::mutex> lock(mutex_);
     throw TaskError(std::string("no ") + toString(type) + " service is available (registered: " +
                     registeredIds(services_) + ")");
 }

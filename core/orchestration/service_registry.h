@@ -20,6 +20,11 @@ public:
     std::shared_ptr<ModelService> get(const std::string& id) const;
     // The first registered service of that type; throws TaskError when there is none.
     std::shared_ptr<ModelService> forType(TaskType type) const;
+    // The first registered service of that type; nullptr when there is none.
+    std::shared_ptr<ModelService> findForType(TaskType type) const;
+    // Removes and returns the service with that id (nullptr when unknown). Tasks already
+    // routed to it keep it alive until they finish.
+    std::shared_ptr<ModelService> remove(const std::string& id);
     std::vector<std::shared_ptr<ModelService>> all() const;  // in registration order
 
 private:

@@ -84,8 +84,9 @@ int main(int argc, char** argv) {
     auto generator = std::make_shared<grym::test::FakeGenerationService>();
     generator->burnCpu = true;
     generator->stepTime = std::chrono::milliseconds(options.stepMs);
-    grym::ui::CoreAdapter adapter;
-    adapter.addService(generator);
+    auto api = std::make_shared<grym::AudioApi>();
+    api->addService(generator);
+    grym::ui::CoreAdapter adapter(api);
     grym::ui::MainWindow window(&adapter);
     window.resize(1400, 880);
     window.show();

@@ -114,3 +114,39 @@ TEST_CASE("AudioApi cancels a running generation and reports failures", "[api]")
     CHECK(f.wait() == TaskState::Failed);
     CHECK_THAT(f.error(), Catch::Contains("asked to fail"));
 }
+
+TEST_CASE("AudioApi reports model loading as a stage and can swap a service", "[api]") {
+    AudioApi api(quietConfig());
+    CHECK(api.serviceFor(TaskType::Analysis) == nullptr);
+    auto first = std::make_shared<test::FakeAnalyzer>();
+    api.addService(first);
+    CHECK(api.serviceFor(TaskType::Analysis) == first);
+
+    std::mutex stagesMutex;
+    std::vector<std::string> stages;
+    TaskCallbacks cb;
+    cb.onProgress = [&](TaskId, const ProgressUpdate& u) {
+        std::lock_guard<std::mutex> lock(stagesMutex);
+        stages.push_back(u.stage);
+    };
+    auto h = api.analyzeAudio(tone(0.5), cb, TaskPriority::High);
+    REQUIRE(h.wait() == TaskState::Succeeded);
+    CHECK(h.status().priority == TaskPriority::High);
+    CHECK(h.result().get().metrics.contains("model_load_seconds"));
+    {
+        std::lock_guard<std::mutex> lock(stagesMutex);
+        REQUIRE_FALSE(stages.empty());
+        CHECK(stages.front() == "loading model");
+    }
+    // Already loaded: no loading stage, no load time.
+    auto again = api.analyzeAudio(tone(0.5));
+    REQUIRE(again.wait() == TaskState::Succeeded);
+    CHECK_FALSE(again.result().get().metrics.contains("model_load_seconds"));
+
+    CHECK(api.removeService("wav2vec2") == first);
+    CHECK(api.removeService("wav2vec2") == nullptr);
+    CHECK_THROWS_WITH(api.analyzeAudio(tone(0.5)), Catch::Contains("no analysis service"));
+    auto second = std::make_shared<test::FakeAnalyzer>();
+    api.addService(second);
+    CHECK(api.analyzeAudio(tone(0.5)).wait() == TaskState::Succeeded);
+}

@@ -217,3 +217,21 @@ TEST_CASE("the router's runner drives a TaskQueue end to end", "[router][queue]"
     CHECK(stages.front() == "loading");
     CHECK(router.analyzeTask(TaskType::Analysis, clip(2.0)).estimateSource == "observed");
 }
+
+TEST_CASE("the registry finds a service by type without throwing and removes by id", "[router]") {
+    ServiceRegistry registry;
+    CHECK(registry.findForType(TaskType::Analysis) == nullptr);
+    CHECK_THROWS_AS(registry.forType(TaskType::Analysis), TaskError);
+    auto first = std::make_shared<FakeService>("wav2vec2", TaskType::Analysis);
+    auto second = std::make_shared<FakeService>("hubert", TaskType::Analysis);
+    registry.add(first);
+    registry.add(second);
+    CHECK(registry.findForType(TaskType::Analysis) == first);
+    CHECK(registry.findForType(TaskType::Generation) == nullptr);
+
+    CHECK(registry.remove("wav2vec2") == first);
+    CHECK(registry.remove("wav2vec2") == nullptr);
+    CHECK(registry.forType(TaskType::Analysis) == second);
+    registry.add(std::make_shared<FakeService>("wav2vec2", TaskType::Analysis));  // the id is free again
+    CHECK(registry.all().size() == 2);
+}

@@ -4,19 +4,23 @@
 #include "audio_player.h"
 #include "core_adapter.h"
 #include "generation_form.h"
+#include "local_api_dialog.h"
 #include "main_window.h"
 #include "model_manager_dialog.h"
 #include "resource_graphs.h"
 #include "results_display.h"
 #include "waveform_view.h"
 
+#include "api/installed_services.h"
 #include "ui/test_doubles.h"
 #include "ui/ui_test_support.h"
 
 #include <catch2/catch.hpp>
+#include <httplib.h>
 
 #include <QBarSet>
 #include <QCheckBox>
+#include <QDir>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
@@ -45,14 +49,15 @@ struct WindowFixture {
     QTemporaryDir dir;
     std::shared_ptr<test::FakeGenerationService> generator = std::make_shared<test::FakeGenerationService>();
     std::shared_ptr<test::FakeAnalysisService> analyser = std::make_shared<test::FakeAnalysisService>();
-    CoreAdapter adapter;
+    std::shared_ptr<AudioApi> api = std::make_shared<AudioApi>();
+    CoreAdapter adapter{api};
     std::unique_ptr<MainWindow> window;
 
     explicit WindowFixture(bool withServices = true) {
         QSettings().clear();
         if (withServices) {
-            adapter.addService(generator);
-            adapter.addService(analyser);
+            api->addService(generator);
+            api->addService(analyser);
         }
         window = std::make_unique<MainWindow>(&adapter);
         window->show();
@@ -298,6 +303,8 @@ TEST_CASE("Without a generation model the error points to the Model Manager", "[
     f.window->generationForm()->generateButton()->click();
     REQUIRE(waitFor([&] { return f.window->results()->status() == ResultsDisplay::Status::Error; }));
     CHECK(f.window->results()->statusLabel()->text().contains(QStringLiteral("Model Manager")));
+    // ... and says where the model folder belongs.
+    CHECK(f.window->results()->statusLabel()->text().contains(QDir::toNativeSeparators(QDir(modelsFolder()).filePath(QStringLiteral("audioldm")))));
 }
 
 TEST_CASE("Analyse shows the clip's analysis in the results", "[window][analyse]") {
@@ -405,4 +412,98 @@ TEST_CASE("The model manager lists the services and explains a missing model fol
     dialog->findChild<QPushButton*>(QStringLiteral("loadModelButton"))->click();
     REQUIRE(waitFor([&] { return dialog->guidanceLabel()->text().contains(QStringLiteral("attention_type")); }));
     CHECK(modelFolderProblem(f.path("models/audioldm")).contains(QStringLiteral("does not exist")));
+}
+
+TEST_CASE("The Local API switch serves the app's own AudioApi on loopback and stops again", "[window][api]") {
+    WindowFixture f;
+    CHECK_FALSE(f.window->localApi()->running());
+    CHECK_FALSE(f.window->localApiLabel()->isVisible());
+
+    f.window->setLocalApiSettings({true, 0, QString()});  // port 0: any free port
+    REQUIRE(f.window->localApi()->running());
+    const int port = f.window->localApi()->port();
+    CHECK(port > 0);
+    CHECK(f.window->localApiToggle()->isChecked());
+    CHECK(f.window->localApiLabel()->text().contains(QStringLiteral("http://127.0.0.1:%1/v1/").arg(port)));
+    {
+        httplib::Client client(LocalApiServer::kHost, port);
+        auto res = client.Get("/v1/status");
+        REQUIRE(res);
+        CHECK(res->status == 200);
+        const auto status = nlohmann::json::parse(res->body);
+        // The test doubles registered on the window's AudioApi answer over HTTP.
+        CHECK(status["audioldm"]["id"] == "audioldm");
+        CHECK(status["wav2vec2"]["id"] == "wav2vec2");
+    }
+    CHECK(loadLocalApiSettings().enabled);
+
+    f.window->localApiToggle()->trigger();  // off
+    CHECK_FALSE(f.window->localApi()->running());
+    CHECK_FALSE(f.window->localApiLabel()->isVisible());
+    CHECK_FALSE(loadLocalApiSettings().enabled);
+    {
+        httplib::Client client(LocalApiServer::kHost, port);
+        client.set_connection_timeout(1);
+        CHECK_FALSE(client.Get("/v1/status"));
+    }
+
+    // With a token, requests without it are refused.
+    f.window->setLocalApiSettings({true, 0, QStringLiteral("s3cret")});
+    REQUIRE(f.window->localApi()->running());
+    httplib::Client client(LocalApiServer::kHost, f.window->localApi()->port());
+    auto refused = client.Get("/v1/status");
+    REQUIRE(refused);
+    CHECK(refused->status == 401);
+    auto allowed = client.Get("/v1/status", {{"Authorization", "Bearer s3cret"}});
+    REQUIRE(allowed);
+    CHECK(allowed->status == 200);
+}
+
+TEST_CASE("The Local API starts with the window when it was left on", "[window][api]") {
+    QSettings().clear();
+    saveLocalApiSettings({true, 0, QString()});
+    CoreAdapter adapter;
+    MainWindow window(&adapter);
+    REQUIRE(window.localApi()->running());
+    httplib::Client client(LocalApiServer::kHost, window.localApi()->port());
+    auto res = client.Get("/v1/openapi.json");
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    QSettings().clear();
+}
+
+TEST_CASE("The Local API dialog edits the switch, port and token", "[window][api]") {
+    LocalApiDialog dialog({false, 9000, QStringLiteral("abc")});
+    CHECK_FALSE(dialog.enabledBox()->isChecked());
+    CHECK(dialog.portBox()->value() == 9000);
+    dialog.enabledBox()->setChecked(true);
+    dialog.portBox()->setValue(9100);
+    dialog.tokenEdit()->setText(QStringLiteral("  xyz "));
+    const LocalApiSettings s = dialog.settings();
+    CHECK(s.enabled);
+    CHECK(s.port == 9100);
+    CHECK(s.token == QStringLiteral("xyz"));
+}
+
+TEST_CASE("With the installed services and no models, analysis is DSP-only and Generate names the model folder",
+          "[window][installed]") {
+    WindowFixture f(false);
+    setModelsFolder(f.dir.filePath(QStringLiteral("models")));
+    ModelLocations locations;
+    locations.root = modelsFolder().toStdString();
+    addInstalledServices(f.adapter.api(), locations);  // what the desktop app does at start
+    f.adapter.notifyServicesChanged();
+
+    f.loadTone("speech.wav", 0.5);
+    f.window->results()->analyseButton()->click();
+    REQUIRE(waitFor([&] { return f.window->results()->status() == ResultsDisplay::Status::Success; }));
+    REQUIRE(f.window->library()->find(f.window->currentClipId())->analysis.is_object());
+    const nlohmann::json analysis = f.window->library()->find(f.window->currentClipId())->analysis;
+    CHECK(analysis["features"]["duration_s"].get<double>() == Approx(0.5).margin(0.01));
+
+    f.fillValidForm();
+    f.window->generationForm()->generateButton()->click();
+    REQUIRE(waitFor([&] { return f.window->results()->status() == ResultsDisplay::Status::Error; }));
+    CHECK(f.window->results()->statusLabel()->text().contains(QStringLiteral("audioldm")));
+    QSettings().clear();
 }
