@@ -50,5 +50,6 @@ struct BenchService {
 int runBenchService(const Args& args);
 // Sub-benchmarks in their own files.
 int runBenchWav2vec2(const Args& args);  // cmd_bench_wav2vec2.cpp
+int runBenchAudioLdm(const Args& args);  // bench_audioldm.cpp
 
 }  // namespace grym::cli

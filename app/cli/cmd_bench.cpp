@@ -20,6 +20,8 @@ const std::vector<BenchSuite>& benchSuites() {
     static const std::vector<BenchSuite> suites = {
         {"service", "initialisation, generation and stress metrics of one model service", runBenchService},
         {"wav2vec2", "wav2vec2 analysis service benchmark (cmd_bench_wav2vec2.cpp)", runBenchWav2vec2},
+        {"audioldm", "AudioLDM per-component and end-to-end timings (bench_audioldm.cpp; --model DIR)",
+         runBenchAudioLdm},
     };
     return suites;
 }

@@ -33,17 +33,6 @@ nlohmann::json regionsJson(const std::vector<RepeatedSection>& sections) {
 
 }  // namespace
 
-uint64_t peakResidentBytes() {
-#if defined(__unix__)
-    rusage usage{};
-    if (getrusage(RUSAGE_SELF, &usage) == 0) return static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // KiB on Linux
-#elif defined(__APPLE__)
-    rusage usage{};
-    if (getrusage(RUSAGE_SELF, &usage) == 0) return static_cast<uint64_t>(usage.ru_maxrss);  // bytes on macOS
-#endif
-    return 0;
-}
-
 Wav2vec2AnalysisService::Wav2vec2AnalysisService(Wav2vec2ServiceOptions options) : options_(std::move(options)) {
     info_.id = "wav2vec2";
     info_.modelPath = options_.modelDir;

@@ -4,6 +4,7 @@
 // transcript and segments/repeated sections from the self-similarity of frame embeddings.
 // Without a model it still returns the DSP features and says the model part is missing.
 #include "analysis/wav2vec2_analyzer.h"
+#include "common/process_memory.h"
 #include "orchestration/model_service.h"
 
 #include <memory>
@@ -42,8 +43,5 @@ private:
     ServiceInfo info_;
     std::shared_ptr<const Wav2vec2Analyzer> analyzer_;
 };
-
-// Peak resident memory of this process so far, in bytes (0 where the platform cannot say).
-uint64_t peakResidentBytes();
 
 }  // namespace grym

@@ -37,6 +37,8 @@ void validate(const GenerateRequest& r, const ApiLimits& limits) {
         throw FieldError("variations", "must be between 1 and " + std::to_string(limits.maxVariations));
     if (r.outputSampleRate != 16000 && r.outputSampleRate != 44100 && r.outputSampleRate != 48000)
         throw FieldError("sample_rate", "must be 16000, 44100 or 48000");
+    if (!r.latentsFile.empty() && r.variations != 1)
+        throw FieldError("variations", "must be 1 when starting latents are given");
 }
 
 GenerateRequest parseGenerateRequest(const nlohmann::json& body, const ApiLimits& limits) {
@@ -76,6 +78,10 @@ nlohmann::json toTaskParameters(const GenerateRequest& r) {
                         {"variations", r.variations},
                         {"sample_rate", r.outputSampleRate}};
     if (r.seed) p["seed"] = *r.seed;
+    if (!r.latentsFile.empty()) {
+        p["latents_file"] = r.latentsFile;
+        if (!r.latentsKey.empty()) p["latents_key"] = r.latentsKey;
+    }
     return p;
 }
 

@@ -41,6 +41,10 @@ struct GenerateRequest {
     std::string scheduler = "ddim";       // "ddim" | "dpm++"
     int variations = 1;
     int outputSampleRate = 16000;         // 16000, 44100 or 48000
+    // Starting latents from a local safetensors file instead of seeded noise (CLI and tests
+    // reproducing a reference run; not accepted over HTTP).
+    std::string latentsFile;
+    std::string latentsKey;               // tensor name; default "latents" or the file's only tensor
 };
 
 // Throws FieldError for the first field that is invalid.

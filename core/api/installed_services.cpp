@@ -2,7 +2,10 @@
 
 #include "analysis/wav2vec2_analysis_service.h"
 #include "api/audio_api.h"
+#include "common/error.h"
 #include "common/paths.h"
+#include "models/audioldm/audioldm_service.h"
+#include "models/audioldm/pipeline.h"
 
 #include <filesystem>
 
@@ -26,7 +29,17 @@ std::vector<std::string> addInstalledServices(AudioApi& api, const ModelLocation
     }
     api.addService(std::make_shared<Wav2vec2AnalysisService>(analysis));
 
-    lines.push_back("audioldm: generation service not available in this build (" + ldm.string() + ")");
+    // Registered even without a model folder: a generation then fails with a message that
+    // says where the model belongs, instead of "no generation service".
+    audioldm::AudioLdmServiceOptions generation;
+    generation.modelPath = ldm.string();
+    try {
+        audioldm::validatePipelineFolder(ldm.string());
+        lines.push_back("audioldm: " + ldm.string() + " (loaded on the first generation)");
+    } catch (const Error& e) {
+        lines.push_back(std::string("audioldm: ") + e.what());
+    }
+    api.addService(std::make_shared<audioldm::AudioLdmService>(generation));
     return lines;
 }
 

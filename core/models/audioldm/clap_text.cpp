@@ -429,9 +429,9 @@ ClapTextOutput ClapTextEncoder::run(const torch::Tensor& inputIds, const torch::
 }
 
 torch::Tensor ClapTextEncoder::encodePrompts(const std::vector<std::string>& prompts,
-                                             const RobertaTokenizer& tokenizer) const {
+                                             const RobertaTokenizer& tokenizer, int64_t maxLength) const {
     if (prompts.empty()) throw ModelError("CLAP text encoder: encodePrompts needs at least one prompt");
-    const TokenBatch batch = tokenizer.encodeBatch(prompts);
+    const TokenBatch batch = tokenizer.encodeBatch(prompts, maxLength);
     ClapTextForwardOptions options;
     options.trimPadding = true;
     return forward(batch.inputIds, batch.attentionMask, options).textEmbedsNormalized;

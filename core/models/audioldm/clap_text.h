@@ -79,9 +79,11 @@ public:
                            const ClapTextForwardOptions& options = {}) const;
 
     // What AudioLDM's pipeline conditions on: each prompt tokenized as the pipeline does
-    // (padded to model_max_length, truncated), encoded, projected and L2-normalised.
-    // Returns [prompts.size(), projection_dim] on the model's device and dtype.
-    torch::Tensor encodePrompts(const std::vector<std::string>& prompts, const RobertaTokenizer& tokenizer) const;
+    // (padded to maxLength, or model_max_length when maxLength <= 0, truncated), encoded,
+    // projected and L2-normalised. Returns [prompts.size(), projection_dim] on the model's
+    // device and dtype.
+    torch::Tensor encodePrompts(const std::vector<std::string>& prompts, const RobertaTokenizer& tokenizer,
+                                int64_t maxLength = 0) const;
 
     const ClapTextConfig& config() const;
     torch::Device device() const;
