@@ -119,8 +119,7 @@ void CoreAdapter::setFileIo(FileLoader loader, FileSaver saver) {
 }
 
 void CoreAdapter::startMemoryMonitor(double warningFraction, double errorFraction) {
-    const std::vector<MemorySnapshot> history = api_->memoryHistory();
-    const uint64_t total = history.empty() ? readMemorySnapshot(nullptr).systemTotalBytes : history.back().systemTotalBytes;
+    const uint64_t total = api_->memorySnapshot().systemTotalBytes;
     MemoryThresholds thresholds;
     thresholds.metric = MemoryMetric::SystemUsed;
     thresholds.warningBytes = static_cast<uint64_t>(total * warningFraction);

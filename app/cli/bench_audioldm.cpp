@@ -45,14 +45,19 @@ void printSummary(const nlohmann::json& r) {
                 r["libtorch"].get<std::string>().c_str());
     std::printf("  load                    %.3f s (%.1f MiB of weights)\n", r["load_seconds"].get<double>(),
                 r["parameter_bytes"].get<double>() / (1024.0 * 1024.0));
-    std::printf("  text encoder, batch 2   %.3f s\n", c["text_encoder_batch2_seconds"].get<double>());
-    std::printf("  UNet step, batch 2      %.3f s\n", c["unet_step_batch2_seconds"].get<double>());
-    std::printf("  VAE decode              %.3f s\n", c["vae_decode_seconds"].get<double>());
-    std::printf("  vocoder                 %.3f s\n", c["vocoder_seconds"].get<double>());
+    auto component = [&](const char* label, const std::string& key) {
+        std::printf("  %-22s  %.3f s (processor time %.3f s)\n", label, c[key + "_seconds"].get<double>(),
+                    c[key + "_cpu_seconds"].get<double>());
+    };
+    component("text encoder, batch 2", "text_encoder_batch2");
+    component("UNet step, batch 2", "unet_step_batch2");
+    component("VAE decode", "vae_decode");
+    component("vocoder", "vocoder");
     for (const auto& e : r["end_to_end"])
-        std::printf("  end to end, %3lld steps  %.3f s for %.2f s of audio (real-time factor %.2f)\n",
+        std::printf("  end to end, %3lld steps  %.3f s for %.2f s of audio (real-time factor %.2f, processor time %.1f s)\n",
                     static_cast<long long>(e["steps"].get<int64_t>()), e["seconds"].get<double>(),
-                    e["audio_seconds"].get<double>(), e["realtime_factor"].get<double>());
+                    e["audio_seconds"].get<double>(), e["realtime_factor"].get<double>(),
+                    e["cpu_seconds"].get<double>());
     std::printf("  peak RSS                %.1f MiB\n", r["peak_rss_bytes"].get<double>() / (1024.0 * 1024.0));
     if (r.contains("ratio_to_reference_openblas"))
         for (const auto& [name, ratio] : r["ratio_to_reference_openblas"].items())

@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -44,36 +45,42 @@ std::array<Biquad, 2> kWeightingFilters(int sampleRate) {
     return stages;
 }
 
-LoudnessResult integratedLoudness(const std::vector<float>& mono, int sampleRate) {
-    // K-weighted squared signal, as a prefix sum so every block's energy is one subtraction.
-    const auto stages = kWeightingFilters(sampleRate);
-    std::vector<double> cumulativeEnergy(mono.size() + 1, 0.0);
-    double x1[2] = {0, 0}, x2[2] = {0, 0}, y1[2] = {0, 0}, y2[2] = {0, 0};
-    for (size_t n = 0; n < mono.size(); ++n) {
-        double v = mono[n];
+LoudnessMeter::LoudnessMeter(int sampleRate)
+    : stages_(kWeightingFilters(sampleRate)),
+      blockLength_(static_cast<size_t>(std::llround(0.4 * sampleRate))),
+      step_(static_cast<size_t>(std::llround(0.1 * sampleRate))) {
+    if (blockLength_ == 0 || step_ == 0) throw AudioError("loudness: sample rate " + std::to_string(sampleRate) + " is too low");
+}
+
+void LoudnessMeter::add(const float* samples, size_t count) {
+    for (size_t n = 0; n < count; ++n) {
+        double v = samples[n];
         for (int s = 0; s < 2; ++s) {
-            const Biquad& f = stages[s];
-            const double y = f.b[0] * v + f.b[1] * x1[s] + f.b[2] * x2[s] - f.a[0] * y1[s] - f.a[1] * y2[s];
-            x2[s] = x1[s];
-            x1[s] = v;
-            y2[s] = y1[s];
-            y1[s] = y;
+            const Biquad& f = stages_[s];
+            const double y = f.b[0] * v + f.b[1] * x1_[s] + f.b[2] * x2_[s] - f.a[0] * y1_[s] - f.a[1] * y2_[s];
+            x2_[s] = x1_[s];
+            x1_[s] = v;
+            y2_[s] = y1_[s];
+            y1_[s] = y;
             v = y;
         }
-        cumulativeEnergy[n + 1] = cumulativeEnergy[n] + v * v;
+        pendingEnergy_.push_back(v * v);
+        if (pendingEnergy_.size() == blockLength_) {
+            double energy = 0;
+            for (double e : pendingEnergy_) energy += e;
+            blockPower_.push_back(energy / static_cast<double>(blockLength_));
+            // The next block starts one step later (blocks overlap by 75 %).
+            for (size_t i = 0; i < step_ && !pendingEnergy_.empty(); ++i) pendingEnergy_.pop_front();
+        }
     }
+}
 
-    const auto blockLength = static_cast<size_t>(std::llround(0.4 * sampleRate));
-    const auto step = static_cast<size_t>(std::llround(0.1 * sampleRate));
-    std::vector<double> blockPower;
-    for (size_t start = 0; start + blockLength <= mono.size(); start += step)
-        blockPower.push_back((cumulativeEnergy[start + blockLength] - cumulativeEnergy[start]) / blockLength);
-
-    LoudnessResult result{-std::numeric_limits<double>::infinity(), static_cast<int>(blockPower.size()), 0};
+LoudnessResult LoudnessMeter::result() const {
+    LoudnessResult result{-std::numeric_limits<double>::infinity(), static_cast<int>(blockPower_.size()), 0};
     auto gatedMean = [&](double gateLufs, int* count) {
         double sum = 0;
         int n = 0;
-        for (double p : blockPower)
+        for (double p : blockPower_)
             if (meanSquareToLufs(p) > gateLufs) {
                 sum += p;
                 ++n;
@@ -88,6 +95,12 @@ LoudnessResult integratedLoudness(const std::vector<float>& mono, int sampleRate
     const double finalMean = gatedMean(std::max(kAbsoluteGateLufs, relativeGate), &result.gatedBlocks);
     result.integratedLufs = meanSquareToLufs(finalMean);
     return result;
+}
+
+LoudnessResult integratedLoudness(const std::vector<float>& mono, int sampleRate) {
+    LoudnessMeter meter(sampleRate);
+    meter.add(mono.data(), mono.size());
+    return meter.result();
 }
 
 }  // namespace grym::dsp

@@ -1,6 +1,8 @@
 #pragma once
 // Integrated loudness after ITU-R BS.1770-4 / EBU R128, for one channel.
 #include <array>
+#include <cstddef>
+#include <deque>
 #include <vector>
 
 namespace grym::dsp {
@@ -25,5 +27,22 @@ struct LoudnessResult {
 // relative gate 10 LU below the absolute-gated mean. A mono signal counts as a single
 // channel with weight 1.
 LoudnessResult integratedLoudness(const std::vector<float>& mono, int sampleRate);
+
+// The same measurement fed block by block (a long recording never has to be in memory):
+// keeps the filter state, the K-weighted energy of the last 400 ms and one value per
+// 100 ms block. add() any number of times, then result().
+class LoudnessMeter {
+public:
+    explicit LoudnessMeter(int sampleRate);
+    void add(const float* samples, size_t count);
+    LoudnessResult result() const;
+
+private:
+    std::array<Biquad, 2> stages_;
+    double x1_[2] = {0, 0}, x2_[2] = {0, 0}, y1_[2] = {0, 0}, y2_[2] = {0, 0};
+    size_t blockLength_ = 0, step_ = 0;
+    std::deque<double> pendingEnergy_;  // K-weighted squares from the next block's start on
+    std::vector<double> blockPower_;    // mean square of each complete 400 ms block
+};
 
 }  // namespace grym::dsp

@@ -1,5 +1,10 @@
 #pragma once
 // Fundamental frequency by YIN (de Cheveigné & Kawahara, 2002).
+#include "analysis/dsp_fft.h"
+
+#include <complex>
+#include <cstddef>
+#include <optional>
 #include <vector>
 
 namespace grym::dsp {
@@ -22,5 +27,27 @@ struct PitchTrack {
 };
 
 PitchTrack estimatePitch(const std::vector<float>& mono, int sampleRate, const PitchOptions& options = {});
+
+// YIN one frame at a time, for streams: frame k reads span() samples from k * hop().
+// appendFrame() adds the frame's pitch to `track`; summarise() fills the ratio, median and
+// mean once every frame is in.
+class YinPitchDetector {
+public:
+    YinPitchDetector(int sampleRate, const PitchOptions& options = {});
+    size_t span() const { return span_; }
+    size_t hop() const { return hop_; }
+    void appendFrame(const float* x, PitchTrack& track);
+    static void summarise(PitchTrack& track);
+
+private:
+    int sampleRate_;
+    PitchOptions options_;
+    size_t maxLag_ = 0, minLag_ = 0, window_ = 0, span_ = 0, hop_ = 0;
+    double silence_ = 0;
+    size_t fftSize_ = 0;
+    std::optional<Fft> fft_;
+    std::vector<std::complex<double>> head_, whole_;
+    std::vector<double> difference_, energy_;
+};
 
 }  // namespace grym::dsp

@@ -1,5 +1,7 @@
 #pragma once
 // Silent stretches of a recording.
+#include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace grym::dsp {
@@ -22,5 +24,17 @@ struct SilenceOptions {
 
 // Regions in time order, clamped to [0, duration]; a silent file is one region.
 std::vector<TimeRegion> findSilentRegions(const std::vector<float>& mono, int sampleRate, const SilenceOptions& options = {});
+
+// The same in two steps, for streams: the level of each frame (frames start every `hop`
+// samples and are `frame` long, the last ones cut at the end of the signal), then the
+// regions once every level of a `totalSamples` long signal is known.
+struct SilenceFraming {
+    size_t frame = 0;
+    size_t hop = 0;
+};
+SilenceFraming silenceFraming(int sampleRate, const SilenceOptions& options);  // validates the options
+double frameLevelDb(const float* samples, size_t count);
+std::vector<TimeRegion> silentRegionsFromLevels(const std::vector<double>& levelDb, int64_t totalSamples, int sampleRate,
+                                                const SilenceOptions& options = {});
 
 }  // namespace grym::dsp

@@ -2,13 +2,16 @@
 
 #include "analysis/dsp_features.h"
 #include "analysis/wav2vec2_patterns.h"
+#include "audio/audio_file.h"
 #include "audio/audio_ops.h"
 #include "audio/resampler.h"
 #include "common/error.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <sys/resource.h>
@@ -30,6 +33,37 @@ nlohmann::json regionsJson(const std::vector<RepeatedSection>& sections) {
                        {"similarity", r.similarity}});
     return out;
 }
+
+// Where a task's audio comes from, block by block: the buffer it carries, or a file decoded
+// block by block (AudioFileReader), so a long recording is never decoded whole.
+class AudioBlockSource {
+public:
+    explicit AudioBlockSource(const AudioBuffer& buffer) : buffer_(&buffer) {}
+    explicit AudioBlockSource(const std::string& path) : reader_(std::make_unique<AudioFileReader>(path)) {}
+
+    int sampleRate() const { return buffer_ ? buffer_->sampleRate : reader_->info().sampleRate; }
+    int channels() const { return buffer_ ? buffer_->channels : reader_->info().channels; }
+    int64_t expectedFrames() const { return buffer_ ? buffer_->frames() : reader_->info().frames; }  // a file's is an estimate
+    int64_t framesRead() const { return buffer_ ? position_ : reader_->framesRead(); }
+    std::string name() const { return buffer_ ? std::string("the task's audio") : reader_->info().path; }
+
+    // Up to maxFrames frames; empty at the end.
+    AudioBuffer next(int64_t maxFrames) {
+        if (reader_) return reader_->read(maxFrames);
+        AudioBuffer block;
+        block.sampleRate = buffer_->sampleRate;
+        block.channels = buffer_->channels;
+        const int64_t end = std::min(buffer_->frames(), position_ + maxFrames);
+        block.samples.assign(buffer_->samples.begin() + position_ * block.channels, buffer_->samples.begin() + end * block.channels);
+        position_ = end;
+        return block;
+    }
+
+private:
+    const AudioBuffer* buffer_ = nullptr;
+    std::unique_ptr<AudioFileReader> reader_;
+    int64_t position_ = 0;
+};
 
 }  // namespace
 
@@ -91,7 +125,11 @@ void Wav2vec2AnalysisService::unload() {
 }
 
 TaskResult Wav2vec2AnalysisService::run(const TaskInput& input, const ProgressCallback& progress, const CancellationToken& cancel) {
-    if (!input.audio || input.audio->empty()) throw TaskError("wav2vec2 analysis: the task carries no audio");
+    const nlohmann::json pathParameter = input.parameters.is_object() ? input.parameters.value("path", nlohmann::json()) : nlohmann::json();
+    if (!pathParameter.is_null() && !pathParameter.is_string())
+        throw TaskError("wav2vec2 analysis: the \"path\" parameter must be a file name (a string)");
+    const bool fromMemory = input.audio && !input.audio->empty();
+    if (!fromMemory && pathParameter.is_null()) throw TaskError("wav2vec2 analysis: the task carries no audio");
     std::shared_ptr<const Wav2vec2Analyzer> analyzer;
     double loadSeconds = 0;
     std::string modelNote;
@@ -116,14 +154,57 @@ TaskResult Wav2vec2AnalysisService::run(const TaskInput& input, const ProgressCa
     };
 
     const auto start = std::chrono::steady_clock::now();
-    validateBuffer(*input.audio, "wav2vec2 analysis");
-    report(0.0, "resampling");
+    if (fromMemory) validateBuffer(*input.audio, "wav2vec2 analysis");
+    AudioBlockSource source = fromMemory ? AudioBlockSource(*input.audio) : AudioBlockSource(pathParameter.get<std::string>());
     const int rate = analyzer ? analyzer->sampleRate() : 16000;
-    AudioBuffer mono = mixToMono(*input.audio);
-    if (mono.sampleRate != rate) mono = resample(mono, rate);
+    const double ratio = static_cast<double>(rate) / source.sampleRate();
+    const auto expectedSamples = static_cast<int64_t>(std::llround(static_cast<double>(source.expectedFrames()) * ratio));
+    // Share of the progress bar taken by reading and analysing; segmenting takes the rest.
+    constexpr double kStreamShare = 0.9;
+    auto streamFraction = [&](int64_t samplesDone) {
+        return expectedSamples > 0 ? kStreamShare * std::min(1.0, static_cast<double>(samplesDone) / static_cast<double>(expectedSamples)) : 0.0;
+    };
 
-    report(0.05, "dsp");
-    const dsp::DspFeatures dspFeatures = dsp::computeDspFeatures(mono.samples, mono.sampleRate);
+    // Decode (file) or slice (buffer) -> mono -> the analysis rate -> both analyses, half a
+    // second at a time, so only a block and each analysis' own window are ever held.
+    dsp::DspStream dspStream(rate);
+    std::optional<Wav2vec2AnalysisStream> modelStream;
+    if (analyzer)
+        modelStream.emplace(analyzer->stream(
+            options_.analysis,
+            [&](int window, int windows) {
+                report(streamFraction(dspStream.samplesPushed()), "wav2vec2", window + 1, windows);
+                return true;
+            },
+            expectedSamples));
+    std::optional<StreamingResampler> resampler;
+    if (source.sampleRate() != rate) resampler.emplace(1, source.sampleRate(), rate);
+    const int64_t blockFrames = std::max<int64_t>(1024, source.sampleRate() / 2);
+    size_t peakBlockSamples = 0;
+    report(0.0, "reading");
+    for (;;) {
+        report(streamFraction(dspStream.samplesPushed()), "reading");
+        AudioBuffer block = source.next(blockFrames);
+        const bool last = block.empty();
+        size_t blockSamples = block.samples.size();
+        AudioBuffer mono = block.channels > 1 ? mixToMono(block) : std::move(block);
+        if (block.channels > 1) blockSamples += mono.samples.size();  // both alive until the next block
+        mono.channels = 1;
+        mono.sampleRate = source.sampleRate();
+        if (resampler) {
+            mono = resampler->process(mono, last);
+            blockSamples += mono.samples.size();
+        }
+        peakBlockSamples = std::max(peakBlockSamples, blockSamples);
+        dspStream.push(mono.samples.data(), mono.samples.size());
+        if (modelStream) modelStream->push(mono.samples.data(), mono.samples.size());
+        if (last) break;
+    }
+    if (dspStream.samplesPushed() == 0) throw AudioError(source.name() + ": contains no audio (0 frames decoded)");
+    const uint64_t peakBufferedSamples = peakBlockSamples + dspStream.peakBufferedSamples() + (modelStream ? modelStream->peakBufferedSamples() : 0);
+
+    report(kStreamShare, "dsp");
+    const dsp::DspFeatures dspFeatures = dspStream.finish();
     nlohmann::json features = dsp::toJson(dspFeatures);
     nlohmann::json patterns;
     nlohmann::json silent = features.value("silent_regions", nlohmann::json::array());
@@ -131,12 +212,8 @@ TaskResult Wav2vec2AnalysisService::run(const TaskInput& input, const ProgressCa
     patterns["onsets_s"] = dspFeatures.onsetTimes;
 
     nlohmann::json model = {{"id", "wav2vec2"}, {"available", analyzer != nullptr}};
-    if (analyzer) {
-        const double dspShare = 0.1;
-        const Wav2vec2Analysis a = analyzer->analyze(mono.samples, options_.analysis, [&](int window, int windows) {
-            report(dspShare + (0.95 - dspShare) * window / std::max(1, windows), "wav2vec2", window + 1, windows);
-            return true;
-        });
+    if (modelStream) {
+        const Wav2vec2Analysis a = modelStream->finish();
         features["wav2vec2"] = toJson(a);
         if (a.hasTranscript) features["transcript"] = a.transcript;
 
@@ -150,11 +227,10 @@ TaskResult Wav2vec2AnalysisService::run(const TaskInput& input, const ProgressCa
         model["has_ctc_head"] = analyzer->hasTranscriptHead();
         model["parameters"] = analyzer->model().parameterCount();
     } else {
-        report(0.9, "segmenting");
-        const dsp::SpectralFrames spectra = dsp::analyseSpectra(mono.samples, mono.sampleRate);
+        report(0.95, "segmenting");
         patterns["segments"] = {{"source", "dsp log-mel"}, {"boundaries_s", dspFeatures.segments.boundaries}};
-        patterns["repeated_sections"] =
-            regionsJson(findRepeatedSections(spectra.logMel, spectra.frameRate, dspFeatures.segments.boundaries, options_.repeatThreshold));
+        patterns["repeated_sections"] = regionsJson(findRepeatedSections(dspFeatures.logMel, dspFeatures.onsetFrameRate,
+                                                                         dspFeatures.segments.boundaries, options_.repeatThreshold));
         features["wav2vec2"] = nullptr;
         model["missing"] = modelNote;
     }
@@ -162,12 +238,14 @@ TaskResult Wav2vec2AnalysisService::run(const TaskInput& input, const ProgressCa
 
     TaskResult result;
     const double seconds = secondsSince(start);
+    const double audioSeconds = static_cast<double>(source.framesRead()) / source.sampleRate();
     result.data = {{"features", features}, {"patterns", patterns}, {"model", model}};
     result.metrics = {{"load_seconds", loadSeconds},
                       {"analysis_seconds", seconds},
-                      {"audio_seconds", input.audio->duration()},
-                      {"real_time_factor", input.audio->duration() > 0 ? seconds / input.audio->duration() : 0.0},
-                      {"peak_memory_bytes", peakResidentBytes()}};
+                      {"audio_seconds", audioSeconds},
+                      {"real_time_factor", audioSeconds > 0 ? seconds / audioSeconds : 0.0},
+                      {"peak_memory_bytes", peakResidentBytes()},
+                      {"peak_buffered_samples", peakBufferedSamples}};
     return result;
 }
 

@@ -33,8 +33,12 @@ public:
     void load() override;    // no-op without a model folder (the service is then DSP-only but Ready)
     void unload() override;
 
-    // input.audio: any rate and channel count. data = {features, patterns, model}; metrics =
-    // {load_seconds, analysis_seconds, real_time_factor, peak_memory_bytes, audio_seconds}.
+    // input.audio: any rate and channel count; or, without audio, input.parameters["path"]: a
+    // file, decoded block by block so recordings of any length are analysed in bounded memory.
+    // Either way the audio goes through in half-second blocks (mono, resampled to the model's
+    // rate) and only the analyses' own windows are held. data = {features, patterns, model};
+    // metrics = {load_seconds, analysis_seconds, real_time_factor, peak_memory_bytes,
+    // audio_seconds, peak_buffered_samples (the most samples held at once by the pipeline)}.
     TaskResult run(const TaskInput& input, const ProgressCallback& progress, const CancellationToken& cancel) override;
 
 private:

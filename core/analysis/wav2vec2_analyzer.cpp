@@ -23,6 +23,12 @@ struct LayerAccumulator {
     int64_t frames = 0, values = 0;
 };
 
+ModelError tooShort(int64_t samples, int64_t receptive, int rate) {
+    return ModelError("wav2vec2 analysis: the audio lasts " + std::to_string(samples * 1000 / rate) +
+                      " ms, shorter than the model's receptive field of " + std::to_string(receptive * 1000 / rate) +
+                      " ms (" + std::to_string(receptive) + " samples at " + std::to_string(rate) + " Hz)");
+}
+
 }  // namespace
 
 std::vector<std::pair<int64_t, int64_t>> planWindows(int64_t samples, int64_t window, int64_t minimum) {
@@ -65,49 +71,41 @@ uint64_t Wav2vec2Analyzer::estimatedMemoryBytes(const Wav2vec2AnalysisOptions& o
     return static_cast<uint64_t>(model_.parameterBytes()) + static_cast<uint64_t>(conv + hidden + attention);
 }
 
-Wav2vec2Analysis Wav2vec2Analyzer::analyze(const std::vector<float>& mono, const Wav2vec2AnalysisOptions& options,
-                                          const WindowCallback& onWindow) const {
-    const Wav2vec2Config& config = model_.config();
-    const int rate = preprocessor_.samplingRate;
-    const auto samples = static_cast<int64_t>(mono.size());
-    const int64_t receptive = config.receptiveField();
-    if (samples < receptive)
-        throw ModelError("wav2vec2 analysis: the audio lasts " + std::to_string(samples * 1000 / rate) +
-                         " ms, shorter than the model's receptive field of " + std::to_string(receptive * 1000 / rate) +
-                         " ms (" + std::to_string(receptive) + " samples at " + std::to_string(rate) + " Hz)");
-    if (!(options.windowSeconds > 0) || !(options.poolSeconds > 0))
-        throw ModelError("wav2vec2 analysis: window and pool lengths must be positive");
+struct Wav2vec2AnalysisStream::State {
+    const Wav2vec2Analyzer* analyzer = nullptr;
+    WindowCallback onWindow;
+    int rate = 0;
+    int64_t receptive = 0, window = 0, minimum = 0, poolFrames = 1;
+    int expectedWindows = 0;
+    std::vector<float> buffer;  // samples not yet analysed
+    size_t peakBuffered = 0;
+    int64_t total = 0;
+    bool finished = false;
 
-    int64_t stride = 1;
-    for (int64_t s : config.convStride) stride *= s;
     Wav2vec2Analysis result;
-    result.durationSeconds = static_cast<double>(samples) / rate;
-    result.frameRate = static_cast<double>(rate) / static_cast<double>(stride);
-    result.hiddenSize = config.hiddenSize;
-    const int64_t poolFrames = std::max<int64_t>(1, std::llround(options.poolSeconds * result.frameRate));
-    result.pooledRate = result.frameRate / static_cast<double>(poolFrames);
-
-    const int64_t window = std::max<int64_t>(receptive, std::llround(options.windowSeconds * rate));
-    const auto plan = planWindows(samples, window, std::max<int64_t>(receptive, rate));
-    result.windows = static_cast<int>(plan.size());
-
-    std::vector<LayerAccumulator> layers(static_cast<size_t>(config.numHiddenLayers + 1));
-    std::vector<double> pool(static_cast<size_t>(config.hiddenSize), 0.0);
+    std::vector<LayerAccumulator> layers;
+    std::vector<double> pool;
     int64_t pooled = 0;
-    auto flushPool = [&] {
+
+    void flushPool() {
         for (double& v : pool) {
             result.pooledEmbeddings.push_back(static_cast<float>(v / static_cast<double>(pooled)));
             v = 0.0;
         }
         ++result.pooledFrames;
         pooled = 0;
-    };
+    }
 
-    for (size_t w = 0; w < plan.size(); ++w) {
-        if (onWindow && !onWindow(static_cast<int>(w), result.windows)) throw TaskCancelled{};
-        const auto [begin, end] = plan[w];
-        const Wav2vec2Batch batch = prepareWav2vec2Batch({std::vector<float>(mono.begin() + begin, mono.begin() + end)}, preprocessor_);
-        const Wav2vec2Output out = model_.forward(batch.inputValues, {}, /*allHiddenStates=*/true);
+    // Runs the model on the first `length` buffered samples and folds the outputs into the sums.
+    void analyseWindow(int64_t length) {
+        const int index = result.windows;
+        if (onWindow && !onWindow(index, std::max(expectedWindows, index + 1))) throw TaskCancelled{};
+        const Wav2vec2Config& config = analyzer->model_.config();
+        const Wav2vec2Batch batch =
+            prepareWav2vec2Batch({std::vector<float>(buffer.begin(), buffer.begin() + length)}, analyzer->preprocessor_);
+        buffer.erase(buffer.begin(), buffer.begin() + length);
+        const Wav2vec2Output out = analyzer->model_.forward(batch.inputValues, {}, /*allHiddenStates=*/true);
+        ++result.windows;
 
         for (size_t l = 0; l < layers.size() && l < out.hiddenStates.size(); ++l) {
             const torch::Tensor h = out.hiddenStates[l][0].to(torch::kCPU, torch::kFloat64);  // (frames, hidden)
@@ -128,27 +126,95 @@ Wav2vec2Analysis Wav2vec2Analyzer::analyze(const std::vector<float>& mono, const
         }
         result.frames += last.size(0);
 
-        if (hasTranscriptHead() && out.logits.defined()) {
-            const std::string text = vocabulary_->greedyDecode(out.logits[0]);
+        if (analyzer->hasTranscriptHead() && out.logits.defined()) {
+            const std::string text = analyzer->vocabulary_->greedyDecode(out.logits[0]);
             if (!text.empty()) result.transcript += (result.transcript.empty() ? "" : " ") + text;
         }
     }
-    if (pooled > 0) flushPool();
-    result.hasTranscript = hasTranscriptHead();
+};
 
-    for (size_t l = 0; l < layers.size(); ++l) {
-        const LayerAccumulator& a = layers[l];
-        LayerEmbeddingStats s;
-        s.layer = static_cast<int>(l);
+Wav2vec2AnalysisStream Wav2vec2Analyzer::stream(const Wav2vec2AnalysisOptions& options, WindowCallback onWindow,
+                                                 int64_t expectedSamples) const {
+    if (!(options.windowSeconds > 0) || !(options.poolSeconds > 0))
+        throw ModelError("wav2vec2 analysis: window and pool lengths must be positive");
+    const Wav2vec2Config& config = model_.config();
+    auto s = std::make_unique<Wav2vec2AnalysisStream::State>();
+    s->analyzer = this;
+    s->onWindow = std::move(onWindow);
+    s->rate = preprocessor_.samplingRate;
+    s->receptive = config.receptiveField();
+    int64_t stride = 1;
+    for (int64_t st : config.convStride) stride *= st;
+    Wav2vec2Analysis& r = s->result;
+    r.frameRate = static_cast<double>(s->rate) / static_cast<double>(stride);
+    r.hiddenSize = config.hiddenSize;
+    s->poolFrames = std::max<int64_t>(1, std::llround(options.poolSeconds * r.frameRate));
+    r.pooledRate = r.frameRate / static_cast<double>(s->poolFrames);
+    s->window = std::max<int64_t>(s->receptive, std::llround(options.windowSeconds * s->rate));
+    s->minimum = std::max<int64_t>(s->receptive, s->rate);
+    s->expectedWindows = static_cast<int>(planWindows(expectedSamples, s->window, s->minimum).size());
+    s->layers.resize(static_cast<size_t>(config.numHiddenLayers + 1));
+    s->pool.assign(static_cast<size_t>(config.hiddenSize), 0.0);
+    return Wav2vec2AnalysisStream(std::move(s));
+}
+
+Wav2vec2AnalysisStream::Wav2vec2AnalysisStream(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Wav2vec2AnalysisStream::~Wav2vec2AnalysisStream() = default;
+Wav2vec2AnalysisStream::Wav2vec2AnalysisStream(Wav2vec2AnalysisStream&&) noexcept = default;
+Wav2vec2AnalysisStream& Wav2vec2AnalysisStream::operator=(Wav2vec2AnalysisStream&&) noexcept = default;
+
+size_t Wav2vec2AnalysisStream::bufferedSamples() const { return state_->buffer.size(); }
+size_t Wav2vec2AnalysisStream::peakBufferedSamples() const { return state_->peakBuffered; }
+
+void Wav2vec2AnalysisStream::push(const float* samples, size_t count) {
+    State& s = *state_;
+    if (s.finished) throw ModelError("wav2vec2 analysis: the stream was already finished");
+    s.buffer.insert(s.buffer.end(), samples, samples + count);
+    s.total += static_cast<int64_t>(count);
+    s.peakBuffered = std::max(s.peakBuffered, s.buffer.size());
+    // A window runs once the samples after it make a remainder the plan would not fold into
+    // it (see planWindows); the rest waits for more input or finish().
+    while (static_cast<int64_t>(s.buffer.size()) >= s.window + s.minimum) s.analyseWindow(s.window);
+}
+
+Wav2vec2Analysis Wav2vec2AnalysisStream::finish() {
+    State& s = *state_;
+    if (s.finished) throw ModelError("wav2vec2 analysis: the stream was already finished");
+    s.finished = true;
+    if (s.total < s.receptive)
+        throw tooShort(s.total, s.receptive, s.rate);
+    // What is left is one window, or a window plus a remainder too short to stand alone.
+    if (!s.buffer.empty()) s.analyseWindow(static_cast<int64_t>(s.buffer.size()));
+    Wav2vec2Analysis& result = s.result;
+    if (s.pooled > 0) s.flushPool();
+    result.durationSeconds = static_cast<double>(s.total) / s.rate;
+    result.hasTranscript = s.analyzer->hasTranscriptHead();
+    for (size_t l = 0; l < s.layers.size(); ++l) {
+        const LayerAccumulator& a = s.layers[l];
+        LayerEmbeddingStats st;
+        st.layer = static_cast<int>(l);
         if (a.values > 0) {
-            s.mean = a.sum / static_cast<double>(a.values);
-            s.std = std::sqrt(std::max(0.0, a.sumSquares / static_cast<double>(a.values) - s.mean * s.mean));
-            s.meanAbs = a.sumAbs / static_cast<double>(a.values);
-            s.meanFrameNorm = a.sumFrameNorms / static_cast<double>(a.frames);
+            st.mean = a.sum / static_cast<double>(a.values);
+            st.std = std::sqrt(std::max(0.0, a.sumSquares / static_cast<double>(a.values) - st.mean * st.mean));
+            st.meanAbs = a.sumAbs / static_cast<double>(a.values);
+            st.meanFrameNorm = a.sumFrameNorms / static_cast<double>(a.frames);
         }
-        result.layers.push_back(s);
+        result.layers.push_back(st);
     }
-    return result;
+    return std::move(result);
+}
+
+Wav2vec2Analysis Wav2vec2Analyzer::analyze(const std::vector<float>& mono, const Wav2vec2AnalysisOptions& options,
+                                          const WindowCallback& onWindow) const {
+    const int64_t receptive = model_.config().receptiveField();
+    const int rate = preprocessor_.samplingRate;
+    const auto samples = static_cast<int64_t>(mono.size());
+    if (samples < receptive)  // refused before any work, as the stream would at its end
+        throw tooShort(samples, receptive, rate);
+    Wav2vec2AnalysisStream s = stream(options, onWindow, samples);
+    constexpr size_t kPiece = 1 << 16;
+    for (size_t at = 0; at < mono.size(); at += kPiece) s.push(mono.data() + at, std::min(kPiece, mono.size() - at));
+    return s.finish();
 }
 
 nlohmann::json toJson(const Wav2vec2Analysis& a) {

@@ -17,6 +17,7 @@
 namespace grym {
 
 class CtcVocabulary;
+class Wav2vec2AnalysisStream;
 
 struct Wav2vec2AnalysisOptions {
     double windowSeconds = 20.0;   // audio per forward pass; attention memory grows with its square
@@ -68,13 +69,43 @@ public:
     Wav2vec2Analysis analyze(const std::vector<float>& mono, const Wav2vec2AnalysisOptions& options = {},
                              const WindowCallback& onWindow = {}) const;
 
+    // The same analysis fed block by block, so a long recording is never held whole: the
+    // stream keeps at most one window plus the minimum remainder. `expectedSamples` (may be
+    // an estimate, 0 if unknown) only sets the window count reported to onWindow.
+    // The analyzer must outlive the stream.
+    Wav2vec2AnalysisStream stream(const Wav2vec2AnalysisOptions& options = {}, WindowCallback onWindow = {},
+                                  int64_t expectedSamples = 0) const;
+
     // Memory the model needs: weights plus the working set of one window.
     uint64_t estimatedMemoryBytes(const Wav2vec2AnalysisOptions& options = {}) const;
 
 private:
+    friend class Wav2vec2AnalysisStream;
     Wav2vec2PreprocessorConfig preprocessor_;  // before model_: the cheap file is checked first
     Wav2vec2Model model_;
     std::shared_ptr<const CtcVocabulary> vocabulary_;
+};
+
+class Wav2vec2AnalysisStream {
+public:
+    ~Wav2vec2AnalysisStream();
+    Wav2vec2AnalysisStream(Wav2vec2AnalysisStream&&) noexcept;
+    Wav2vec2AnalysisStream& operator=(Wav2vec2AnalysisStream&&) noexcept;
+
+    // Samples at the analyzer's rate; runs the model on every window that is complete.
+    void push(const float* samples, size_t count);
+    // Runs the last window; throws ModelError when the whole input was shorter than the
+    // model's receptive field. Call once.
+    Wav2vec2Analysis finish();
+
+    size_t bufferedSamples() const;
+    size_t peakBufferedSamples() const;  // the most held at once so far
+
+private:
+    friend class Wav2vec2Analyzer;
+    struct State;
+    explicit Wav2vec2AnalysisStream(std::unique_ptr<State> state);
+    std::unique_ptr<State> state_;
 };
 
 // {frames, frame_rate, windows, layers:[{layer, mean, std, mean_frame_norm, mean_abs}], transcript?}

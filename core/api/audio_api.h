@@ -77,6 +77,7 @@ public:
     // The memory monitor's ring buffer (oldest first), sampled in the background when
     // AudioApiConfig::sampleMemory is on; the GUI's live graphs read it.
     std::vector<MemorySnapshot> memoryHistory() const { return memory_->history(); }
+    MemorySnapshot memorySnapshot() { return memory_->snapshot(); }  // takes a sample now
     void setMemoryThresholds(MemoryThresholds thresholds) { memory_->setThresholds(thresholds); }
     // Called on the sampler's thread whenever the alert level changes.
     void setMemoryAlertCallback(MemoryAlertCallback callback) { memory_->setAlertCallback(std::move(callback)); }

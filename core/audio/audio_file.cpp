@@ -139,12 +139,13 @@ OpenedFile openForReading(const std::string& path, const AudioLimits& limits) {
     return {std::move(handle), std::move(info)};
 }
 
-void rejectNonFinite(const std::string& path, const AudioBuffer& audio) {
+// `firstFrame` is the position of audio's first frame within the file, for the message.
+void rejectNonFinite(const std::string& path, const AudioBuffer& audio, int64_t firstFrame = 0) {
     const auto bad = std::find_if(audio.samples.begin(), audio.samples.end(),
                                   [](float v) { return !std::isfinite(v); });
     if (bad == audio.samples.end()) return;
     const auto index = static_cast<int64_t>(bad - audio.samples.begin());
-    const int64_t frame = index / audio.channels;
+    const int64_t frame = firstFrame + index / audio.channels;
     const int channel = static_cast<int>(index % audio.channels);
     fail(path, std::string("contains a non-finite sample (") + (std::isnan(*bad) ? "NaN" : "Inf") + ") at frame " +
                    std::to_string(frame) + " (" + formatSeconds(static_cast<double>(frame) / audio.sampleRate) +
@@ -236,34 +237,65 @@ AudioFileInfo probeAudioFile(const std::string& path, const AudioLimits& limits)
     return openForReading(path, limits).info;
 }
 
-AudioBuffer loadAudioFile(const std::string& path, const AudioLimits& limits, AudioFileInfo* infoOut) {
+struct AudioFileReader::State {
+    SndFileHandle handle;
+    AudioFileInfo info;
+    int64_t maxFrames = 0;
+    int64_t framesRead = 0;
+    double maxDurationSeconds = 0;
+};
+
+AudioFileReader::AudioFileReader(const std::string& path, const AudioLimits& limits) : state_(std::make_unique<State>()) {
     OpenedFile file = openForReading(path, limits);
-    AudioBuffer audio;
-    audio.sampleRate = file.info.sampleRate;
-    audio.channels = file.info.channels;
+    state_->handle = std::move(file.handle);
+    state_->info = std::move(file.info);
+    state_->maxDurationSeconds = limits.maxDurationSeconds;
+    state_->maxFrames = static_cast<int64_t>(limits.maxDurationSeconds * state_->info.sampleRate) + 1;
+}
 
+AudioFileReader::~AudioFileReader() = default;
+AudioFileReader::AudioFileReader(AudioFileReader&&) noexcept = default;
+AudioFileReader& AudioFileReader::operator=(AudioFileReader&&) noexcept = default;
+
+const AudioFileInfo& AudioFileReader::info() const { return state_->info; }
+int64_t AudioFileReader::framesRead() const { return state_->framesRead; }
+
+AudioBuffer AudioFileReader::read(int64_t maxFrames) {
+    State& s = *state_;
+    const std::string& path = s.info.path;
+    if (maxFrames < 1) fail(path, "read: block size " + std::to_string(maxFrames) + " is not positive");
+    AudioBuffer block;
+    block.sampleRate = s.info.sampleRate;
+    block.channels = s.info.channels;
+    block.samples.resize(static_cast<size_t>(maxFrames) * block.channels);
     // The header's frame count is only a hint (compressed streams estimate it, truncated
-    // files overstate it), so decode in blocks and enforce the limit on what is read.
-    const auto maxFrames = static_cast<int64_t>(limits.maxDurationSeconds * audio.sampleRate) + 1;
-    audio.samples.reserve(static_cast<size_t>(std::min(file.info.frames, maxFrames)) * audio.channels);
-    constexpr sf_count_t kBlockFrames = 1 << 16;
-    std::vector<float> block(static_cast<size_t>(kBlockFrames) * audio.channels);
-    int64_t total = 0;
-    for (;;) {
-        const sf_count_t got = sf_readf_float(file.handle.get(), block.data(), kBlockFrames);
-        if (got <= 0) break;
-        total += got;
-        if (total > maxFrames)
-            fail(path, "decodes to more than the limit of " + formatSeconds(limits.maxDurationSeconds));
-        audio.samples.insert(audio.samples.end(), block.begin(), block.begin() + got * audio.channels);
-    }
-    if (const int err = sf_error(file.handle.get()); err != SF_ERR_NO_ERROR)
-        fail(path, "decoding failed after " + std::to_string(total) + " frames (" + sf_strerror(file.handle.get()) + ")");
-    if (audio.empty()) fail(path, "contains no audio (0 frames decoded)");
-    rejectNonFinite(path, audio);
+    // files overstate it), so the limit is enforced on what is actually decoded.
+    const sf_count_t got = sf_readf_float(s.handle.get(), block.samples.data(), maxFrames);
+    if (const int err = sf_error(s.handle.get()); err != SF_ERR_NO_ERROR)
+        fail(path, "decoding failed after " + std::to_string(s.framesRead) + " frames (" + sf_strerror(s.handle.get()) + ")");
+    block.samples.resize(static_cast<size_t>(std::max<sf_count_t>(got, 0)) * block.channels);
+    if (s.framesRead + block.frames() > s.maxFrames)
+        fail(path, "decodes to more than the limit of " + formatSeconds(s.maxDurationSeconds));
+    rejectNonFinite(path, block, s.framesRead);
+    s.framesRead += block.frames();
+    return block;
+}
 
+AudioBuffer loadAudioFile(const std::string& path, const AudioLimits& limits, AudioFileInfo* infoOut) {
+    AudioFileReader reader(path, limits);
+    AudioBuffer audio;
+    audio.sampleRate = reader.info().sampleRate;
+    audio.channels = reader.info().channels;
+    const auto expected = std::min<int64_t>(reader.info().frames, static_cast<int64_t>(limits.maxDurationSeconds * audio.sampleRate) + 1);
+    audio.samples.reserve(static_cast<size_t>(expected) * audio.channels);
+    for (;;) {
+        const AudioBuffer block = reader.read(1 << 16);
+        if (block.empty()) break;
+        audio.samples.insert(audio.samples.end(), block.samples.begin(), block.samples.end());
+    }
+    if (audio.empty()) fail(path, "contains no audio (0 frames decoded)");
     if (infoOut) {
-        *infoOut = file.info;
+        *infoOut = reader.info();
         infoOut->frames = audio.frames();
     }
     return audio;

@@ -7,6 +7,7 @@
 #include "audio/audio_buffer.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace grym {
@@ -39,6 +40,27 @@ AudioFileInfo probeAudioFile(const std::string& path, const AudioLimits& limits 
 // the header (with frames set to the number actually decoded).
 AudioBuffer loadAudioFile(const std::string& path, const AudioLimits& limits = {},
                           AudioFileInfo* info = nullptr);
+
+// Reads a file block by block, for long recordings processed in windows with bounded
+// memory. Opening applies every header check of loadAudioFile; each block is checked for
+// NaN/Inf (the error names the frame within the whole file) and the duration limit is
+// enforced on what is decoded.
+class AudioFileReader {
+public:
+    explicit AudioFileReader(const std::string& path, const AudioLimits& limits = {});
+    ~AudioFileReader();
+    AudioFileReader(AudioFileReader&&) noexcept;
+    AudioFileReader& operator=(AudioFileReader&&) noexcept;
+
+    const AudioFileInfo& info() const;
+    // Up to maxFrames frames; an empty buffer once the file is exhausted.
+    AudioBuffer read(int64_t maxFrames);
+    int64_t framesRead() const;
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
 
 enum class AudioFileFormat { FromExtension, Wav, Flac };
 enum class SampleEncoding { Pcm16, Pcm24, Float32 };

@@ -262,6 +262,14 @@ torch::Tensor SafetensorsFile::tensor(const std::string& name) const {
     if (i.end == i.begin)
         return torch::empty(i.shape, torch::TensorOptions().dtype(spec->type));
     void* p = const_cast<uint8_t*>(file_->data() + dataStart_ + i.begin);
+    // A C++ bool must hold 0 or 1; any other byte would be undefined behaviour in every kernel.
+    if (spec->type == torch::kBool) {
+        const auto* bytes = static_cast<const uint8_t*>(p);
+        for (uint64_t k = 0; k < i.end - i.begin; ++k)
+            if (bytes[k] > 1)
+                throw ModelError(path_ + ": tensor '" + name + "' (BOOL) holds the byte " + std::to_string(bytes[k]) +
+                                 " at element " + std::to_string(k) + "; booleans must be 0 or 1");
+    }
     // Unaligned views are legal in the format; copy those so every kernel sees aligned memory.
     if (reinterpret_cast<uintptr_t>(p) % spec->bytes != 0) {
         auto t = torch::empty(i.shape, torch::TensorOptions().dtype(spec->type));

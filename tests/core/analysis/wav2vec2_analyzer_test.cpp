@@ -69,6 +69,31 @@ TEST_CASE("the analyzer stops between windows when cancelled and refuses audio t
     CHECK_THROWS_WITH(analyzer.analyze(tone(0.01, 100.0)), Catch::Contains("receptive field"));
 }
 
+TEST_CASE("the analysis stream fed in small blocks equals the whole-input analysis and holds one window", "[analysis]") {
+    const grym::Wav2vec2Analyzer analyzer(kBaseCase);
+    grym::Wav2vec2AnalysisOptions options;
+    options.windowSeconds = 1.0;
+    const std::vector<float> input = tone(4.7, 180.0);
+    const auto whole = analyzer.analyze(input, options);
+    auto stream = analyzer.stream(options, {}, static_cast<int64_t>(input.size()));
+    for (size_t at = 0; at < input.size(); at += 777) stream.push(input.data() + at, std::min<size_t>(777, input.size() - at));
+    // a window (1 s) plus the minimum remainder (1 s) plus one block
+    CHECK(stream.peakBufferedSamples() < 2 * 16000 + 777);
+    const auto parts = stream.finish();
+    CHECK(parts.windows == whole.windows);
+    CHECK(parts.frames == whole.frames);
+    CHECK(parts.transcript == whole.transcript);
+    REQUIRE(parts.pooledEmbeddings.size() == whole.pooledEmbeddings.size());
+    for (size_t i = 0; i < parts.pooledEmbeddings.size(); ++i) REQUIRE(parts.pooledEmbeddings[i] == Approx(whole.pooledEmbeddings[i]).margin(1e-6));
+    for (size_t l = 0; l < parts.layers.size(); ++l) CHECK(parts.layers[l].std == Approx(whole.layers[l].std).epsilon(1e-9));
+    CHECK_THROWS_AS(stream.finish(), grym::ModelError);
+
+    auto tooShort = analyzer.stream(options);
+    const std::vector<float> blip = tone(0.01, 100.0);
+    tooShort.push(blip.data(), blip.size());
+    CHECK_THROWS_WITH(tooShort.finish(), Catch::Contains("receptive field"));
+}
+
 TEST_CASE("a model folder without its preprocessor config is refused by file name", "[analysis]") {
     CHECK_THROWS_WITH(grym::Wav2vec2Analyzer(std::string(GRYM_TEST_DATA_DIR) + "/wav2vec2_no_such_model"),
                       Catch::Contains("preprocessor_config.json"));

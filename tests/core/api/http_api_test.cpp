@@ -1,5 +1,6 @@
 #include "api/audio_api.h"
 #include "api/http_server.h"
+#include "api/installed_services.h"
 #include "audio/audio_file.h"
 #include "fake_services.h"
 
@@ -239,4 +240,38 @@ TEST_CASE("HTTP: 200 requests from 8 concurrent clients all succeed without memo
     const uint64_t after = rssBytes();
     // Finished tasks are remembered up to a fixed bound, so memory must settle, not grow per request.
     CHECK(after < before + 32ull * 1024 * 1024);
+}
+
+TEST_CASE("HTTP: the installed services analyse with a real (tiny) wav2vec2 model, and DSP-only without one", "[http][installed]") {
+    const fs::path empty = fs::temp_directory_path() / ("grym_no_models_" + std::to_string(::getpid()));
+    fs::create_directories(empty);
+    for (const bool withModel : {false, true}) {
+        CAPTURE(withModel);
+        AudioApi api(ApiFixture::makeConfig());
+        ModelLocations locations;
+        locations.root = empty.string();
+        if (withModel) locations.wav2vec2 = std::string(GRYM_TEST_DATA_DIR) + "/golden/wav2vec2_base";
+        addInstalledServices(api, locations);
+        HttpServerConfig config;
+        config.port = 0;
+        HttpServer server(api, config);
+        httplib::Client c("127.0.0.1", server.start());
+        c.set_read_timeout(60, 0);
+
+        auto r = c.Post("/v1/analyze", wavBytes(1.0), "audio/wav");
+        REQUIRE(r);
+        REQUIRE(r->status == 202);
+        auto done = waitForTask(c, body(r)["id"]);
+        REQUIRE(done["state"] == "succeeded");
+        const auto& features = done["result"]["features"];
+        CHECK(features["duration_s"].get<double>() == Approx(1.0));
+        CHECK(features.value("wav2vec2", nlohmann::json()).is_object() == withModel);
+        if (withModel) CHECK(features["wav2vec2"]["frames"].get<int64_t>() > 0);
+
+        auto s = c.Get("/v1/status");
+        REQUIRE(s);
+        CHECK(body(s)["wav2vec2"]["status"] == "ready");
+        CHECK(body(s).contains("audioldm"));
+    }
+    fs::remove_all(empty);
 }

@@ -310,3 +310,33 @@ TEST_CASE("a successful save replaces an existing file", "[audio][file]") {
     saveAudioFile(path, test::makeSine(440, 0.7, 16000));
     CHECK(loadAudioFile(path).duration() == Approx(0.7));
 }
+
+TEST_CASE("reading block by block gives the same audio as loading the whole file", "[audio][file]") {
+    ScratchDir dir("grym_audio_file");
+    const auto path = dir.file("blocks.flac");
+    const AudioBuffer noise = test::makeNoise(1.0, 22050, 2);
+    saveAudioFile(path, noise, {AudioFileFormat::Flac, SampleEncoding::Pcm24});
+    const AudioBuffer whole = loadAudioFile(path);
+    AudioFileReader reader(path);
+    CHECK(reader.info().frames == 22050);
+    AudioBuffer joined;
+    for (AudioBuffer block = reader.read(5000); !block.empty(); block = reader.read(5000)) {
+        CHECK(block.frames() <= 5000);
+        CHECK(block.channels == 2);
+        joined.samples.insert(joined.samples.end(), block.samples.begin(), block.samples.end());
+    }
+    CHECK(reader.framesRead() == 22050);
+    CHECK(joined.samples == whole.samples);
+    CHECK_THROWS_AS(reader.read(0), AudioError);
+}
+
+TEST_CASE("a block reader names the frame of a NaN in a later block", "[audio][file][errors]") {
+    ScratchDir dir("grym_audio_file");
+    AudioBuffer audio = test::makeSine(440, 1.0, 8000, 1);
+    audio.samples[6001] = std::numeric_limits<float>::infinity();
+    const auto path = dir.file("late_inf.wav");
+    REQUIRE(writeWithSndfile(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, audio));
+    AudioFileReader reader(path);
+    reader.read(4000);
+    CHECK_THAT(audioErrorFrom([&] { reader.read(4000); }), Catch::Contains("frame 6001") && Catch::Contains("Inf"));
+}

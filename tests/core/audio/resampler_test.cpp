@@ -95,3 +95,39 @@ TEST_CASE("resampler names parse, and bad rates are refused", "[audio][resample]
     CHECK_THROWS_AS(resample(broken, 8000), AudioError);
     CHECK(resample(tone, 16000).samples == tone.samples);
 }
+
+TEST_CASE("streaming in blocks of any size matches resampling the whole at once", "[audio][resample]") {
+    const AudioBuffer noise = test::makeNoise(1.3, 44100, 2, 0.4);
+    for (auto q : {ResampleQuality::SincMedium, ResampleQuality::SincFastest, ResampleQuality::Linear}) {
+        const AudioBuffer whole = resample(noise, 16000, q);
+        StreamingResampler stream(2, 44100, 16000, q);
+        AudioBuffer joined;
+        std::mt19937 rng(4);
+        std::uniform_int_distribution<int64_t> blockSize(1, 9000);
+        for (int64_t at = 0; at < noise.frames();) {
+            const int64_t n = std::min(noise.frames() - at, blockSize(rng));
+            AudioBuffer block;
+            block.sampleRate = 44100;
+            block.channels = 2;
+            block.samples.assign(noise.samples.begin() + at * 2, noise.samples.begin() + (at + n) * 2);
+            at += n;
+            const AudioBuffer out = stream.process(block, at == noise.frames());
+            joined.samples.insert(joined.samples.end(), out.samples.begin(), out.samples.end());
+        }
+        INFO(toString(q));
+        REQUIRE(joined.samples.size() == whole.samples.size());
+        double worst = 0;
+        for (size_t i = 0; i < whole.samples.size(); ++i) worst = std::max(worst, double(std::fabs(joined.samples[i] - whole.samples[i])));
+        CHECK(worst < 1e-4);
+    }
+}
+
+TEST_CASE("a stream refuses mismatched blocks and use after its end", "[audio][resample][errors]") {
+    StreamingResampler stream(1, 16000, 8000);
+    const AudioBuffer stereo = test::makeSine(440, 0.1, 16000, 2);
+    CHECK_THROWS_WITH(stream.process(stereo, false), Catch::Contains("does not match"));
+    const AudioBuffer mono = test::makeSine(440, 0.1, 16000, 1);
+    CHECK(stream.process(mono, true).frames() == 800);
+    CHECK_THROWS_WITH(stream.process(mono, true), Catch::Contains("already finished"));
+    CHECK_THROWS_AS(StreamingResampler(1, 16000, 0), AudioError);
+}

@@ -87,6 +87,14 @@ TEST_CASE("every file of the hostile safetensors corpus is refused with its caus
     }
 }
 
+TEST_CASE("a BOOL tensor whose bytes are not 0 or 1 is refused when read", "[weights][hostile]") {
+    const std::string bytes = std::string("\x01\x00", 2) + std::string("\x02", 1);
+    grym::SafetensorsFile f(withHeader(R"({"ok":{"dtype":"BOOL","shape":[2],"data_offsets":[0,2]},"bad":{"dtype":"BOOL","shape":[1],"data_offsets":[2,3]}})", bytes),
+                            "bools.safetensors");
+    CHECK(f.tensor("ok")[0].item<bool>());
+    CHECK_THROWS_WITH(f.tensor("bad"), Catch::Contains("bools.safetensors") && Catch::Contains("'bad'") && Catch::Contains("byte 2"));
+}
+
 TEST_CASE("deeply nested or huge JSON headers do not crash the parser", "[weights][hostile]") {
     const std::string deep = std::string(100000, '[') + std::string(100000, ']');
     CHECK_THAT(parseError(withHeader(deep)), Catch::Contains("not a JSON object"));

@@ -507,3 +507,15 @@ TEST_CASE("With the installed services and no models, analysis is DSP-only and G
     CHECK(f.window->results()->statusLabel()->text().contains(QStringLiteral("audioldm")));
     QSettings().clear();
 }
+
+TEST_CASE("The graphs read the AudioApi's memory monitor, with thresholds from the machine's RAM", "[window][graphs]") {
+    CoreAdapter adapter;
+    adapter.startMemoryMonitor(0.5, 0.75);
+    const MemorySnapshot now = adapter.api().memorySnapshot();  // one sample into the ring buffer
+    const QVector<ResourceSample> samples = adapter.resourceHistory();
+    REQUIRE_FALSE(samples.isEmpty());
+    CHECK(samples.back().ramTotal == now.systemTotalBytes);
+    CHECK(samples.back().processRss > 0);
+    CHECK(adapter.resourceThresholds().warningBytes == static_cast<quint64>(now.systemTotalBytes * 0.5));
+    CHECK(adapter.resourceThresholds().errorBytes == static_cast<quint64>(now.systemTotalBytes * 0.75));
+}
