@@ -1,6 +1,7 @@
 #include "models/audioldm/clap_text.h"
 
 #include "common/error.h"
+#include "models/audioldm/blocks.h"
 #include "models/audioldm/tokenizer.h"
 #include "weights/module_loader.h"
 #include "weights/safetensors.h"
@@ -89,14 +90,14 @@ struct RobertaEmbeddings : torch::nn::Module {
 };
 
 struct SelfAttention : torch::nn::Module {
-    torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
+    audioldm::QuantLinear query{nullptr}, key{nullptr}, value{nullptr};
     int64_t heads, headDim;
 
     explicit SelfAttention(const ClapTextConfig& c)
         : heads(c.numAttentionHeads), headDim(c.hiddenSize / c.numAttentionHeads) {
-        query = register_module("query", torch::nn::Linear(c.hiddenSize, c.hiddenSize));
-        key = register_module("key", torch::nn::Linear(c.hiddenSize, c.hiddenSize));
-        value = register_module("value", torch::nn::Linear(c.hiddenSize, c.hiddenSize));
+        query = register_module("query", audioldm::QuantLinear(c.hiddenSize, c.hiddenSize));
+        key = register_module("key", audioldm::QuantLinear(c.hiddenSize, c.hiddenSize));
+        value = register_module("value", audioldm::QuantLinear(c.hiddenSize, c.hiddenSize));
     }
 
     // x [B, L, hidden], maskBias [B, 1, 1, L] (0 to attend, most negative value to ignore)
@@ -116,11 +117,11 @@ struct SelfAttention : torch::nn::Module {
 
 // dense, then LayerNorm of (result + residual): the post-LN sublayer ending.
 struct DenseResidualNorm : torch::nn::Module {
-    torch::nn::Linear dense{nullptr};
+    audioldm::QuantLinear dense{nullptr};
     torch::nn::LayerNorm layerNorm{nullptr};
 
     DenseResidualNorm(int64_t in, const ClapTextConfig& c) {
-        dense = register_module("dense", torch::nn::Linear(in, c.hiddenSize));
+        dense = register_module("dense", audioldm::QuantLinear(in, c.hiddenSize));
         layerNorm = register_module(
             "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hiddenSize}).eps(c.layerNormEps)));
     }
@@ -145,11 +146,11 @@ struct Attention : torch::nn::Module {
 };
 
 struct Intermediate : torch::nn::Module {
-    torch::nn::Linear dense{nullptr};
+    audioldm::QuantLinear dense{nullptr};
     Activation act;
 
     explicit Intermediate(const ClapTextConfig& c) : act(requireActivation(c.hiddenAct, "hidden_act")) {
-        dense = register_module("dense", torch::nn::Linear(c.hiddenSize, c.intermediateSize));
+        dense = register_module("dense", audioldm::QuantLinear(c.hiddenSize, c.intermediateSize));
     }
 
     torch::Tensor forward(const torch::Tensor& x) { return act(dense->forward(x)); }
@@ -186,10 +187,10 @@ struct Encoder : torch::nn::Module {
 };
 
 struct Pooler : torch::nn::Module {
-    torch::nn::Linear dense{nullptr};
+    audioldm::QuantLinear dense{nullptr};
 
     explicit Pooler(const ClapTextConfig& c) {
-        dense = register_module("dense", torch::nn::Linear(c.hiddenSize, c.hiddenSize));
+        dense = register_module("dense", audioldm::QuantLinear(c.hiddenSize, c.hiddenSize));
     }
 
     // hidden [B, L, hidden] -> [B, hidden] from the first (<s>) token
@@ -209,12 +210,12 @@ struct TextModel : torch::nn::Module {
 };
 
 struct Projection : torch::nn::Module {
-    torch::nn::Linear linear1{nullptr}, linear2{nullptr};
+    audioldm::QuantLinear linear1{nullptr}, linear2{nullptr};
     Activation act;
 
     explicit Projection(const ClapTextConfig& c) : act(requireActivation(c.projectionHiddenAct, "projection_hidden_act")) {
-        linear1 = register_module("linear1", torch::nn::Linear(c.hiddenSize, c.projectionDim));
-        linear2 = register_module("linear2", torch::nn::Linear(c.projectionDim, c.projectionDim));
+        linear1 = register_module("linear1", audioldm::QuantLinear(c.hiddenSize, c.projectionDim));
+        linear2 = register_module("linear2", audioldm::QuantLinear(c.projectionDim, c.projectionDim));
     }
 
     torch::Tensor forward(const torch::Tensor& pooled) { return linear2->forward(act(linear1->forward(pooled))); }
@@ -440,6 +441,10 @@ torch::Tensor ClapTextEncoder::encodePrompts(const std::vector<std::string>& pro
 const ClapTextConfig& ClapTextEncoder::config() const { return impl_->config; }
 torch::Device ClapTextEncoder::device() const { return impl_->device; }
 torch::ScalarType ClapTextEncoder::dtype() const { return impl_->dtype; }
+
+audioldm::QuantizationReport ClapTextEncoder::quantizeWeights(audioldm::WeightQuantization level) {
+    return audioldm::quantizeModuleWeights(*impl_->model, level);
+}
 torch::nn::Module& ClapTextEncoder::module() { return *impl_->model; }
 
 }  // namespace grym

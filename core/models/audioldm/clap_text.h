@@ -3,6 +3,8 @@
 // a RoBERTa encoder, a pooler (dense + tanh on the first token) and a projection
 // (linear1, activation, linear2). The pipeline conditions the UNet on the L2-normalised
 // projection.
+#include "models/audioldm/weight_quantization.h"
+
 #include <torch/types.h>
 
 #include <nlohmann/json_fwd.hpp>
@@ -88,6 +90,10 @@ public:
     const ClapTextConfig& config() const;
     torch::Device device() const;
     torch::ScalarType dtype() const;
+
+    // Weight-only int8 / int4 for every Linear (attention, feed-forward, projection; the
+    // embedding tables stay float). Call after load(); see UNet::quantizeWeights.
+    audioldm::QuantizationReport quantizeWeights(audioldm::WeightQuantization level);
 
     // The parameter tree, named exactly as the checkpoint keys (text_model.*, text_projection.*).
     torch::nn::Module& module();

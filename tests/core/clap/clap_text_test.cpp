@@ -183,3 +183,31 @@ TEST_CASE("the encoder runs in the dtype it was loaded in", "[clap]") {
     CHECK(relativeError(out16.textEmbedsNormalized, ref) < 3e-2);
     CHECK(bf16.dtype() == torch::kBFloat16);
 }
+
+TEST_CASE("a weight-quantised text encoder stays close to float and its linear weights shrink", "[clap][quantization]") {
+    using grym::audioldm::WeightQuantization;
+    const auto level = GENERATE(WeightQuantization::Int8, WeightQuantization::Int4);
+    INFO(grym::audioldm::toString(level));
+    auto encoder = grym::ClapTextEncoder::load(kClapCase);
+    torch::manual_seed(8);
+    const auto ids = torch::randint(3, encoder.config().vocabSize, {2, 12}, torch::kInt64);
+    const auto mask = torch::ones({2, 12}, torch::kInt64);
+    const auto reference = encoder.forward(ids, mask);
+
+    const auto report = encoder.quantizeWeights(level);
+    // Every layer's query/key/value, attention output, intermediate and output dense, plus the
+    // pooler's dense and the projection's two linears.
+    CHECK(report.layers == static_cast<uint64_t>(6 * encoder.config().numHiddenLayers + 3));
+    CHECK(report.bytesSaved() > 0);
+    CHECK(report.layerBytesAfter * 3 < report.layerBytesBefore);
+    const auto quantised = encoder.forward(ids, mask);
+    const double error = relativeError(quantised.textEmbeds, reference.textEmbeds);
+    INFO("relative L2 " << error);
+    CHECK(error > 0.0);
+    // Bounds on the golden checkpoint's random weights: 2e-2 (int8, measured 0.003) and 3e-1
+    // (int4, measured 0.08).
+    CHECK(error < (level == WeightQuantization::Int8 ? 2e-2 : 3e-1));
+    CHECK_THROWS_AS(encoder.quantizeWeights(level == WeightQuantization::Int8 ? WeightQuantization::Int4
+                                                                                : WeightQuantization::Int8),
+                    grym::ModelError);
+}
