@@ -15,5 +15,6 @@ int runGenerate(const Args& args);
 int runBench(const Args& args);
 int runServe(const Args& args);
 int runMakeRandomModel(const Args& args);
+int runBenchQuantization(const Args& args);
 
 }  // namespace grym::cli

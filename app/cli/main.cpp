@@ -22,6 +22,7 @@ const std::map<std::string, Command>& commands() {
         {"generate", {runGenerate, "generate \"PROMPT\" -o OUT.wav [options]   text-to-audio with AudioLDM"}},
         {"bench", {runBench, "bench [--json] ...           performance suite"}},
         {"serve", {runServe, "serve [--host H] [--port N] [--token T]   local HTTP API"}},
+        {"bench-quantization", {runBenchQuantization, "bench-quantization UNET_DIR [--level int8|int4]   UNet memory/speed per weight quantisation"}},
         {"make-random-model", {runMakeRandomModel, "make-random-model FULL_CONFIG_DIR OUT_DIR   random-weight model for benchmarks"}},
     };
     return table;

@@ -34,7 +34,8 @@ public:
     void unload() override;
 
     // input.audio: any rate and channel count; or, without audio, input.parameters["path"]: a
-    // file, decoded block by block so recordings of any length are analysed in bounded memory.
+    // file, decoded block by block so recordings of any length are analysed in bounded memory
+    // (the path is opened as given: callers must not forward a remote client's parameters).
     // Either way the audio goes through in half-second blocks (mono, resampled to the model's
     // rate) and only the analyses' own windows are held. data = {features, patterns, model};
     // metrics = {load_seconds, analysis_seconds, real_time_factor, peak_memory_bytes,

@@ -28,16 +28,82 @@ torch::Tensor firstParameter(const torch::nn::Module& module) {
     return params.front();
 }
 
+namespace {
+
+// The quantised weight of a QuantLinear / QuantConv2d, or null for any other module.
+const QuantizedWeight* quantizedWeightOf(const torch::nn::Module& module) {
+    if (const auto* linear = module.as<QuantLinearImpl>()) return &linear->quantized;
+    if (const auto* conv = module.as<QuantConv2dImpl>()) return &conv->quantized;
+    return nullptr;
+}
+
+// `module` and everything below it (Module::modules(true) needs the module in a shared_ptr).
+std::vector<torch::nn::Module*> selfAndDescendants(torch::nn::Module& module) {
+    std::vector<torch::nn::Module*> all{&module};
+    for (const auto& m : module.modules(/*include_self=*/false)) all.push_back(m.get());
+    return all;
+}
+
+}  // namespace
+
 uint64_t countParameters(const torch::nn::Module& module) {
     uint64_t n = 0;
     for (const auto& p : module.parameters()) n += static_cast<uint64_t>(p.numel());
+    if (const auto* q = quantizedWeightOf(module)) n += static_cast<uint64_t>(q->numel());
+    for (const auto& m : module.modules(/*include_self=*/false))
+        if (const auto* q = quantizedWeightOf(*m)) n += static_cast<uint64_t>(q->numel());
     return n;
 }
 
 uint64_t countParameterBytes(const torch::nn::Module& module) {
     uint64_t n = 0;
     for (const auto& p : module.parameters()) n += static_cast<uint64_t>(p.numel()) * p.element_size();
+    for (const auto& b : module.buffers()) n += static_cast<uint64_t>(b.numel()) * b.element_size();
     return n;
+}
+
+torch::Tensor QuantLinearImpl::forward(const torch::Tensor& x) {
+    if (!quantized.defined()) return LinearImpl::forward(x);
+    return F::linear(x, quantized.dequantize(x.scalar_type()), bias);
+}
+
+torch::Tensor QuantConv2dImpl::forward(const torch::Tensor& x) {
+    if (!quantized.defined()) return Conv2dImpl::forward(x);
+    return _conv_forward(x, quantized.dequantize(x.scalar_type()));
+}
+
+QuantizationReport quantizeModuleWeights(torch::nn::Module& module, WeightQuantization level) {
+    if (level != WeightQuantization::None && level != WeightQuantization::Int8 && level != WeightQuantization::Int4)
+        throw ModelError("unknown weight quantisation level " + std::to_string(static_cast<int>(level)));
+    // Check every layer before changing any, so a refused call leaves the model as it was.
+    std::vector<std::pair<torch::nn::Module*, QuantizedWeight*>> layers;
+    for (auto* m : selfAndDescendants(module)) {
+        auto* q = const_cast<QuantizedWeight*>(quantizedWeightOf(*m));
+        if (!q) continue;
+        if (q->defined() && q->level() != level)
+            throw ModelError(std::string("the model's weights are already quantised to ") + toString(q->level()) +
+                             "; load it again to use " + toString(level));
+        layers.emplace_back(m, q);
+    }
+    QuantizationReport report;
+    report.level = level;
+    report.bytesBefore = countParameterBytes(module);
+    torch::NoGradGuard noGrad;
+    for (auto [layer, quantized] : layers) {
+        if (level == WeightQuantization::None || quantized->defined()) continue;
+        auto weight = layer->named_parameters(/*recurse=*/false)["weight"];
+        report.layerBytesBefore += static_cast<uint64_t>(weight.numel()) * weight.element_size();
+        *quantized = QuantizedWeight::quantize(weight, level);
+        report.layerBytesAfter += quantized->bytes();
+        ++report.layers;
+        // The buffers share their tensors with `quantized`, so moving the layer moves both.
+        layer->register_buffer("weight_quantized", quantized->values());
+        layer->register_buffer("weight_scale", quantized->scales());
+        // Every handle to the float weight (the layer's member included) now sees an empty tensor.
+        weight.set_data(torch::empty({0}, weight.options()));
+    }
+    report.bytesAfter = countParameterBytes(module);
+    return report;
 }
 
 torch::Tensor activate(const torch::Tensor& x, Activation act) {
@@ -101,16 +167,16 @@ torch::Tensor multiHeadAttention(const torch::Tensor& q, const torch::Tensor& k,
 ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetOptions& o) : options_(o) {
     norm1_ = register_module("norm1", torch::nn::GroupNorm(torch::nn::GroupNormOptions(o.groups, o.inChannels).eps(o.eps)));
     conv1_ = register_module(
-        "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.inChannels, o.outChannels, 3).padding(1)));
+        "conv1", QuantConv2d(torch::nn::Conv2dOptions(o.inChannels, o.outChannels, 3).padding(1)));
     if (o.timeEmbedChannels > 0)
-        timeEmbProj_ = register_module("time_emb_proj", torch::nn::Linear(o.timeEmbedChannels, o.outChannels));
+        timeEmbProj_ = register_module("time_emb_proj", QuantLinear(o.timeEmbedChannels, o.outChannels));
     norm2_ =
         register_module("norm2", torch::nn::GroupNorm(torch::nn::GroupNormOptions(o.groups, o.outChannels).eps(o.eps)));
     conv2_ = register_module(
-        "conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.outChannels, o.outChannels, 3).padding(1)));
+        "conv2", QuantConv2d(torch::nn::Conv2dOptions(o.outChannels, o.outChannels, 3).padding(1)));
     if (o.inChannels != o.outChannels)
         convShortcut_ = register_module(
-            "conv_shortcut", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.inChannels, o.outChannels, 1)));
+            "conv_shortcut", QuantConv2d(torch::nn::Conv2dOptions(o.inChannels, o.outChannels, 1)));
 }
 
 torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Tensor& timeEmbedding) {
@@ -128,7 +194,7 @@ torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Te
 
 Downsample2DImpl::Downsample2DImpl(int64_t channels, int64_t padding) : padding_(padding) {
     conv_ = register_module(
-        "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, 3).stride(2).padding(padding)));
+        "conv", QuantConv2d(torch::nn::Conv2dOptions(channels, channels, 3).stride(2).padding(padding)));
 }
 
 torch::Tensor Downsample2DImpl::forward(const torch::Tensor& x) {
@@ -137,7 +203,7 @@ torch::Tensor Downsample2DImpl::forward(const torch::Tensor& x) {
 }
 
 Upsample2DImpl::Upsample2DImpl(int64_t channels) {
-    conv_ = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, 3).padding(1)));
+    conv_ = register_module("conv", QuantConv2d(torch::nn::Conv2dOptions(channels, channels, 3).padding(1)));
 }
 
 torch::Tensor Upsample2DImpl::forward(const torch::Tensor& x, std::optional<std::pair<int64_t, int64_t>> size) {
@@ -155,7 +221,7 @@ AttentionImpl::AttentionImpl(const AttentionOptions& o) : options_(o) {
         groupNorm_ = register_module(
             "group_norm", torch::nn::GroupNorm(torch::nn::GroupNormOptions(o.groupNormGroups, o.queryDim).eps(o.groupNormEps)));
     auto projection = [&](bool bias) {
-        return torch::nn::Linear(torch::nn::LinearOptions(o.queryDim, o.queryDim).bias(bias));
+        return QuantLinear(torch::nn::LinearOptions(o.queryDim, o.queryDim).bias(bias));
     };
     toQ_ = register_module("to_q", projection(o.qkvBias));
     toK_ = register_module("to_k", projection(o.qkvBias));

@@ -3,6 +3,8 @@
 // gives them so checkpoints load 1:1: ResnetBlock2D, Downsample2D, Upsample2D and the
 // multi-head Attention (the UNet's transformer attention and the VAE's spatial attention).
 // Heavy header: include it from .cpp files only.
+#include "models/audioldm/weight_quantization.h"
+
 #include <torch/torch.h>
 
 #include <optional>
@@ -21,7 +23,9 @@ Activation activationByName(const std::string& name);
 torch::Tensor activate(const torch::Tensor& x, Activation act);
 
 torch::Tensor firstParameter(const torch::nn::Module& module);  // throws if it has none
+// Quantised weights count with the size they had before quantising.
 uint64_t countParameters(const torch::nn::Module& module);
+// Parameters and buffers (quantised weights as their integers and scales).
 uint64_t countParameterBytes(const torch::nn::Module& module);
 
 // Multi-head scaled-dot-product attention.
@@ -33,6 +37,32 @@ torch::Tensor multiHeadAttention(const torch::Tensor& q, const torch::Tensor& k,
 
 // Throws ModelError unless `groups` divides `channels` (GroupNorm would fail later, less clearly).
 void checkGroups(const ConfigReader& config, const std::string& field, int64_t groups, int64_t channels);
+
+// Linear and Conv2d whose weight can be switched to weight-only int8 or int4 (see
+// weight_quantization.h): the float weight is freed and the integers and scales are registered
+// as buffers (weight_quantized, weight_scale), dequantised into the input's dtype on every call.
+// Parameter names stay "weight"/"bias", so checkpoints load before quantising.
+class QuantLinearImpl : public torch::nn::LinearImpl {
+public:
+    using torch::nn::LinearImpl::LinearImpl;
+    torch::Tensor forward(const torch::Tensor& x);
+    QuantizedWeight quantized;
+};
+TORCH_MODULE(QuantLinear);
+
+class QuantConv2dImpl : public torch::nn::Conv2dImpl {
+public:
+    using torch::nn::Conv2dImpl::Conv2dImpl;
+    torch::Tensor forward(const torch::Tensor& x);
+    QuantizedWeight quantized;
+};
+TORCH_MODULE(QuantConv2d);
+
+// Quantises the weight of every QuantLinear / QuantConv2d below `module` (after loading, and
+// after moving it to its device and dtype: a later dtype change would convert the integers).
+// Quantising again to the same level changes nothing; to another level (or back to None) throws
+// ModelError, as does an unknown level, before anything is changed.
+QuantizationReport quantizeModuleWeights(torch::nn::Module& module, WeightQuantization level);
 
 struct ResnetOptions {
     int64_t inChannels = 0;
@@ -55,8 +85,8 @@ public:
 private:
     ResnetOptions options_;
     torch::nn::GroupNorm norm1_{nullptr}, norm2_{nullptr};
-    torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, convShortcut_{nullptr};
-    torch::nn::Linear timeEmbProj_{nullptr};
+    QuantConv2d conv1_{nullptr}, conv2_{nullptr}, convShortcut_{nullptr};
+    QuantLinear timeEmbProj_{nullptr};
 };
 TORCH_MODULE(ResnetBlock2D);
 
@@ -69,7 +99,7 @@ public:
 
 private:
     int64_t padding_;
-    torch::nn::Conv2d conv_{nullptr};
+    QuantConv2d conv_{nullptr};
 };
 TORCH_MODULE(Downsample2D);
 
@@ -82,7 +112,7 @@ public:
     torch::Tensor forward(const torch::Tensor& x, std::optional<std::pair<int64_t, int64_t>> size = std::nullopt);
 
 private:
-    torch::nn::Conv2d conv_{nullptr};
+    QuantConv2d conv_{nullptr};
 };
 TORCH_MODULE(Upsample2D);
 
@@ -108,7 +138,7 @@ public:
 private:
     AttentionOptions options_;
     torch::nn::GroupNorm groupNorm_{nullptr};
-    torch::nn::Linear toQ_{nullptr}, toK_{nullptr}, toV_{nullptr}, toOut_{nullptr};
+    QuantLinear toQ_{nullptr}, toK_{nullptr}, toV_{nullptr}, toOut_{nullptr};
 };
 TORCH_MODULE(Attention);
 

@@ -169,7 +169,7 @@ namespace {
 class GegluImpl : public torch::nn::Module {
 public:
     GegluImpl(int64_t dim, int64_t inner) {
-        proj_ = register_module("proj", torch::nn::Linear(dim, inner * 2));
+        proj_ = register_module("proj", QuantLinear(dim, inner * 2));
     }
     torch::Tensor forward(const torch::Tensor& x) {
         auto parts = proj_(x).chunk(2, -1);
@@ -177,7 +177,7 @@ public:
     }
 
 private:
-    torch::nn::Linear proj_{nullptr};
+    QuantLinear proj_{nullptr};
 };
 TORCH_MODULE(Geglu);
 
@@ -187,7 +187,7 @@ public:
     explicit FeedForwardImpl(int64_t dim) {
         const int64_t inner = dim * 4;
         geglu_ = Geglu(dim, inner);
-        out_ = torch::nn::Linear(inner, dim);
+        out_ = QuantLinear(inner, dim);
         auto net = torch::nn::ModuleList();
         net->push_back(geglu_);
         net->push_back(torch::nn::Identity());  // dropout slot (inference)
@@ -198,7 +198,7 @@ public:
 
 private:
     Geglu geglu_{nullptr};
-    torch::nn::Linear out_{nullptr};
+    QuantLinear out_{nullptr};
 };
 TORCH_MODULE(FeedForward);
 
@@ -242,9 +242,9 @@ public:
         norm_ = register_module(
             "norm", torch::nn::GroupNorm(torch::nn::GroupNormOptions(c.normNumGroups, channels).eps(1e-6)));
         if (linear_) {
-            projInLinear_ = register_module("proj_in", torch::nn::Linear(channels, channels));
+            projInLinear_ = register_module("proj_in", QuantLinear(channels, channels));
         } else {
-            projInConv_ = register_module("proj_in", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, 1)));
+            projInConv_ = register_module("proj_in", QuantConv2d(torch::nn::Conv2dOptions(channels, channels, 1)));
         }
         auto list = torch::nn::ModuleList();
         for (int64_t i = 0; i < layers; ++i) {
@@ -253,9 +253,9 @@ public:
         }
         register_module("transformer_blocks", list);
         if (linear_) {
-            projOutLinear_ = register_module("proj_out", torch::nn::Linear(channels, channels));
+            projOutLinear_ = register_module("proj_out", QuantLinear(channels, channels));
         } else {
-            projOutConv_ = register_module("proj_out", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, 1)));
+            projOutConv_ = register_module("proj_out", QuantConv2d(torch::nn::Conv2dOptions(channels, channels, 1)));
         }
     }
     // x: [B, C, H, W] -> [B, C, H, W]
@@ -275,8 +275,8 @@ public:
 private:
     bool linear_;
     torch::nn::GroupNorm norm_{nullptr};
-    torch::nn::Conv2d projInConv_{nullptr}, projOutConv_{nullptr};
-    torch::nn::Linear projInLinear_{nullptr}, projOutLinear_{nullptr};
+    QuantConv2d projInConv_{nullptr}, projOutConv_{nullptr};
+    QuantLinear projInLinear_{nullptr}, projOutLinear_{nullptr};
     std::vector<BasicTransformerBlock> blocks_;
 };
 TORCH_MODULE(Transformer2D);
@@ -423,8 +423,8 @@ class TimeEmbeddingImpl : public torch::nn::Module {
 public:
     TimeEmbeddingImpl(const UNetConfig& c)
         : act_(activationByName(c.actFn)), postAct_(c.timestepPostAct), postActKind_(activationByName(c.timestepPostAct)) {
-        linear1_ = register_module("linear_1", torch::nn::Linear(c.blockOutChannels[0], c.timeEmbedDim));
-        linear2_ = register_module("linear_2", torch::nn::Linear(c.timeEmbedDim, c.timeEmbedDim));
+        linear1_ = register_module("linear_1", QuantLinear(c.blockOutChannels[0], c.timeEmbedDim));
+        linear2_ = register_module("linear_2", QuantLinear(c.timeEmbedDim, c.timeEmbedDim));
     }
     torch::Tensor forward(const torch::Tensor& x) {
         auto h = linear2_(activate(linear1_(x), act_));
@@ -435,7 +435,7 @@ private:
     Activation act_;
     std::string postAct_;
     Activation postActKind_;
-    torch::nn::Linear linear1_{nullptr}, linear2_{nullptr};
+    QuantLinear linear1_{nullptr}, linear2_{nullptr};
 };
 TORCH_MODULE(TimeEmbedding);
 
@@ -449,12 +449,12 @@ public:
     explicit UNetModel(const UNetConfig& c) : config(c) {
         const auto& ch = c.blockOutChannels;
         const size_t levels = ch.size();
-        convIn_ = register_module("conv_in", torch::nn::Conv2d(torch::nn::Conv2dOptions(c.inChannels, ch[0], c.convInKernel)
+        convIn_ = register_module("conv_in", QuantConv2d(torch::nn::Conv2dOptions(c.inChannels, ch[0], c.convInKernel)
                                                                    .padding((c.convInKernel - 1) / 2)));
         timeEmbedding_ = register_module("time_embedding", TimeEmbedding(c));
         if (!c.classEmbedType.empty())
             classEmbedding_ = register_module(
-                "class_embedding", torch::nn::Linear(c.projectionClassEmbeddingsInputDim, c.timeEmbedDim));
+                "class_embedding", QuantLinear(c.projectionClassEmbeddingsInputDim, c.timeEmbedDim));
 
         auto downList = torch::nn::ModuleList();
         int64_t out = ch[0];
@@ -480,7 +480,7 @@ public:
         register_module("up_blocks", upList);
         convNormOut_ = register_module(
             "conv_norm_out", torch::nn::GroupNorm(torch::nn::GroupNormOptions(c.normNumGroups, ch[0]).eps(c.normEps)));
-        convOut_ = register_module("conv_out", torch::nn::Conv2d(torch::nn::Conv2dOptions(ch[0], c.outChannels, c.convOutKernel)
+        convOut_ = register_module("conv_out", QuantConv2d(torch::nn::Conv2dOptions(ch[0], c.outChannels, c.convOutKernel)
                                                                      .padding((c.convOutKernel - 1) / 2)));
     }
 
@@ -507,9 +507,9 @@ public:
     const UNetConfig config;
 
 private:
-    torch::nn::Conv2d convIn_{nullptr}, convOut_{nullptr};
+    QuantConv2d convIn_{nullptr}, convOut_{nullptr};
     TimeEmbedding timeEmbedding_{nullptr};
-    torch::nn::Linear classEmbedding_{nullptr};
+    QuantLinear classEmbedding_{nullptr};
     std::vector<DownBlock> downBlocks_;
     MidBlock midBlock_{nullptr};
     std::vector<UpBlock> upBlocks_;
@@ -580,5 +580,6 @@ torch::Device UNet::device() const { return firstParameter(*model_).device(); }
 torch::ScalarType UNet::dtype() const { return firstParameter(*model_).scalar_type(); }
 uint64_t UNet::parameterCount() const { return countParameters(*model_); }
 uint64_t UNet::parameterBytes() const { return countParameterBytes(*model_); }
+QuantizationReport UNet::quantizeWeights(WeightQuantization level) { return quantizeModuleWeights(*model_, level); }
 
 }  // namespace grym::audioldm

@@ -4,6 +4,8 @@
 // embedding; the transformer blocks get no encoder states, so their second attention attends to
 // the sample itself. Loads a diffusers `unet/` folder (config.json +
 // diffusion_pytorch_model.safetensors) with parameter names 1:1 with the checkpoint.
+#include "models/audioldm/weight_quantization.h"
+
 #include <nlohmann/json_fwd.hpp>
 #include <torch/types.h>
 
@@ -81,6 +83,12 @@ public:
     torch::ScalarType dtype() const;
     uint64_t parameterCount() const;
     uint64_t parameterBytes() const;  // memory the weights take on their device
+
+    // Weight-only int8 / int4 for every Linear and Conv2d (see weight_quantization.h;
+    // activations stay in the model's dtype). Call after load(); afterwards parameterBytes()
+    // counts the integers and scales. Throws ModelError for an unknown level or a model already
+    // quantised to another level.
+    QuantizationReport quantizeWeights(WeightQuantization level);
 
 private:
     explicit UNet(std::shared_ptr<UNetModel> model);

@@ -170,8 +170,8 @@ private:
 };
 TORCH_MODULE(UpDecoderBlock);
 
-torch::nn::Conv2d conv3x3(int64_t in, int64_t out) {
-    return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1));
+QuantConv2d conv3x3(int64_t in, int64_t out) {
+    return QuantConv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1));
 }
 
 torch::nn::GroupNorm outputNorm(const VaeConfig& c, int64_t channels) {
@@ -207,7 +207,7 @@ public:
 
 private:
     Activation act_;
-    torch::nn::Conv2d convIn_{nullptr}, convOut_{nullptr};
+    QuantConv2d convIn_{nullptr}, convOut_{nullptr};
     std::vector<DownEncoderBlock> blocks_;
     VaeMidBlock mid_{nullptr};
     torch::nn::GroupNorm normOut_{nullptr};
@@ -241,14 +241,14 @@ public:
 
 private:
     Activation act_;
-    torch::nn::Conv2d convIn_{nullptr}, convOut_{nullptr};
+    QuantConv2d convIn_{nullptr}, convOut_{nullptr};
     VaeMidBlock mid_{nullptr};
     std::vector<UpDecoderBlock> blocks_;
     torch::nn::GroupNorm normOut_{nullptr};
 };
 TORCH_MODULE(Decoder);
 
-torch::nn::Conv2d conv1x1(int64_t channels) { return torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, 1)); }
+QuantConv2d conv1x1(int64_t channels) { return QuantConv2d(torch::nn::Conv2dOptions(channels, channels, 1)); }
 
 // Older diffusers (and conversions of the original AudioLDM checkpoints) name the mid-block
 // attention query/key/value/proj_attn, sometimes as 1x1 conv weights: map them to the
@@ -293,7 +293,7 @@ public:
     const VaeConfig config;
     Encoder encoder{nullptr};
     Decoder decoder{nullptr};
-    torch::nn::Conv2d quantConv{nullptr}, postQuantConv{nullptr};
+    QuantConv2d quantConv{nullptr}, postQuantConv{nullptr};
 };
 
 Vae::Vae(std::shared_ptr<VaeModel> model) : model_(std::move(model)) {}
@@ -407,5 +407,6 @@ torch::Device Vae::device() const { return firstParameter(*model_).device(); }
 torch::ScalarType Vae::dtype() const { return firstParameter(*model_).scalar_type(); }
 uint64_t Vae::parameterCount() const { return countParameters(*model_); }
 uint64_t Vae::parameterBytes() const { return countParameterBytes(*model_); }
+QuantizationReport Vae::quantizeWeights(WeightQuantization level) { return quantizeModuleWeights(*model_, level); }
 
 }  // namespace grym::audioldm

@@ -4,6 +4,8 @@
 // gives the diagonal-Gaussian posterior used for audio-to-audio. Loads a diffusers `vae/`
 // folder; the mid-block attention may use either diffusers' current names
 // (to_q/to_k/to_v/to_out.0) or the older ones (query/key/value/proj_attn).
+#include "models/audioldm/weight_quantization.h"
+
 #include <nlohmann/json_fwd.hpp>
 #include <torch/types.h>
 
@@ -76,6 +78,9 @@ public:
     torch::ScalarType dtype() const;
     uint64_t parameterCount() const;
     uint64_t parameterBytes() const;
+    // Weight-only int8 / int4 for every Linear and Conv2d, encoder and decoder (see
+    // UNet::quantizeWeights).
+    QuantizationReport quantizeWeights(WeightQuantization level);
 
 private:
     explicit Vae(std::shared_ptr<VaeModel> model);

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <random>
 
@@ -167,6 +169,34 @@ TEST_CASE("a file path is decoded block by block and gives the same analysis as 
     grym::TaskInput badPath;
     badPath.parameters["path"] = 42;
     CHECK_THROWS_AS(analyse(service, badPath), grym::TaskError);
+}
+
+TEST_CASE("corrupt and truncated files give a clear error or the audio that is there, never a crash", "[analysis]") {
+    TempFolder folder("analysis-bad-files");
+    grym::Wav2vec2AnalysisService service;
+    service.load();
+
+    const std::string garbage = folder.file("garbage.wav");
+    std::ofstream(garbage, std::ios::binary) << std::string(4096, '\x5a');
+    CHECK_THROWS_WITH(analyseFile(service, garbage), Catch::Contains("garbage.wav"));
+    const std::string empty = folder.file("empty.wav");
+    std::ofstream(empty, std::ios::binary).close();
+    CHECK_THROWS_WITH(analyseFile(service, empty), Catch::Contains("empty.wav"));
+
+    // A WAV cut in half: its header promises 4 s, the data holds about 2 s.
+    const std::string whole = folder.file("whole.wav");
+    grym::saveAudioFile(whole, monoBuffer(grym::test::sine(440.0, 4.0, 16000, 0.5), 16000));
+    std::ifstream in(whole, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string cut = folder.file("cut.wav");
+    std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+    try {
+        const auto r = analyseFile(service, cut);
+        CHECK(r.data["features"]["duration_s"].get<double>() == Approx(2.0).margin(0.05));
+        CHECK(r.data["features"]["pitch_hz"].get<double>() == Approx(440.0).epsilon(0.01));
+    } catch (const grym::AudioError& e) {
+        CHECK_THAT(std::string(e.what()), Catch::Contains("cut.wav"));
+    }
 }
 
 TEST_CASE("a ten-minute file is analysed in bounded memory, never decoded whole", "[analysis]") {

@@ -1,0 +1,111 @@
+#include "models/audioldm/weight_quantization.h"
+
+#include "common/error.h"
+
+#include <torch/torch.h>
+
+namespace grym::audioldm {
+
+WeightQuantization parseWeightQuantization(const std::string& name) {
+    if (name == "none") return WeightQuantization::None;
+    if (name == "int8" || name == "8bit") return WeightQuantization::Int8;
+    if (name == "int4" || name == "4bit") return WeightQuantization::Int4;
+    throw ModelError("unknown weight quantisation '" + name + "' (expected none, int8 or int4)");
+}
+
+const char* toString(WeightQuantization level) {
+    switch (level) {
+        case WeightQuantization::None: return "none";
+        case WeightQuantization::Int8: return "int8";
+        case WeightQuantization::Int4: return "int4";
+    }
+    return "unknown";
+}
+
+torch::Tensor packInt4(const torch::Tensor& values) {
+    if (values.dim() < 1 || values.size(-1) % 2 != 0)
+        throw ModelError("int4 packing needs an even number of entries along the last dimension");
+    if (values.scalar_type() != torch::kInt8) throw ModelError("int4 packing takes an int8 tensor");
+    if (values.numel() > 0 && (values.min().item<int>() < -8 || values.max().item<int>() > 7))
+        throw ModelError("int4 packing takes values in [-8, 7]");
+    auto pairShape = values.sizes().vec();
+    pairShape.back() /= 2;
+    pairShape.push_back(2);
+    const auto offset = values.to(torch::kInt16).add(8).reshape(pairShape);
+    return (offset.select(-1, 0) + offset.select(-1, 1) * 16).to(torch::kUInt8);
+}
+
+torch::Tensor unpackInt4(const torch::Tensor& packed) {
+    if (packed.dim() < 1 || packed.scalar_type() != torch::kUInt8)
+        throw ModelError("int4 unpacking takes a uint8 tensor with at least one dimension");
+    const auto low = packed.bitwise_and(0x0F).to(torch::kInt8).sub(8);
+    const auto high = packed.bitwise_right_shift(4).to(torch::kInt8).sub(8);
+    return torch::stack({low, high}, -1).flatten(-2);
+}
+
+namespace {
+
+// Per-row (or per-group) scale max|w| / qmax, rounded to the dtype it is stored in; rows of
+// zeros get scale 1/qmax so dividing by it stays finite.
+torch::Tensor absMaxScale(const torch::Tensor& w, int64_t qmax, torch::ScalarType storedAs) {
+    const auto maxAbs = w.abs().amax(-1, /*keepdim=*/true);
+    const auto scale = torch::where(maxAbs > 0, maxAbs, torch::ones_like(maxAbs)) / static_cast<double>(qmax);
+    return scale.to(storedAs);
+}
+
+torch::Tensor roundToLevels(const torch::Tensor& w, const torch::Tensor& scale, int64_t qmax) {
+    return (w / scale.to(torch::kFloat32)).round().clamp(-qmax, qmax).to(torch::kInt8);
+}
+
+}  // namespace
+
+QuantizedWeight QuantizedWeight::quantize(const torch::Tensor& weight, WeightQuantization level) {
+    if (level != WeightQuantization::Int8 && level != WeightQuantization::Int4)
+        throw ModelError(std::string("cannot quantise a weight to '") + toString(level) + "'");
+    if (weight.dim() < 2 || weight.numel() == 0)
+        throw ModelError("only non-empty weights with an output dimension can be quantised");
+    if (!weight.is_floating_point()) throw ModelError("only floating-point weights can be quantised");
+    torch::NoGradGuard noGrad;
+    QuantizedWeight q;
+    q.level_ = level;
+    q.shape_ = weight.sizes().vec();
+    const int64_t rows = weight.size(0);
+    const int64_t inputs = weight.numel() / rows;
+    auto w = weight.detach().to(torch::kFloat32).reshape({rows, inputs});
+    if (level == WeightQuantization::Int8) {
+        q.scales_ = absMaxScale(w, 127, weight.scalar_type());  // [rows, 1]
+        q.values_ = roundToLevels(w, q.scales_, 127);
+        return q;
+    }
+    q.groupSize_ = std::min(kInt4GroupSize, inputs + inputs % 2);
+    const int64_t groups = (inputs + q.groupSize_ - 1) / q.groupSize_;
+    const int64_t padded = groups * q.groupSize_;
+    if (padded > inputs) w = torch::constant_pad_nd(w, {0, padded - inputs}, 0);
+    const auto grouped = w.view({rows, groups, q.groupSize_});
+    const auto scales = absMaxScale(grouped, 7, weight.scalar_type());  // [rows, groups, 1]
+    q.values_ = packInt4(roundToLevels(grouped, scales, 7).view({rows, padded}));
+    q.scales_ = scales.squeeze(-1).contiguous();
+    return q;
+}
+
+torch::Tensor QuantizedWeight::dequantize(torch::ScalarType dtype) const {
+    if (!defined()) throw ModelError("the weight is not quantised");
+    const int64_t rows = shape_[0];
+    if (level_ == WeightQuantization::Int8) return (values_.to(dtype) * scales_.to(dtype)).view(shape_);
+    const int64_t groups = scales_.size(1);
+    const auto grouped = unpackInt4(values_).to(dtype).view({rows, groups, groupSize_}) * scales_.to(dtype).unsqueeze(-1);
+    return grouped.view({rows, groups * groupSize_}).narrow(1, 0, numel() / rows).reshape(shape_);
+}
+
+int64_t QuantizedWeight::numel() const {
+    int64_t n = 1;
+    for (auto s : shape_) n *= s;
+    return defined() ? n : 0;
+}
+
+uint64_t QuantizedWeight::bytes() const {
+    if (!defined()) return 0;
+    return static_cast<uint64_t>(values_.numel() * values_.element_size() + scales_.numel() * scales_.element_size());
+}
+
+}  // namespace grym::audioldm

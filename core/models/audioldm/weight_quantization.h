@@ -1,0 +1,74 @@
+#pragma once
+// Weight-only quantisation for the AudioLDM models: a weight is stored as small integers plus
+// float scales and turned back into the compute dtype when a layer runs, so memory shrinks while
+// activations (and the arithmetic) stay in float32 / float16 / bfloat16.
+//   int8: one scale per output channel, max|w| / 127, values in [-127, 127].
+//   int4: one scale per group of kInt4GroupSize consecutive inputs of an output channel (the
+//         flattened in x kh x kw of a conv), max|w| / 7, values in [-7, 7], two to a byte.
+// Quantise after loading (checkpoint names are unchanged until then): UNet::quantizeWeights,
+// Vae::quantizeWeights.
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace grym::audioldm {
+
+enum class WeightQuantization { None, Int8, Int4 };
+
+// "none" | "int8" | "int4" (the performance suite's "8bit" / "4bit" too); anything else throws
+// ModelError naming the value.
+WeightQuantization parseWeightQuantization(const std::string& name);
+const char* toString(WeightQuantization level);
+
+// Inputs per int4 scale (smaller layers use one group per output channel).
+constexpr int64_t kInt4GroupSize = 64;
+
+// What quantising a model did. Bytes count every parameter and buffer (what parameterBytes()
+// reports); the "layer" figures count only the weights that were quantised (float before,
+// integers plus scales after).
+struct QuantizationReport {
+    WeightQuantization level = WeightQuantization::None;
+    uint64_t layers = 0;
+    uint64_t bytesBefore = 0;
+    uint64_t bytesAfter = 0;
+    uint64_t layerBytesBefore = 0;
+    uint64_t layerBytesAfter = 0;
+    uint64_t bytesSaved() const { return bytesBefore > bytesAfter ? bytesBefore - bytesAfter : 0; }
+};
+
+// Signed 4-bit values (int8 tensor, entries in [-8, 7], last dimension even) -> uint8 with half
+// the last dimension: entry 2i in the low nibble, entry 2i+1 in the high nibble, each stored
+// offset by 8. unpackInt4 inverts it exactly. Throws ModelError on values out of range.
+torch::Tensor packInt4(const torch::Tensor& values);
+torch::Tensor unpackInt4(const torch::Tensor& packed);
+
+// One layer's weight in quantised form. Its tensors are the ones a layer registers as buffers,
+// so moving the layer to another device moves them.
+class QuantizedWeight {
+public:
+    QuantizedWeight() = default;
+    // weight [out, ...] (any float dtype) -> quantised; scales keep the weight's dtype.
+    static QuantizedWeight quantize(const torch::Tensor& weight, WeightQuantization level);
+
+    bool defined() const { return level_ != WeightQuantization::None; }
+    WeightQuantization level() const { return level_; }
+    // The weight again, [out, ...] in `dtype` (integers times their scales).
+    torch::Tensor dequantize(torch::ScalarType dtype) const;
+    int64_t numel() const;     // of the original weight
+    uint64_t bytes() const;    // integers plus scales
+
+    // int8 [out, K] or packed uint8 [out, Kp/2], Kp: K padded to whole groups.
+    const torch::Tensor& values() const { return values_; }
+    // [out, 1] (int8) or [out, Kp/group] (int4).
+    const torch::Tensor& scales() const { return scales_; }
+
+private:
+    WeightQuantization level_ = WeightQuantization::None;
+    std::vector<int64_t> shape_;
+    int64_t groupSize_ = 0;  // int4 only
+    torch::Tensor values_, scales_;
+};
+
+}  // namespace grym::audioldm
