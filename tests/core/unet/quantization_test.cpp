@@ -114,6 +114,7 @@ TEST_CASE("quantisation error stays within half a step of each scale", "[unet][q
         CHECK(q.numel() == weight.numel());
         CHECK(back.dtype() == torch::kFloat32);
         CHECK(q.dequantize(torch::kFloat64).dtype() == torch::kFloat64);
+        CHECK_THROWS_AS(q.dequantize(torch::kInt8), grym::ModelError);
     }
     CHECK_THROWS_AS(QuantizedWeight::quantize(weight, WeightQuantization::None), grym::ModelError);
     CHECK_THROWS_AS(QuantizedWeight::quantize(torch::ones({4}), WeightQuantization::Int8), grym::ModelError);
