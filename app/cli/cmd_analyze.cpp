@@ -4,7 +4,6 @@
 
 #include "analysis/wav2vec2_analysis_service.h"
 #include "api/audio_api.h"
-#include "audio/audio_file.h"
 #include "cli/runtime_options.h"
 
 #include <nlohmann/json.hpp>
@@ -85,7 +84,7 @@ int runAnalyze(const Args& args) {
     }
 
     // Through the AudioApi, like the GUI and the HTTP API. Files on the command line are the
-    // user's own: no upload-size limit on their duration.
+    // user's own: no upload-size limit on their duration, and they are decoded block by block.
     AudioApiConfig config;
     config.sampleMemory = false;
     config.queue.workerCount = 1;
@@ -102,7 +101,7 @@ int runAnalyze(const Args& args) {
     int failed = 0;
     for (const auto& file : files) {
         try {
-            TaskHandle task = api.analyzeAudio(loadAudioFile(file));
+            TaskHandle task = api.analyzeFile(file);
             if (task.wait() != TaskState::Succeeded) throw TaskError(task.error());
             const TaskResult r = task.result().get();
             if (json) all.push_back({{"file", file}, {"features", r.data["features"]}, {"patterns", r.data["patterns"]},

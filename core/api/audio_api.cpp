@@ -1,5 +1,6 @@
 #include "api/audio_api.h"
 
+#include "audio/audio_file.h"
 #include "audio/resampler.h"
 
 #include <cmath>
@@ -118,6 +119,22 @@ TaskHandle AudioApi::analyzeAudio(AudioBuffer audio, TaskCallbacks callbacks, st
     TaskInput input;
     input.audio = std::move(audio);
     AudioTask task = router_->makeTask(TaskType::Analysis, std::move(input), priority, svc->id(), "analyze");
+    return remember(queue_->submit(std::move(task), std::move(callbacks)), "analyze", std::move(request));
+}
+
+TaskHandle AudioApi::analyzeFile(const std::string& path, TaskCallbacks callbacks, std::optional<TaskPriority> priority) {
+    const AudioFileInfo info = probeAudioFile(path);
+    if (info.duration() > config_.limits.maxAnalyzeSeconds)
+        throw FieldError("path", path + " is " + std::to_string(info.duration()) + " s long; the limit is " +
+                                     std::to_string(config_.limits.maxAnalyzeSeconds) + " s");
+    auto svc = requireService(TaskType::Analysis);
+    nlohmann::json request = {{"path", path},
+                              {"sample_rate", info.sampleRate},
+                              {"channels", info.channels},
+                              {"duration", info.duration()}};
+    TaskInput input;
+    input.parameters = {{"path", path}};
+    AudioTask task = router_->makeTask(TaskType::Analysis, std::move(input), priority, svc->id(), "analyze " + path);
     return remember(queue_->submit(std::move(task), std::move(callbacks)), "analyze", std::move(request));
 }
 

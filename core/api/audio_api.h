@@ -56,6 +56,13 @@ public:
     // picks one from the expected run time.
     TaskHandle analyzeAudio(AudioBuffer audio, TaskCallbacks callbacks = {},
                             std::optional<TaskPriority> priority = std::nullopt);
+    // Analyses an audio file without loading it whole: the service decodes it block by block,
+    // so recordings of any length stay in bounded memory. Throws AudioError (naming the file)
+    // when its header cannot be read, FieldError("path") when it is longer than the limit.
+    // For local callers (the CLI): the path is opened as given, so never pass a remote
+    // client's path here (the HTTP API takes uploads through analyzeAudio).
+    TaskHandle analyzeFile(const std::string& path, TaskCallbacks callbacks = {},
+                           std::optional<TaskPriority> priority = std::nullopt);
     // A variation of a clip (analysed or not), handed to generation through the ServiceBridge.
     TaskHandle generateVariation(const AudioBuffer& clip, const GenerateRequest& request, double strength,
                                  const nlohmann::json& analysis = nlohmann::json::object(), TaskCallbacks callbacks = {});

@@ -1,7 +1,11 @@
+#include "analysis/wav2vec2_analysis_service.h"
 #include "api/audio_api.h"
+#include "audio/audio_file.h"
 #include "fake_services.h"
 
 #include <catch2/catch.hpp>
+
+#include <filesystem>
 
 using namespace grym;
 
@@ -149,4 +153,27 @@ TEST_CASE("AudioApi reports model loading as a stage and can swap a service", "[
     auto second = std::make_shared<test::FakeAnalyzer>();
     api.addService(second);
     CHECK(api.analyzeAudio(tone(0.5)).wait() == TaskState::Succeeded);
+}
+
+TEST_CASE("AudioApi analyses a file by path and names a file it cannot read", "[api]") {
+    AudioApi api(quietConfig());
+    api.addService(std::make_shared<Wav2vec2AnalysisService>());  // DSP-only: no model folder
+    CHECK_THROWS_WITH(api.analyzeFile("/nonexistent/clip.wav"), Catch::Contains("/nonexistent/clip.wav"));
+
+    const std::string path = (std::filesystem::temp_directory_path() / "grym_api_analyze_file.wav").string();
+    saveAudioFile(path, tone(2.0));
+    AudioApiConfig strict = quietConfig();
+    strict.limits.maxAnalyzeSeconds = 1.0;
+    AudioApi limited(strict);
+    limited.addService(std::make_shared<test::FakeAnalyzer>());
+    CHECK_THROWS_AS(limited.analyzeFile(path), FieldError);
+
+    // The task carries the path, not the samples: the service decodes the file itself.
+    auto h = api.analyzeFile(path);
+    REQUIRE(h.wait() == TaskState::Succeeded);
+    CHECK_FALSE(h.result().get().metrics.empty());
+    CHECK(h.result().get().data["features"]["duration_s"].get<double>() == Approx(2.0).margin(0.01));
+    CHECK(api.task(h.id())->request["duration"].get<double>() == Approx(2.0));
+    CHECK(api.task(h.id())->request["path"] == path);
+    std::filesystem::remove(path);
 }
