@@ -6,6 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -197,3 +202,33 @@ TEST_CASE("quantising again is refused unless it is to the same level", "[unet][
     CHECK(torch::equal(goldenForward(unet), before));
 }
 
+
+TEST_CASE("a half-precision UNet keeps its dtype: scales in bfloat16, dequantised to bfloat16", "[unet][quantization]") {
+    auto unet = UNet::load(kCaseDir, torch::kCPU, torch::kBFloat16);
+    torch::manual_seed(9);
+    const auto sample = torch::randn({1, 8, 8, 8}).to(torch::kBFloat16);
+    const auto labels = torch::randn({1, 16}).to(torch::kBFloat16);
+    const auto reference = unet.forward(sample, 100.0, labels);
+    unet.quantizeWeights(WeightQuantization::Int8);
+    CHECK(unet.dtype() == torch::kBFloat16);
+    const auto quantised = unet.forward(sample, 100.0, labels);
+    CHECK(quantised.scalar_type() == torch::kBFloat16);
+    CHECK(relativeError(quantised.to(torch::kFloat32), reference.to(torch::kFloat32)) < 5e-2);
+}
+
+TEST_CASE("bench-quantization reports the bytes a level saves", "[unet][quantization][cli]") {
+    const auto out = std::filesystem::temp_directory_path() / ("grym_bench_quantization_" + std::to_string(::getpid()) + ".json");
+    const std::string command = std::string("'") + GRYM_CLI_PATH + "' bench-quantization '" + kCaseDir +
+                                "' --level int4 --frames 8 --json >'" + out.string() + "' 2>/dev/null";
+    REQUIRE(std::system(command.c_str()) == 0);
+    const auto report = nlohmann::json::parse(std::ifstream(out));
+    std::filesystem::remove(out);
+    CHECK(report["level"] == "int4");
+    CHECK(report["parameter_bytes"].get<uint64_t>() < report["parameter_bytes_before"].get<uint64_t>() / 4);
+    CHECK(report["forward_seconds"].size() == 1);
+    CHECK(report.contains("relative_l2_vs_float"));
+
+    const std::string bad = std::string("'") + GRYM_CLI_PATH + "' bench-quantization '" + kCaseDir +
+                            "' --level int3 >/dev/null 2>&1";
+    CHECK(WEXITSTATUS(std::system(bad.c_str())) == 2);
+}
