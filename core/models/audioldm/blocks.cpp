@@ -30,10 +30,13 @@ torch::Tensor firstParameter(const torch::nn::Module& module) {
 
 namespace {
 
-// The quantised weight of a QuantLinear / QuantConv2d, or null for any other module.
+// The quantised weight of a QuantLinear / QuantConv2d / QuantEmbedding, or null for any other
+// module (and for embeddings with max_norm, which stay float).
 const QuantizedWeight* quantizedWeightOf(const torch::nn::Module& module) {
     if (const auto* linear = module.as<QuantLinearImpl>()) return &linear->quantized;
     if (const auto* conv = module.as<QuantConv2dImpl>()) return &conv->quantized;
+    if (const auto* embedding = module.as<QuantEmbeddingImpl>())
+        return embedding->options.max_norm() ? nullptr : &embedding->quantized;
     return nullptr;
 }
 
@@ -70,6 +73,11 @@ torch::Tensor QuantLinearImpl::forward(const torch::Tensor& x) {
 torch::Tensor QuantConv2dImpl::forward(const torch::Tensor& x) {
     if (!quantized.defined()) return Conv2dImpl::forward(x);
     return _conv_forward(x, quantized.dequantize(x.scalar_type()));
+}
+
+torch::Tensor QuantEmbeddingImpl::forward(const torch::Tensor& indices) {
+    if (!quantized.defined()) return EmbeddingImpl::forward(indices);
+    return quantized.dequantizeRows(indices, quantized.scales().scalar_type());
 }
 
 QuantizationReport quantizeModuleWeights(torch::nn::Module& module, WeightQuantization level) {

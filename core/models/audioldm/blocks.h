@@ -58,7 +58,18 @@ public:
 };
 TORCH_MODULE(QuantConv2d);
 
-// Quantises the weight of every QuantLinear / QuantConv2d below `module` (after loading, and
+// An embedding table that can be quantised the same way (one scale per row, or per group of a
+// row): a lookup decodes only the rows it reads, in the table's original dtype. Layers with
+// max_norm are left float (their lookup rewrites the table).
+class QuantEmbeddingImpl : public torch::nn::EmbeddingImpl {
+public:
+    using torch::nn::EmbeddingImpl::EmbeddingImpl;
+    torch::Tensor forward(const torch::Tensor& indices);
+    QuantizedWeight quantized;
+};
+TORCH_MODULE(QuantEmbedding);
+
+// Quantises the weight of every QuantLinear / QuantConv2d / QuantEmbedding below `module` (after loading, and
 // after moving it to its device and dtype: a later dtype change would convert the integers).
 // Quantising again to the same level changes nothing; to another level (or back to None) throws
 // ModelError, as does an unknown level, before anything is changed.

@@ -63,12 +63,13 @@ std::string readString(const nlohmann::json& j, const char* field, const std::st
 // --- module tree; member names are the checkpoint's key segments --------------------------
 
 struct RobertaEmbeddings : torch::nn::Module {
-    torch::nn::Embedding wordEmbeddings{nullptr}, positionEmbeddings{nullptr}, tokenTypeEmbeddings{nullptr};
+    audioldm::QuantEmbedding wordEmbeddings{nullptr};
+    torch::nn::Embedding positionEmbeddings{nullptr}, tokenTypeEmbeddings{nullptr};
     torch::nn::LayerNorm layerNorm{nullptr};
     int64_t padId;
 
     explicit RobertaEmbeddings(const ClapTextConfig& c) : padId(c.padTokenId) {
-        wordEmbeddings = register_module("word_embeddings", torch::nn::Embedding(c.vocabSize, c.hiddenSize));
+        wordEmbeddings = register_module("word_embeddings", audioldm::QuantEmbedding(c.vocabSize, c.hiddenSize));
         positionEmbeddings =
             register_module("position_embeddings", torch::nn::Embedding(c.maxPositionEmbeddings, c.hiddenSize));
         tokenTypeEmbeddings = register_module("token_type_embeddings", torch::nn::Embedding(c.typeVocabSize, c.hiddenSize));

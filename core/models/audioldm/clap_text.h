@@ -91,8 +91,9 @@ public:
     torch::Device device() const;
     torch::ScalarType dtype() const;
 
-    // Weight-only int8 / int4 for every Linear (attention, feed-forward, projection; the
-    // embedding tables stay float). Call after load(); see UNet::quantizeWeights.
+    // Weight-only int8 / int4 for every Linear (attention, feed-forward, pooler, projection)
+    // and the word-embedding table (the small position and token-type tables stay float).
+    // Call after load(); see UNet::quantizeWeights.
     audioldm::QuantizationReport quantizeWeights(audioldm::WeightQuantization level);
 
     // The parameter tree, named exactly as the checkpoint keys (text_model.*, text_projection.*).

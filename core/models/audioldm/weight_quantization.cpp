@@ -107,16 +107,28 @@ QuantizedWeight QuantizedWeight::quantize(const torch::Tensor& weight, WeightQua
     return q;
 }
 
-torch::Tensor QuantizedWeight::dequantize(torch::ScalarType dtype) const {
+torch::Tensor QuantizedWeight::decode(const torch::Tensor& values, const torch::Tensor& scales,
+                                      torch::ScalarType dtype) const {
     if (!defined()) throw ModelError("the weight is not quantised");
     if (!c10::isFloatingType(dtype)) throw ModelError("a quantised weight dequantises to a floating-point dtype only");
-    const int64_t rows = shape_[0];
+    const int64_t rows = values.size(0);
     // Fresh tensors, so the scales are applied in place (one pass fewer over the weight).
-    if (level_ == WeightQuantization::Int8) return values_.to(dtype).mul_(scales_.to(dtype)).view(shape_);
-    const int64_t groups = scales_.size(1);
-    auto grouped = decodeInt4(values_, dtype).view({rows, groups, groupSize_});
-    grouped.mul_(scales_.to(dtype).unsqueeze(-1));
-    return grouped.view({rows, groups * groupSize_}).narrow(1, 0, numel() / rows).reshape(shape_);
+    if (level_ == WeightQuantization::Int8) return values.to(dtype).mul_(scales.to(dtype));
+    const int64_t groups = scales.size(1);
+    auto grouped = decodeInt4(values, dtype).view({rows, groups, groupSize_});
+    grouped.mul_(scales.to(dtype).unsqueeze(-1));
+    return grouped.view({rows, groups * groupSize_}).narrow(1, 0, numel() / shape_[0]);
+}
+
+torch::Tensor QuantizedWeight::dequantize(torch::ScalarType dtype) const {
+    return decode(values_, scales_, dtype).reshape(shape_);
+}
+
+torch::Tensor QuantizedWeight::dequantizeRows(const torch::Tensor& rows, torch::ScalarType dtype) const {
+    const auto index = rows.reshape({-1});
+    auto shape = rows.sizes().vec();
+    shape.insert(shape.end(), shape_.begin() + 1, shape_.end());
+    return decode(values_.index_select(0, index), scales_.index_select(0, index), dtype).reshape(shape);
 }
 
 int64_t QuantizedWeight::numel() const {

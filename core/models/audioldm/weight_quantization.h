@@ -56,6 +56,9 @@ public:
     WeightQuantization level() const { return level_; }
     // The weight again, [out, ...] in `dtype` (integers times their scales).
     torch::Tensor dequantize(torch::ScalarType dtype) const;
+    // Only the output rows `rows` (any integer shape S): [S..., rest of the weight's shape], as
+    // an embedding lookup needs (the other rows are never decoded).
+    torch::Tensor dequantizeRows(const torch::Tensor& rows, torch::ScalarType dtype) const;
     int64_t numel() const;     // of the original weight
     uint64_t bytes() const;    // integers plus scales
 
@@ -65,6 +68,9 @@ public:
     const torch::Tensor& scales() const { return scales_; }
 
 private:
+    // values/scales of n rows -> [n, inputs] in dtype.
+    torch::Tensor decode(const torch::Tensor& values, const torch::Tensor& scales, torch::ScalarType dtype) const;
+
     WeightQuantization level_ = WeightQuantization::None;
     std::vector<int64_t> shape_;
     int64_t groupSize_ = 0;  // int4 only

@@ -232,3 +232,15 @@ TEST_CASE("bench-quantization reports the bytes a level saves", "[unet][quantiza
                             "' --level int3 >/dev/null 2>&1";
     CHECK(WEXITSTATUS(std::system(bad.c_str())) == 2);
 }
+
+TEST_CASE("a quantised embedding decodes only the rows it looks up", "[unet][quantization]") {
+    torch::manual_seed(10);
+    const auto table = torch::randn({50, 70});  // 70 inputs per row: int4 groups of 64 and 6
+    for (auto level : {WeightQuantization::Int8, WeightQuantization::Int4}) {
+        const auto q = QuantizedWeight::quantize(table, level);
+        const auto ids = torch::tensor({{3, 49, 3}, {0, 7, 12}}, torch::kInt64);
+        const auto rows = q.dequantizeRows(ids, torch::kFloat32);
+        REQUIRE(rows.sizes() == torch::IntArrayRef({2, 3, 70}));
+        CHECK(torch::equal(rows, q.dequantize(torch::kFloat32).index_select(0, ids.flatten()).view({2, 3, 70})));
+    }
+}
