@@ -19,7 +19,7 @@ namespace {
 
 const char* kBenchAudioLdmUsage =
     "usage: grym-synth-cli bench audioldm --model DIR [--steps 10,50] [--seconds 5.12] [--repeats 2]\n"
-    "         [--threads N] [--reference timing.json] [--out FILE] [--json]\n"
+    "         [--threads N] [--precision fp32|int8|int4] [--reference timing.json] [--out FILE] [--json]\n"
     "  DIR is usually a full-size random-weight folder from make-random-model.\n";
 
 std::vector<int64_t> parseStepList(const std::string& text) {
@@ -58,6 +58,11 @@ void printSummary(const nlohmann::json& r) {
                     static_cast<long long>(e["steps"].get<int64_t>()), e["seconds"].get<double>(),
                     e["audio_seconds"].get<double>(), e["realtime_factor"].get<double>(),
                     e["cpu_seconds"].get<double>());
+    if (r.contains("quantization"))
+        std::printf("  weights                 %s: UNet+VAE %.1f -> %.1f MiB\n",
+                    r["quantization"]["level"].get<std::string>().c_str(),
+                    r["quantization"]["bytes_before"].get<double>() / (1024.0 * 1024.0),
+                    r["quantization"]["bytes_after"].get<double>() / (1024.0 * 1024.0));
     std::printf("  peak RSS                %.1f MiB\n", r["peak_rss_bytes"].get<double>() / (1024.0 * 1024.0));
     if (r.contains("ratio_to_reference_openblas"))
         for (const auto& [name, ratio] : r["ratio_to_reference_openblas"].items())
@@ -79,6 +84,8 @@ int runBenchAudioLdm(const Args& args) {
     bench.threads = options.integer("threads", bench.threads, 0);
     if (const auto steps = options.value("steps")) bench.endToEndSteps = parseStepList(*steps);
     bench.referenceTimingPath = options.text("reference", "");
+    bench.quantization = options.text("precision", "none");
+    if (bench.quantization == "fp32") bench.quantization = "none";
     const bool json = options.flag("json");
 
     const auto result =

@@ -15,6 +15,8 @@ namespace {
 
 torch::Device torchDevice(ComputeDevice d) { return d == ComputeDevice::Cuda ? torch::kCUDA : torch::kCPU; }
 
+// The compute dtype: weight-only int8/int4 keep activations in float32 on the CPU and float16
+// on CUDA.
 torch::ScalarType torchDtype(Precision p, ComputeDevice d) {
     switch (p) {
         case Precision::Fp32: return torch::kFloat32;
@@ -22,13 +24,18 @@ torch::ScalarType torchDtype(Precision p, ComputeDevice d) {
         case Precision::Bf16:
             if (d != ComputeDevice::Cuda)
                 throw ModelError(std::string("AudioLDM: precision ") + toString(p) +
-                                 " is only supported on CUDA; use fp32 on the CPU");
+                                 " is only supported on CUDA; use fp32, int8 or int4 on the CPU");
             return p == Precision::Fp16 ? torch::kFloat16 : torch::kBFloat16;
         case Precision::Int8:
-        case Precision::Int4: break;
+        case Precision::Int4: return d == ComputeDevice::Cuda ? torch::kFloat16 : torch::kFloat32;
     }
-    throw ModelError(std::string("AudioLDM: precision ") + toString(p) +
-                     " is not supported (no quantised AudioLDM implementation); use fp32, or fp16/bf16 on CUDA");
+    throw ModelError(std::string("AudioLDM: unknown precision ") + toString(p));
+}
+
+WeightQuantization weightQuantization(Precision p) {
+    if (p == Precision::Int8) return WeightQuantization::Int8;
+    if (p == Precision::Int4) return WeightQuantization::Int4;
+    return WeightQuantization::None;
 }
 
 template <typename T>
@@ -117,6 +124,8 @@ void AudioLdmService::load() {
             throw ModelError("AudioLDM: CUDA was requested but this build or machine has no CUDA device");
         auto pipeline = std::make_shared<AudioLdmPipeline>(AudioLdmPipeline::load(
             options_.modelPath, torchDevice(options_.device), torchDtype(options_.precision, options_.device)));
+        const auto quantization = weightQuantization(options_.precision);
+        if (quantization != WeightQuantization::None) pipeline->quantizeWeights(quantization);
         std::lock_guard<std::mutex> lock(mutex_);
         pipeline_ = std::move(pipeline);
         info_.status = ServiceStatus::Ready;

@@ -108,6 +108,7 @@ struct AudioLdmPipeline::Impl {
     nlohmann::json schedulerConfig;
     std::string schedulerSource;
     bool randomWeights = false;
+    WeightQuantization quantization = WeightQuantization::None;
 };
 
 void validatePipelineFolder(const std::string& folder) {
@@ -200,6 +201,21 @@ uint64_t AudioLdmPipeline::parameterBytes() const {
     for (const auto& p : impl_->vocoder->parameters()) bytes += p.nbytes();
     return bytes;
 }
+
+QuantizationReport AudioLdmPipeline::quantizeWeights(WeightQuantization level) {
+    const auto unet = impl_->unet->quantizeWeights(level);
+    const auto vae = impl_->vae->quantizeWeights(level);
+    impl_->quantization = level;
+    QuantizationReport total = unet;
+    total.layers += vae.layers;
+    total.bytesBefore += vae.bytesBefore;
+    total.bytesAfter += vae.bytesAfter;
+    total.layerBytesBefore += vae.layerBytesBefore;
+    total.layerBytesAfter += vae.layerBytesAfter;
+    return total;
+}
+
+WeightQuantization AudioLdmPipeline::quantization() const { return impl_->quantization; }
 
 double AudioLdmPipeline::defaultDurationSeconds() const {
     const auto& voc = impl_->vocoder->config();

@@ -5,6 +5,7 @@
 // strength and denoised with the prompt.
 #include "audio/audio_buffer.h"
 #include "models/audioldm/scheduler_base.h"
+#include "models/audioldm/weight_quantization.h"
 #include "orchestration/model_service.h"
 
 #include <torch/types.h>
@@ -86,6 +87,11 @@ public:
     bool randomWeights() const;
     // Bytes the loaded weights take.
     uint64_t parameterBytes() const;
+
+    // Weight-only int8/int4 for the UNet and the VAE (the bulk of the arithmetic); the text
+    // encoder and vocoder stay in the compute dtype. Returns what the two models saved.
+    QuantizationReport quantizeWeights(WeightQuantization level);
+    WeightQuantization quantization() const;
 
     // Timing of the components, for benchmarks (each runs on the pipeline's device).
     torch::Tensor denoise(const torch::Tensor& latents, int64_t timestep, const torch::Tensor& embeds) const;

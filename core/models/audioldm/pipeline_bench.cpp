@@ -66,6 +66,15 @@ nlohmann::json runAudioLdmBenchmark(const AudioLdmBenchOptions& options,
     say("loading " + options.modelDir);
     auto start = std::chrono::steady_clock::now();
     auto pipeline = AudioLdmPipeline::load(options.modelDir);
+    const auto level = parseWeightQuantization(options.quantization);
+    if (level != WeightQuantization::None) {
+        say(std::string("quantising the UNet and VAE to ") + toString(level));
+        const auto report = pipeline.quantizeWeights(level);
+        out["quantization"] = {{"level", toString(level)},
+                               {"layers", report.layers},
+                               {"bytes_before", report.bytesBefore},
+                               {"bytes_after", report.bytesAfter}};
+    }
     out["load_seconds"] = secondsSince(start);
     out["random_weights"] = pipeline.randomWeights();
     out["parameter_bytes"] = pipeline.parameterBytes();

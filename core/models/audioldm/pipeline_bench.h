@@ -16,6 +16,7 @@ struct AudioLdmBenchOptions {
     double seconds = 5.12;
     int repeats = 2;                       // best of N for the component timings
     int threads = 0;                       // 0: libtorch's default
+    std::string quantization = "none";     // none | int8 | int4 (weight-only, UNet and VAE)
 };
 
 nlohmann::json runAudioLdmBenchmark(const AudioLdmBenchOptions& options,

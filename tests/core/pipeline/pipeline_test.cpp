@@ -16,6 +16,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sys/wait.h>
 
 namespace fs = std::filesystem;
 using namespace grym;
@@ -291,4 +293,69 @@ TEST_CASE("make-random-model writes a loadable folder marked as random", "[pipel
     CHECK_FALSE(tinyPipeline().randomWeights());
     auto result = pipeline.generate(shortRequest());
     CHECK(torch::isfinite(result.waveform).all().item<bool>());
+}
+
+TEST_CASE("generate CLI writes numbered variations, varies a clip and explains bad options", "[pipeline][cli]") {
+    const auto caseDir = goldenDir("audioldm_pipeline_ddim");
+    TempDir dir;
+    const auto out = (dir.path / "rain.wav").string();
+    const std::string cli = "\"" + std::string(GRYM_CLI_PATH) + "\" generate ";
+    const std::string common = " --model \"" + caseDir + "\" --steps 2 --duration 0.32 --quiet";
+    const auto log = (dir.path / "log.txt").string();
+    REQUIRE(std::system((cli + "rain -o \"" + out + "\"" + common + " --variations 2 --seed 9 --sample-rate 48000 > \"" +
+                         log + "\" 2>&1").c_str()) == 0);
+    auto first = loadAudioFile((dir.path / "rain_1.wav").string());
+    auto second = loadAudioFile((dir.path / "rain_2.wav").string());
+    CHECK(first.sampleRate == 48000);
+    CHECK(first.frames() == 15360);
+    CHECK(first.samples != second.samples);
+    std::ifstream logFile(log);
+    const std::string printed((std::istreambuf_iterator<char>(logFile)), std::istreambuf_iterator<char>());
+    CHECK_THAT(printed, Catch::Contains("seed 9") && Catch::Contains("seed 10"));
+
+    // A variation of the clip just written.
+    const auto varied = (dir.path / "varied.wav").string();
+    REQUIRE(std::system((cli + "\"more rain\" -o \"" + varied + "\"" + common + " --input \"" +
+                         (dir.path / "rain_1.wav").string() + "\" --strength 0.5 > /dev/null 2>&1").c_str()) == 0);
+    CHECK(loadAudioFile(varied).frames() == 5120);
+
+    // Usage errors exit with 2 and say what is wrong.
+    const auto err = (dir.path / "err.txt").string();
+    CHECK(WEXITSTATUS(std::system((cli + "rain -o x.wav" + common + " --steps zero 2> \"" + err + "\"").c_str())) == 2);
+    std::ifstream errFile(err);
+    const std::string message((std::istreambuf_iterator<char>(errFile)), std::istreambuf_iterator<char>());
+    CHECK_THAT(message, Catch::Contains("--steps expects a number"));
+    CHECK(WEXITSTATUS(std::system((cli + "rain -o x.wav --model \"" + (dir.path / "none").string() +
+                                   "\" --quiet > /dev/null 2>&1").c_str())) == 1);
+}
+
+TEST_CASE("int8 and int4 services quantise the UNet and VAE and still generate", "[pipeline][quantization]") {
+    auto reference = tinyPipeline().generate(shortRequest());
+    for (const auto precision : {Precision::Int8, Precision::Int4}) {
+        INFO(toString(precision));
+        AudioLdmService service({goldenDir("audioldm_pipeline_ddim"), ComputeDevice::Cpu, precision});
+        service.load();
+        CHECK(service.info().precision == precision);
+        TaskInput input;
+        input.prompt = shortRequest().prompt;
+        input.parameters = {{"steps", shortRequest().steps}, {"duration", 0.32}, {"seed", shortRequest().seed}};
+        CancellationToken token;
+        auto result = service.run(input, {}, token);
+        REQUIRE(result.audio);
+        REQUIRE(result.audio->frames() == 5120);
+        auto ours = torch::from_blob(result.audio->samples.data(), {5120}, torch::kFloat32);
+        CHECK(torch::isfinite(ours).all().item<bool>());
+        // Same seed, same request: close to the float32 result, not equal to it.
+        const double relative = (ours - reference.waveform[0]).norm().item<double>() / reference.waveform[0].norm().item<double>();
+        CHECK(relative > 0.0);
+        CHECK(relative < (precision == Precision::Int8 ? 0.1 : 0.5));
+    }
+
+    auto pipeline = AudioLdmPipeline::load(goldenDir("audioldm_pipeline_ddim"));
+    const auto before = pipeline.parameterBytes();
+    const auto report = pipeline.quantizeWeights(WeightQuantization::Int8);
+    CHECK(report.layers > 0);
+    CHECK(report.bytesAfter < report.bytesBefore);
+    CHECK(pipeline.parameterBytes() == before - report.bytesSaved());
+    CHECK(pipeline.quantization() == WeightQuantization::Int8);
 }
