@@ -197,21 +197,30 @@ int AudioLdmPipeline::sampleRate() const { return static_cast<int>(impl_->vocode
 
 uint64_t AudioLdmPipeline::parameterBytes() const {
     uint64_t bytes = impl_->unet->parameterBytes() + impl_->vae->parameterBytes();
-    for (const auto& p : impl_->textEncoder->module().parameters()) bytes += p.nbytes();
-    for (const auto& p : impl_->vocoder->parameters()) bytes += p.nbytes();
+    // Parameters and buffers: quantised weights live in buffers.
+    auto add = [&bytes](const torch::nn::Module& module) {
+        for (const auto& p : module.parameters()) bytes += p.nbytes();
+        for (const auto& b : module.buffers()) bytes += b.nbytes();
+    };
+    add(impl_->textEncoder->module());
+    add(*impl_->vocoder);
     return bytes;
 }
 
 QuantizationReport AudioLdmPipeline::quantizeWeights(WeightQuantization level) {
-    const auto unet = impl_->unet->quantizeWeights(level);
-    const auto vae = impl_->vae->quantizeWeights(level);
+    QuantizationReport total;
+    total.level = level;
+    auto add = [&total](const QuantizationReport& part) {
+        total.layers += part.layers;
+        total.bytesBefore += part.bytesBefore;
+        total.bytesAfter += part.bytesAfter;
+        total.layerBytesBefore += part.layerBytesBefore;
+        total.layerBytesAfter += part.layerBytesAfter;
+    };
+    add(impl_->unet->quantizeWeights(level));
+    add(impl_->vae->quantizeWeights(level));
+    add(impl_->textEncoder->quantizeWeights(level));
     impl_->quantization = level;
-    QuantizationReport total = unet;
-    total.layers += vae.layers;
-    total.bytesBefore += vae.bytesBefore;
-    total.bytesAfter += vae.bytesAfter;
-    total.layerBytesBefore += vae.layerBytesBefore;
-    total.layerBytesAfter += vae.layerBytesAfter;
     return total;
 }
 

@@ -88,8 +88,8 @@ public:
     // Bytes the loaded weights take.
     uint64_t parameterBytes() const;
 
-    // Weight-only int8/int4 for the UNet and the VAE (the bulk of the arithmetic); the text
-    // encoder and vocoder stay in the compute dtype. Returns what the two models saved.
+    // Weight-only int8/int4 for the UNet, the VAE and the CLAP text encoder; the vocoder stays
+    // in the compute dtype. Returns what the three models saved together.
     QuantizationReport quantizeWeights(WeightQuantization level);
     WeightQuantization quantization() const;
 
