@@ -31,6 +31,7 @@ double mib(const nlohmann::json& bytes) { return bytes.get<double>() / (1024.0 *
 int runBenchQuantization(const Args& args) {
     audioldm::UNetQuantizationBenchmarkOptions options;
     bool json = false;
+    bool help = false;
     try {
         for (size_t i = 0; i < args.size(); ++i) {
             const std::string& a = args[i];
@@ -45,7 +46,7 @@ int runBenchQuantization(const Args& args) {
             else if (a == "--threads") torch::set_num_threads(std::stoi(value()));
             else if (a == "--no-compare") options.compareToFloat = false;
             else if (a == "--json") json = true;
-            else if (a == "-h" || a == "--help") return usage(), 2;
+            else if (a == "-h" || a == "--help") help = true;
             else if (!a.empty() && a[0] == '-') throw std::invalid_argument("unknown option " + a);
             else if (options.unetDir.empty()) options.unetDir = a;
             else throw std::invalid_argument("one UNET_DIR only");
@@ -55,7 +56,10 @@ int runBenchQuantization(const Args& args) {
         usage();
         return 2;
     }
-    if (options.unetDir.empty()) return usage(), 2;
+    if (help || options.unetDir.empty()) {
+        usage();
+        return 2;
+    }
 
     try {
         const auto r = audioldm::benchmarkUNetQuantization(options);
