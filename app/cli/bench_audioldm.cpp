@@ -59,7 +59,7 @@ void printSummary(const nlohmann::json& r) {
                     e["audio_seconds"].get<double>(), e["realtime_factor"].get<double>(),
                     e["cpu_seconds"].get<double>());
     if (r.contains("quantization"))
-        std::printf("  weights                 %s: UNet+VAE %.1f -> %.1f MiB\n",
+        std::printf("  weights                 %s: UNet, VAE and text encoder %.1f -> %.1f MiB\n",
                     r["quantization"]["level"].get<std::string>().c_str(),
                     r["quantization"]["bytes_before"].get<double>() / (1024.0 * 1024.0),
                     r["quantization"]["bytes_after"].get<double>() / (1024.0 * 1024.0));
