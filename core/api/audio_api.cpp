@@ -4,6 +4,7 @@
 #include "audio/resampler.h"
 
 #include <cmath>
+#include <random>
 
 namespace grym {
 
@@ -108,6 +109,19 @@ TaskHandle AudioApi::generateAudio(const GenerateRequest& request, TaskCallbacks
     AudioTask task = router_->makeTask(TaskType::Generation, std::move(input), std::nullopt, svc->id(),
                                        "generate: " + request.prompt);
     return remember(queue_->submit(std::move(task), std::move(callbacks)), "generate", toJson(request));
+}
+
+std::vector<TaskHandle> AudioApi::generateAudioBatch(const GenerateRequest& request, TaskCallbacks callbacks) {
+    validate(request, config_.limits);
+    GenerateRequest one = request;
+    one.variations = 1;
+    const int64_t firstSeed = request.seed ? *request.seed : static_cast<int64_t>(std::random_device{}() & 0x7fffffffu);
+    std::vector<TaskHandle> handles;
+    for (int i = 0; i < request.variations; ++i) {
+        one.seed = firstSeed + i;
+        handles.push_back(generateAudio(one, callbacks));
+    }
+    return handles;
 }
 
 TaskHandle AudioApi::analyzeAudio(AudioBuffer audio, TaskCallbacks callbacks, std::optional<TaskPriority> priority) {

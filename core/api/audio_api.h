@@ -52,6 +52,9 @@ public:
 
     // generateAudio{prompt, duration, parameters} -> {audio, sampleRate, duration, metrics}
     TaskHandle generateAudio(const GenerateRequest& request, TaskCallbacks callbacks = {});
+    // request.variations clips as one task each, with seeds seed, seed+1, ... (a seed is drawn
+    // when the request has none), so every clip can be made again on its own.
+    std::vector<TaskHandle> generateAudioBatch(const GenerateRequest& request, TaskCallbacks callbacks = {});
     // analyzeAudio(audio, sampleRate) -> {features, patterns, metrics}. No priority: the router
     // picks one from the expected run time.
     TaskHandle analyzeAudio(AudioBuffer audio, TaskCallbacks callbacks = {},

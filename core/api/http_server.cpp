@@ -125,12 +125,19 @@ struct HttpServer::Impl {
         } catch (const std::exception& e) {
             return sendError(res, 400, std::string("body is not valid JSON: ") + e.what(), "body");
         }
-        if (activeTasks() >= config.maxActiveTasks)
+        GenerateRequest request = parseGenerateRequest(body, api.limits());
+        // Each variation is its own task (seed, seed+1, ...): one more slot each.
+        if (activeTasks() + static_cast<size_t>(request.variations) > config.maxActiveTasks)
             return sendError(res, 429, "too many tasks are queued or running (limit " +
                                            std::to_string(config.maxActiveTasks) + "); retry later");
-        GenerateRequest request = parseGenerateRequest(body, api.limits());
-        TaskHandle h = api.generateAudio(request);
-        sendJson(res, 202, {{"id", h.id()}, {"state", toString(h.state())}, {"url", "/v1/tasks/" + std::to_string(h.id())}});
+        const auto handles = api.generateAudioBatch(request);
+        nlohmann::json ids = nlohmann::json::array();
+        for (const auto& h : handles) ids.push_back(h.id());
+        const TaskHandle& first = handles.front();
+        sendJson(res, 202, {{"id", first.id()},
+                            {"ids", ids},
+                            {"state", toString(first.state())},
+                            {"url", "/v1/tasks/" + std::to_string(first.id())}});
     }
 
     void handleAnalyze(const httplib::Request& req, httplib::Response& res) {

@@ -29,7 +29,8 @@ nlohmann::json openApiDocument() {
           {"guidance", {{"type", "number"}, {"default", 2.5}}},
           {"seed", {{"type", "integer"}}},
           {"scheduler", {{"type", "string"}, {"enum", J::array({"ddim", "dpm++"})}}},
-          {"variations", {{"type", "integer"}, {"default", 1}}},
+          {"variations", {{"type", "integer"}, {"default", 1},
+                          {"description", "clips to make, one task each with seeds seed, seed+1, ... (answer: ids)"}}},
           {"sample_rate", {{"type", "integer"}, {"enum", J::array({16000, 44100, 48000})}}}}}};
     J accepted = {{"description", "task accepted"},
                   {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Accepted"}}}}}}}};

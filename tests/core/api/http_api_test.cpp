@@ -103,6 +103,23 @@ TEST_CASE("HTTP: generate, poll, download the audio", "[http]") {
     }
 }
 
+TEST_CASE("HTTP: variations become one task each with consecutive seeds", "[http]") {
+    ApiFixture f;
+    auto c = f.client();
+    auto r = c.Post("/v1/generate", R"({"prompt":"a bell","duration":0.25,"steps":2,"seed":40,"variations":3})",
+                    "application/json");
+    REQUIRE(r);
+    REQUIRE(r->status == 202);
+    const auto ids = body(r)["ids"];
+    REQUIRE(ids.size() == 3);
+    CHECK(body(r)["id"] == ids[0]);
+    for (size_t i = 0; i < ids.size(); ++i) {
+        auto done = waitForTask(c, ids[i].get<uint64_t>());
+        CHECK(done["state"] == "succeeded");
+        CHECK(done["request"]["seed"] == 40 + static_cast<int>(i));
+    }
+}
+
 TEST_CASE("HTTP: analyze an upload, status, openapi and progress events", "[http]") {
     ApiFixture f;
     auto c = f.client();
