@@ -16,6 +16,7 @@
 #include "ui/ui_test_support.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <httplib.h>
 
 #include <QBarSet>
@@ -505,6 +506,42 @@ TEST_CASE("With the installed services and no models, analysis is DSP-only and G
     f.window->generationForm()->generateButton()->click();
     REQUIRE(waitFor([&] { return f.window->results()->status() == ResultsDisplay::Status::Error; }));
     CHECK(f.window->results()->statusLabel()->text().contains(QStringLiteral("audioldm")));
+    QSettings().clear();
+}
+
+TEST_CASE("With an AudioLDM folder installed, Generate runs the real pipeline and adds the clip", "[window][installed]") {
+    WindowFixture f(false);
+    setModelsFolder(f.dir.filePath(QStringLiteral("models")));
+    // The tiny golden pipeline stands in for a downloaded checkpoint: same layout, same code path.
+    std::filesystem::create_directories(modelsFolder().toStdString());
+    std::filesystem::copy(std::string(GRYM_TEST_DATA_DIR) + "/golden/audioldm_pipeline_ddim",
+                          modelsFolder().toStdString() + "/audioldm", std::filesystem::copy_options::recursive);
+    ModelLocations locations;
+    locations.root = modelsFolder().toStdString();
+    addInstalledServices(f.adapter.api(), locations);
+    f.adapter.notifyServicesChanged();
+
+    const int before = f.window->library()->count();
+    f.fillValidForm(QStringLiteral("a dog barking in the rain"));
+    f.window->generationForm()->durationEdit()->setText(QStringLiteral("1"));
+    REQUIRE(f.window->generationForm()->isValid());
+    f.window->generationForm()->stepsEdit()->setText(QStringLiteral("3"));
+    f.window->generationForm()->generateButton()->click();
+    auto finished = [&] {
+        const auto status = f.window->results()->status();
+        return status == ResultsDisplay::Status::Success || status == ResultsDisplay::Status::Error ||
+               status == ResultsDisplay::Status::Cancelled;
+    };
+    waitFor(finished, 60000);
+    INFO("status: " << static_cast<int>(f.window->results()->status()) << " "
+                    << f.window->results()->statusLabel()->text().toStdString());
+    REQUIRE(finished());
+    REQUIRE(f.window->results()->status() == ResultsDisplay::Status::Success);
+    REQUIRE(f.window->library()->count() == before + 1);
+    const Clip& clip = f.window->library()->at(0);  // newest first
+    CHECK(clip.source == ClipSource::Generated);
+    CHECK(clip.sampleRate() > 0);
+    CHECK(clip.duration() == Approx(1.0).margin(0.01));
     QSettings().clear();
 }
 
