@@ -57,7 +57,8 @@ QVariant ClipLibrary::data(const QModelIndex& index, int role) const {
         switch (index.column()) {
             case Name: return clip.name;
             case Duration: return formatSeconds(clip.duration());
-            case Rate: return QStringLiteral("%1 Hz").arg(clip.sampleRate());
+            // "44.1 kHz" rather than "44100 Hz": the column stays narrow enough for the dock.
+            case Rate: return QStringLiteral("%1 kHz").arg(clip.sampleRate() / 1000.0, 0, 'g', 4);
             case Source: return toDisplayString(clip.source);
         }
     } else if (role == Qt::ToolTipRole) {

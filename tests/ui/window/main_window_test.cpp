@@ -114,7 +114,7 @@ TEST_CASE("Dropped files load newest first and a bad file is refused by name wit
     CHECK(library->at(0).name == QStringLiteral("second.flac"));
     CHECK(library->at(1).name == QStringLiteral("first.wav"));
     CHECK(library->data(library->index(0, ClipLibrary::Duration), Qt::DisplayRole).toString() == QStringLiteral("0:01.0"));
-    CHECK(library->data(library->index(0, ClipLibrary::Rate), Qt::DisplayRole).toString() == QStringLiteral("16000 Hz"));
+    CHECK(library->data(library->index(0, ClipLibrary::Rate), Qt::DisplayRole).toString() == QStringLiteral("16 kHz"));
     CHECK(library->data(library->index(0, ClipLibrary::Source), Qt::DisplayRole).toString() == QStringLiteral("file"));
 
     const QStringList refusals = f.window->refusals();
