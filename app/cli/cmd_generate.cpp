@@ -1,6 +1,7 @@
 // `grym-synth-cli generate "PROMPT" -o OUT.wav [options]`: text-to-audio (or a variation of a
 // clip) with the AudioLDM service, submitted through AudioApi like every other front end.
 #include "cli/commands.h"
+#include "cli/runtime_options.h"
 
 #include "api/audio_api.h"
 #include "audio/audio_file.h"
@@ -66,15 +67,6 @@ int64_t parseInteger(const std::string& option, const std::string& value) {
     return static_cast<int64_t>(v);
 }
 
-Precision parsePrecision(const std::string& name) {
-    if (name == "fp32") return Precision::Fp32;
-    if (name == "fp16") return Precision::Fp16;
-    if (name == "bf16") return Precision::Bf16;
-    if (name == "int8") return Precision::Int8;
-    if (name == "int4") return Precision::Int4;
-    usageError("--precision must be fp32, fp16, bf16, int8 or int4, got '" + name + "'");
-}
-
 GenerateOptions parseArgs(const Args& args) {
     GenerateOptions o;
     o.request.durationSeconds = 5.12;  // AudioLDM's own default length
@@ -101,7 +93,13 @@ GenerateOptions parseArgs(const Args& args) {
             if (d == "cpu") o.device = ComputeDevice::Cpu;
             else if (d == "cuda") o.device = ComputeDevice::Cuda;
             else usageError("--device must be cpu or cuda, got '" + d + "'");
-        } else if (a == "--precision") o.precision = parsePrecision(value());
+        } else if (a == "--precision") {
+            try {
+                o.precision = parsePrecisionName(value());
+            } catch (const UsageError& e) {
+                usageError(e.what());
+            }
+        }
         else if (a == "--variations") o.request.variations = static_cast<int>(parseInteger(a, value()));
         else if (a == "--latents") o.request.latentsFile = value();
         else if (a == "--latents-key") o.request.latentsKey = value();

@@ -71,4 +71,10 @@ void parseRuntimeOptions(const CliOptions& options, Wav2vec2RuntimeOptions& runt
     }
 }
 
+Precision parsePrecisionName(const std::string& name) {
+    for (const auto p : {Precision::Fp32, Precision::Fp16, Precision::Bf16, Precision::Int8, Precision::Int4})
+        if (name == toString(p)) return p;
+    throw UsageError("--precision takes fp32, fp16, bf16, int8 or int4, got '" + name + "'");
+}
+
 }  // namespace grym::cli

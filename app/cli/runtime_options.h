@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "orchestration/model_service.h"
+
 namespace grym {
 struct Wav2vec2RuntimeOptions;
 }
@@ -51,5 +53,8 @@ CliOptions parseOptions(const Args& args, const OptionSpec& spec);
 std::set<std::string> runtimeOptionNames();
 // --device cpu|cuda[:N] and --dtype fp32|fp16|bf16 (or float32|float16|bfloat16).
 void parseRuntimeOptions(const CliOptions& options, Wav2vec2RuntimeOptions& runtime);
+
+// --precision fp32|fp16|bf16|int8|int4 for the generation commands; throws UsageError otherwise.
+Precision parsePrecisionName(const std::string& name);
 
 }  // namespace grym::cli

@@ -359,3 +359,27 @@ TEST_CASE("int8 and int4 services quantise the UNet and VAE and still generate",
     CHECK(pipeline.parameterBytes() == before - report.bytesSaved());
     CHECK(pipeline.quantization() == WeightQuantization::Int8);
 }
+
+TEST_CASE("bench measures the audioldm service and its components as JSON", "[pipeline][bench]") {
+    const auto caseDir = goldenDir("audioldm_pipeline_ddim");
+    TempDir dir;
+    auto runJson = [&](const std::string& arguments) {
+        const auto out = (dir.path / "bench.json").string();
+        const std::string cmd = "\"" + std::string(GRYM_CLI_PATH) + "\" bench " + arguments + " --json > \"" + out +
+                                "\" 2>/dev/null";
+        REQUIRE(std::system(cmd.c_str()) == 0);
+        std::ifstream in(out);
+        return nlohmann::json::parse(in);
+    };
+    const auto service = runJson("--model \"" + caseDir + "\" --steps 2 --duration 0.5 --iterations 1");
+    CHECK(service["benchmark"] == "service");
+    CHECK(service["service"]["id"] == "audioldm");
+    CHECK(service["generationMetrics"]["averageGenerationTime"].get<double>() > 0.0);
+
+    const auto components = runJson("audioldm --model \"" + caseDir + "\" --steps 2 --seconds 0.32 --repeats 1 --precision int8");
+    CHECK(components["components"]["unet_step_batch2_seconds"].get<double>() > 0.0);
+    CHECK(components["components"]["unet_step_batch2_cpu_seconds"].get<double>() >= 0.0);
+    CHECK(components["end_to_end"][0]["steps"] == 2);
+    CHECK(components["quantization"]["level"] == "int8");
+    CHECK(components["random_weights"] == false);
+}
