@@ -4,6 +4,7 @@
 # Idempotent: a second call only rebuilds what changed (ccache + a precompiled torch header).
 set -euo pipefail
 mode=${1:-run}
+case "$mode" in run|test|build) ;; *) echo "usage: scripts/setup.sh [run|test|build]" >&2; exit 2 ;; esac
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
@@ -11,10 +12,27 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-pthread
   libsndfile1-dev libsamplerate0-dev nlohmann-json3-dev libpcre2-dev libcpp-httplib-dev catch2
+  libcli11-dev libcurl4-openssl-dev libssl-dev
   qt6-base-dev qt6-multimedia-dev qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev libgl-dev libvulkan-dev
   qt6-qpa-plugins libqt6svg6
   xvfb xauth sox libsox-fmt-all espeak-ng lintian dpkg-dev file
 )
+# Each phase prints how long it took, so a slow first build is visible and measurable.
+phase_start=$SECONDS
+phase_done() {
+  echo "setup: $1 took $((SECONDS - phase_start)) s"
+  phase_start=$SECONDS
+}
+
+# The desktop app needs a display; say so before spending minutes on a build.
+if [ "$mode" = run ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] \
+   && [ -z "${QT_QPA_PLATFORM:-}" ]; then
+  echo "setup: no display (neither DISPLAY nor WAYLAND_DISPLAY is set), so the desktop app cannot start." >&2
+  echo "setup: without one, use the command line (./build/app/grym-synth-cli --help) or the local HTTP API" >&2
+  echo "setup: (./build/app/grym-synth-cli serve); './scripts/setup.sh build' builds both." >&2
+  exit 1
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,11 +44,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+phase_done "installing packages"
 
+# ccache: paths relative to the checkout and no working directory in the hash, so two clones
+# share hits; the sloppiness settings let it cache translation units that use the torch PCH.
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$here}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
+export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
 jobs=$(nproc)
 cmake --preset default >/dev/null
+phase_done "configuring"
 cmake --build --preset default -j "$jobs"
+phase_done "building"
 
 case "$mode" in
   run)
@@ -39,11 +65,8 @@ case "$mode" in
   test)
     export QT_QPA_PLATFORM=offscreen
     ctest --preset default -j "$jobs" --output-on-failure --timeout 1200
+    phase_done "testing"
     ;;
   build)
-    ;;
-  *)
-    echo "usage: scripts/setup.sh [run|test|build]" >&2
-    exit 2
     ;;
 esac

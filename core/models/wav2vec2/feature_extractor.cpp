@@ -9,12 +9,6 @@
 
 namespace grym {
 
-// The variance floor. The golden reference data (computed by the reference Python stack) fit
-// (x - mean) / sqrt(var + eps) with eps = 1.0004e-5 on every clip (least squares over 16000
-// and 11000 samples), although the case notes say 1e-7; we follow the numbers. For real audio
-// (variance 1e-3..1e-1) the two differ by less than 1e-2 relative.
-constexpr double kVarianceFloor = 1e-5;
-
 void normalizeWav2vec2Clip(float* samples, int64_t count) {
     if (count <= 0) return;
     double sum = 0.0;
@@ -25,7 +19,7 @@ void normalizeWav2vec2Clip(float* samples, int64_t count) {
         const double d = samples[i] - mean;
         squares += d * d;
     }
-    const double scale = 1.0 / std::sqrt(squares / static_cast<double>(count) + kVarianceFloor);
+    const double scale = 1.0 / std::sqrt(squares / static_cast<double>(count) + kWav2vec2VarianceFloor);
     for (int64_t i = 0; i < count; ++i) samples[i] = static_cast<float>((samples[i] - mean) * scale);
 }
 

@@ -3,6 +3,7 @@
 #include "models/wav2vec2/ctc_decoder.h"
 #include "models/wav2vec2/feature_extractor.h"
 #include "models/wav2vec2/model.h"
+#include "numeric_bounds.h"
 #include "weights/module_loader.h"
 #include "weights/safetensors.h"
 
@@ -85,8 +86,14 @@ TEST_CASE("the feature extractor normalises each clip over its own samples and p
     const auto batch = grym::prepareWav2vec2Batch({a, b}, pre);
     REQUIRE(batch.inputValues.sizes().vec() == std::vector<int64_t>{2, 1000});
     auto second = batch.inputValues[1].narrow(0, 0, 600).to(torch::kFloat64);
-    CHECK(std::abs(second.mean().item<double>()) < 1e-5);
-    CHECK(second.var(/*unbiased=*/false).item<double>() == Approx(1.0).epsilon(1e-4));
+    // Normalised in float64, stored as float32: each sample within a unit roundoff u of the exact
+    // (x - mean) / sqrt(var + floor), whose mean is 0 and whose variance is var / (var + floor).
+    const double u = grym::test::unitRoundoff(torch::kFloat32);
+    const auto raw = torch::from_blob(b.data(), {600}, torch::kFloat32).to(torch::kFloat64);
+    const double var = raw.var(/*unbiased=*/false).item<double>();
+    CHECK(std::abs(second.mean().item<double>()) <= u * second.abs().max().item<double>());
+    CHECK(second.var(/*unbiased=*/false).item<double>() ==
+          Approx(var / (var + grym::kWav2vec2VarianceFloor)).epsilon(4 * u));
     CHECK(batch.inputValues[1].narrow(0, 600, 400).abs().max().item<float>() == 0.0f);
     CHECK(batch.attentionMask[1].sum().item<int64_t>() == 600);
     CHECK_THROWS_AS(grym::prepareWav2vec2Batch({{}}, pre), grym::ModelError);
@@ -209,7 +216,11 @@ TEST_CASE("a random model of another shape round-trips through safetensors", "[w
     grym::saveSafetensors((dir / "model.safetensors").string(), weights);
     const auto loaded = grym::Wav2vec2Model::fromFolder(dir.string());
     const auto after = loaded.forward(input, mask);
-    CHECK(torch::allclose(after.logits, before.logits, 1e-4, 1e-5));
+    // Folding g * v / |v| back rounds each weight once more; the rest is the same float32 model.
+    std::vector<torch::Tensor> tensors;
+    for (const auto& [name, tensor] : original.stateDict()) tensors.push_back(tensor);
+    const double bound = grym::test::roundingBound(torch::kFloat32, grym::test::networkSize(tensors));
+    CHECK(grym::test::relativeError(after.logits, before.logits) < bound);
     for (size_t i = 0; i < before.hiddenStates.size(); ++i)
-        CHECK(torch::allclose(after.hiddenStates[i], before.hiddenStates[i], 1e-4, 1e-5));
+        CHECK(grym::test::relativeError(after.hiddenStates[i], before.hiddenStates[i]) < bound);
 }

@@ -2,6 +2,8 @@
 #include "weights/module_loader.h"
 #include "weights/safetensors.h"
 
+#include "numeric_bounds.h"
+
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
@@ -85,8 +87,10 @@ TEST_CASE("weight norm folds to the same weight in both stored forms", "[weights
     grym::foldWeightNorm(b);
     REQUIRE(a.count("conv.weight"));
     REQUIRE(b.count("conv.weight"));
-    CHECK(torch::allclose(a["conv.weight"], expected, 1e-6, 1e-6));
-    CHECK(torch::allclose(b["conv.weight"], expected, 1e-6, 1e-6));
+    // The same formula, perhaps summed in another order: float32 rounding of one norm.
+    const double rtol = grym::test::roundingBound(torch::kFloat32, v.numel() / v.size(2), 1);
+    CHECK(torch::allclose(a["conv.weight"], expected, rtol, 0.0));
+    CHECK(torch::allclose(b["conv.weight"], expected, rtol, 0.0));
     CHECK(a.size() == 1);
 }
 
