@@ -12,8 +12,35 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <cstdlib>
+
+namespace {
+
+// Qt's own message for a missing display ("could not load the Qt platform plugin xcb …
+// Reinstalling the application may fix this problem") sends people the wrong way. On Linux a
+// window needs X11 or Wayland, unless QT_QPA_PLATFORM names another platform (offscreen, vnc).
+bool displayAvailable() {
+#if defined(__linux__)
+    auto set = [](const char* name) {
+        const char* value = std::getenv(name);
+        return value && *value;
+    };
+    return set("DISPLAY") || set("WAYLAND_DISPLAY") || set("QT_QPA_PLATFORM");
+#else
+    return true;
+#endif
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
+    if (!displayAvailable()) {
+        std::fprintf(stderr,
+                     "grym-synth: no display (neither DISPLAY nor WAYLAND_DISPLAY is set), so the window cannot open.\n"
+                     "grym-synth: without one, use grym-synth-cli (generate, analyze, info; --help lists them) or its\n"
+                     "grym-synth: local HTTP API: grym-synth-cli serve\n");
+        return 1;
+    }
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("grym-synth"));
     QApplication::setOrganizationName(QStringLiteral("grym-synth"));

@@ -61,7 +61,8 @@ private:
 // and unsupported components are recorded in the report.
 GoldenReport runGoldenCase(const std::string& dir);
 
-// Relative L2 and max-abs error of ours vs reference (float64 arithmetic).
+// Relative L2 and max-abs error of ours vs reference (float64 arithmetic). Passes when the relative
+// L2 is within tolRel and the max-abs within max(tolAbs, tolRel * max|ref|).
 GoldenComparison compareTensors(const std::string& name, const torch::Tensor& ours, const torch::Tensor& ref,
                                 double tolRel, double tolAbs);
 

@@ -2,7 +2,7 @@
 #include "golden/golden_case.h"
 #include "models/audioldm/clap_text.h"
 #include "models/audioldm/tokenizer.h"
-#include "quantization_bounds.h"
+#include "core/quantization_bounds.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

@@ -8,7 +8,7 @@
 #include "weights/safetensors.h"
 #include "weights/safetensors_writer.h"
 
-#include "numeric_bounds.h"
+#include "core/numeric_bounds.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

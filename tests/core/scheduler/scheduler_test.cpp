@@ -2,7 +2,7 @@
 #include "golden/golden_case.h"
 #include "models/audioldm/scheduler_ddim.h"
 #include "models/audioldm/scheduler_dpm.h"
-#include "numeric_bounds.h"
+#include "core/numeric_bounds.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <catch2/catch.hpp>

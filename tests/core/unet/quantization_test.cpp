@@ -1,7 +1,7 @@
 #include "common/error.h"
 #include "models/audioldm/unet.h"
 #include "models/audioldm/weight_quantization.h"
-#include "quantization_bounds.h"
+#include "core/quantization_bounds.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

@@ -1,6 +1,6 @@
 #include "common/error.h"
 #include "models/audioldm/unet.h"
-#include "quantization_bounds.h"
+#include "core/quantization_bounds.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

@@ -1,6 +1,6 @@
 #include "common/error.h"
 #include "models/audioldm/vae.h"
-#include "quantization_bounds.h"
+#include "core/quantization_bounds.h"
 #include "weights/safetensors.h"
 
 #include <catch2/catch.hpp>

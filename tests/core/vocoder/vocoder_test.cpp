@@ -1,7 +1,7 @@
 #include "common/error.h"
 #include "golden/golden_case.h"
 #include "models/audioldm/vocoder.h"
-#include "numeric_bounds.h"
+#include "core/numeric_bounds.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

@@ -3,7 +3,7 @@
 #include "models/wav2vec2/ctc_decoder.h"
 #include "models/wav2vec2/feature_extractor.h"
 #include "models/wav2vec2/model.h"
-#include "numeric_bounds.h"
+#include "core/numeric_bounds.h"
 #include "weights/module_loader.h"
 #include "weights/safetensors.h"
 

@@ -2,7 +2,7 @@
 #include "weights/module_loader.h"
 #include "weights/safetensors.h"
 
-#include "numeric_bounds.h"
+#include "core/numeric_bounds.h"
 
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
