@@ -1,5 +1,7 @@
 #include "cli/commands.h"
 
+#include "common/elapsed.h"
+
 #include "models/audioldm/random_model.h"
 
 #include <chrono>
@@ -35,7 +37,7 @@ int runMakeRandomModel(const Args& args) {
     const auto start = std::chrono::steady_clock::now();
     auto summary = audioldm::writeRandomAudioLdmModel(positional[0], positional[1], tokenizer, seed,
                                                       [](const std::string& line) { std::cerr << line << "\n"; });
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds = secondsSince(start);
     std::cout << "wrote " << positional[1] << ": " << summary.parameters << " random parameters ("
               << summary.bytes / (1024 * 1024) << " MiB) in " << seconds << " s; marked as random weights\n";
     return 0;

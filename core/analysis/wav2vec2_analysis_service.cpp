@@ -1,5 +1,7 @@
 #include "analysis/wav2vec2_analysis_service.h"
 
+#include "common/elapsed.h"
+
 #include "analysis/dsp_features.h"
 #include "analysis/wav2vec2_patterns.h"
 #include "audio/audio_file.h"
@@ -21,9 +23,6 @@ namespace grym {
 
 namespace {
 
-double secondsSince(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 nlohmann::json regionsJson(const std::vector<RepeatedSection>& sections) {
     nlohmann::json out = nlohmann::json::array();

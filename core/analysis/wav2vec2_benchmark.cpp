@@ -1,5 +1,7 @@
 #include "analysis/wav2vec2_benchmark.h"
 
+#include "common/elapsed.h"
+
 #include "common/error.h"
 #include "models/wav2vec2/config.h"
 #include "models/wav2vec2/feature_extractor.h"
@@ -17,9 +19,6 @@ namespace grym {
 
 namespace {
 
-double secondsSince(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 void synchronize(const torch::Device& device) {
 #if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2

@@ -1,5 +1,7 @@
 #include "orchestration/performance_suite.h"
 
+#include "common/elapsed.h"
+
 #include "common/error.h"
 #include "orchestration/task_queue.h"
 
@@ -17,7 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 bool loaded(const ModelService& s) {
     const auto status = s.info().status;

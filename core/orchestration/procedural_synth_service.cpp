@@ -1,5 +1,7 @@
 #include "orchestration/procedural_synth_service.h"
 
+#include "common/elapsed.h"
+
 #include "common/error.h"
 
 #include <algorithm>
@@ -95,7 +97,7 @@ void ProceduralSynthService::load() {
     std::lock_guard<std::mutex> lock(mutex_);
     wavetables_ = std::move(tables);
     status_ = ServiceStatus::Ready;
-    loadSeconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    loadSeconds_ = secondsSince(start);
 }
 
 void ProceduralSynthService::unload() {
@@ -191,7 +193,7 @@ TaskResult ProceduralSynthService::run(const TaskInput& input, const ProgressCal
     r.data = {{"workload", "procedural DSP synthesis (not a neural model)"}, {"partials", partials.size()}};
     r.metrics = {{"steps", steps},
                  {"durationSeconds", duration},
-                 {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
+                 {"seconds", secondsSince(start)}};
     return r;
 }
 

@@ -1,5 +1,7 @@
 #include "orchestration/task_router.h"
 
+#include "common/elapsed.h"
+
 #include "common/error.h"
 
 #include <algorithm>
@@ -292,7 +294,7 @@ TaskRunner TaskRouter::runner() {
         if (cancel.cancelled()) throw TaskCancelled{};
         const auto start = Clock::now();
         TaskResult result = routed.service->run(task.input, progress, cancel);
-        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        const double seconds = secondsSince(start);
         recordRun(analysis.serviceId, analysis.workUnits, seconds);
         if (result.metrics.is_object() && !result.metrics.contains("runSeconds")) result.metrics["runSeconds"] = seconds;
         return result;

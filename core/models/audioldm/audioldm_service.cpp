@@ -1,5 +1,7 @@
 #include "models/audioldm/audioldm_service.h"
 
+#include "common/elapsed.h"
+
 #include "common/error.h"
 #include "models/audioldm/pipeline.h"
 #include "weights/safetensors.h"
@@ -129,7 +131,7 @@ void AudioLdmService::load() {
         std::lock_guard<std::mutex> lock(mutex_);
         pipeline_ = std::move(pipeline);
         info_.status = ServiceStatus::Ready;
-        info_.loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        info_.loadSeconds = secondsSince(start);
         if (pipeline_->randomWeights()) info_.statusMessage = "random weights (benchmark model)";
     } catch (const std::exception& e) {
         setStatus(ServiceStatus::Failed, e.what());

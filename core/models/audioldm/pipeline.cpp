@@ -1,5 +1,7 @@
 #include "models/audioldm/pipeline.h"
 
+#include "common/elapsed.h"
+
 #include "audio/resampler.h"
 #include "common/error.h"
 #include "models/audioldm/clap_text.h"
@@ -62,7 +64,7 @@ class StepClock {
 public:
     void start() { begin_ = std::chrono::steady_clock::now(); }
     double elapsed() const {
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - begin_).count();
+        return secondsSince(begin_);
     }
     double remaining(int done, int total) const { return done > 0 ? elapsed() / done * (total - done) : -1.0; }
 
@@ -401,7 +403,7 @@ GenerationResult AudioLdmPipeline::generate(const GenerationRequest& request, co
             buffer = resample(buffer, request.outputSampleRate);
         result.audio.push_back(std::move(buffer));
     }
-    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    result.seconds = secondsSince(started);
     report("done", 1.0, total, total, 0.0);
     return result;
 }

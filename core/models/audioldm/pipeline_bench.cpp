@@ -1,5 +1,7 @@
 #include "models/audioldm/pipeline_bench.h"
 
+#include "common/elapsed.h"
+
 #include "common/process_memory.h"
 #include "models/audioldm/json_fields.h"
 #include "models/audioldm/pipeline.h"
@@ -16,9 +18,6 @@ namespace grym::audioldm {
 
 namespace {
 
-double secondsSince(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 // Processor time of the whole process (all threads). On a shared machine the wall clock
 // depends on the neighbours; processor time divided by the threads used does much less.

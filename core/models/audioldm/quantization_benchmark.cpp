@@ -1,5 +1,7 @@
 #include "models/audioldm/quantization_benchmark.h"
 
+#include "common/elapsed.h"
+
 #include "common/error.h"
 #include "models/audioldm/unet.h"
 #include "orchestration/memory_monitor.h"
@@ -19,9 +21,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double secondsSince(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // Resident memory after handing freed heap pages back to the system, so memory the process no
 // longer uses is not counted.
