@@ -2,7 +2,15 @@
 
 #include "common/error.h"
 
-#ifndef _WIN32
+#ifdef _WIN32
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#else
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -24,10 +32,11 @@ MappedFile::MappedFile(std::vector<uint8_t> bytes) : owned_(std::move(bytes)) {
 // The path is converted from UTF-8 so that checkpoints under non-ASCII user folders open.
 MappedFile::MappedFile(const std::string& path) {
     const std::wstring widePath = std::filesystem::u8path(path).wstring();
-    file_ = ::CreateFileW(widePath.c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING,
-                          FILE_ATTRIBUTE_NORMAL, nullptr);
-    if (file_ == INVALID_HANDLE_VALUE)
+    const HANDLE file = ::CreateFileW(widePath.c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING,
+                                      FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (file == INVALID_HANDLE_VALUE)
         throw ModelError(path + ": cannot open (Windows error " + std::to_string(::GetLastError()) + ")");
+    file_ = file;
     LARGE_INTEGER size{};
     if (!::GetFileSizeEx(file_, &size)) {
         ::CloseHandle(file_);
@@ -50,7 +59,7 @@ MappedFile::MappedFile(const std::string& path) {
 MappedFile::~MappedFile() {
     if (data_ && mapping_) ::UnmapViewOfFile(data_);
     if (mapping_) ::CloseHandle(mapping_);
-    if (file_ != INVALID_HANDLE_VALUE) ::CloseHandle(file_);
+    if (file_) ::CloseHandle(file_);
 }
 #else
 MappedFile::MappedFile(const std::string& path) {

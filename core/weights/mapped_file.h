@@ -6,16 +6,6 @@
 #include <string>
 #include <vector>
 
-#ifdef _WIN32
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#include <windows.h>
-#endif
-
 namespace grym {
 
 class MappedFile {
@@ -33,8 +23,8 @@ public:
 
 private:
 #ifdef _WIN32
-    HANDLE file_ = INVALID_HANDLE_VALUE;
-    HANDLE mapping_ = nullptr;
+    void* file_ = nullptr;     // HANDLEs, kept as void* so that <windows.h> stays out of this header
+    void* mapping_ = nullptr;
 #else
     int fd_ = -1;
 #endif

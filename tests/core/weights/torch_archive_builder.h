@@ -16,7 +16,8 @@ inline void putLe(Bytes& out, uint64_t value, int bytes) {
 
 struct ZipOptions {
     bool zip64 = false;        // write every size and offset through the zip64 records
-    size_t alignment = 1;      // pad local headers so that entry data starts on this boundary
+    size_t alignment = 1;      // pad local headers so that entry data starts on this boundary...
+    size_t remainder = 0;      // ...plus this many bytes (to place data off the boundary on purpose)
     uint16_t method = 0;       // the method written in the headers (the data is stored regardless)
 };
 
@@ -26,7 +27,7 @@ inline Bytes makeZip(const std::vector<std::pair<std::string, std::string>>& ent
     for (const auto& [name, data] : entries) {
         const uint64_t localOffset = out.size();
         size_t padding = 0;
-        while ((localOffset + 30 + name.size() + 4 + padding) % options.alignment) ++padding;
+        while ((localOffset + 30 + name.size() + 4 + padding) % options.alignment != options.remainder) ++padding;
         putLe(out, 0x04034b50, 4);
         putLe(out, 45, 2);
         putLe(out, 0, 2);
