@@ -16,5 +16,6 @@ int runBench(const Args& args);
 int runServe(const Args& args);
 int runMakeRandomModel(const Args& args);
 int runBenchQuantization(const Args& args);
+int runConvert(const Args& args);
 
 }  // namespace grym::cli

@@ -21,6 +21,7 @@ const std::map<std::string, Command>& commands() {
         {"analyze", {runAnalyze, "analyze FILE... [--model DIR] [--json]   features, patterns, metrics"}},
         {"generate", {runGenerate, "generate \"PROMPT\" -o OUT.wav [options]   text-to-audio with AudioLDM"}},
         {"bench", {runBench, "bench [--json] ...           performance suite"}},
+        {"convert", {runConvert, "convert DIR [--force]         write .safetensors beside a model folder's PyTorch .bin weights"}},
         {"serve", {runServe, "serve [--host H] [--port N] [--token T]   local HTTP API"}},
         {"bench-quantization", {runBenchQuantization, "bench-quantization UNET_DIR [--level int8|int4]   UNet memory/speed per weight quantisation"}},
         {"make-random-model", {runMakeRandomModel, "make-random-model FULL_CONFIG_DIR OUT_DIR   random-weight model for benchmarks"}},

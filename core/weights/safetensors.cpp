@@ -1,23 +1,10 @@
 #include "weights/safetensors.h"
 
 #include "common/error.h"
+#include "weights/mapped_file.h"
+#include "weights/pytorch_tensors.h"
 
 #include <nlohmann/json.hpp>
-
-#ifdef _WIN32
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#include <windows.h>
-#else
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#endif
 
 #include <algorithm>
 #include <cstring>
@@ -28,103 +15,6 @@
 namespace fs = std::filesystem;
 
 namespace grym {
-
-#ifdef _WIN32
-// Windows: the same read-only whole-file mapping through a file-mapping object. The path is
-// converted from UTF-8 so that checkpoints under non-ASCII user folders open.
-class MappedFile {
-public:
-    explicit MappedFile(const std::string& path) {
-        const std::wstring widePath = fs::u8path(path).wstring();
-        file_ = ::CreateFileW(widePath.c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING,
-                              FILE_ATTRIBUTE_NORMAL, nullptr);
-        if (file_ == INVALID_HANDLE_VALUE)
-            throw ModelError(path + ": cannot open (Windows error " + std::to_string(::GetLastError()) + ")");
-        LARGE_INTEGER size{};
-        if (!::GetFileSizeEx(file_, &size)) {
-            ::CloseHandle(file_);
-            throw ModelError(path + ": not a regular file");
-        }
-        size_ = static_cast<uint64_t>(size.QuadPart);
-        if (size_ > 0) {
-            mapping_ = ::CreateFileMappingW(file_, nullptr, PAGE_READONLY, 0, 0, nullptr);
-            const void* p = mapping_ ? ::MapViewOfFile(mapping_, FILE_MAP_READ, 0, 0, 0) : nullptr;
-            if (!p) {
-                const auto error = ::GetLastError();
-                if (mapping_) ::CloseHandle(mapping_);
-                ::CloseHandle(file_);
-                throw ModelError(path + ": cannot map into memory (Windows error " + std::to_string(error) + ")");
-            }
-            data_ = static_cast<const uint8_t*>(p);
-        }
-    }
-    // Holds bytes already in memory (parsing buffers, fuzzing) instead of a mapping.
-    explicit MappedFile(std::vector<uint8_t> bytes) : owned_(std::move(bytes)) {
-        data_ = owned_.data();
-        size_ = owned_.size();
-    }
-    ~MappedFile() {
-        if (data_ && mapping_) ::UnmapViewOfFile(data_);
-        if (mapping_) ::CloseHandle(mapping_);
-        if (file_ != INVALID_HANDLE_VALUE) ::CloseHandle(file_);
-    }
-    MappedFile(const MappedFile&) = delete;
-    MappedFile& operator=(const MappedFile&) = delete;
-
-    const uint8_t* data() const { return data_; }
-    uint64_t size() const { return size_; }
-
-private:
-    HANDLE file_ = INVALID_HANDLE_VALUE;
-    HANDLE mapping_ = nullptr;
-    std::vector<uint8_t> owned_;
-    const uint8_t* data_ = nullptr;
-    uint64_t size_ = 0;
-};
-#else
-class MappedFile {
-public:
-    explicit MappedFile(const std::string& path) {
-        fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd_ < 0)
-            throw ModelError(path + ": cannot open (" + std::strerror(errno) + ")");
-        struct stat st {};
-        if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
-            ::close(fd_);
-            throw ModelError(path + ": not a regular file");
-        }
-        size_ = static_cast<uint64_t>(st.st_size);
-        if (size_ > 0) {
-            void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
-            if (p == MAP_FAILED) {
-                ::close(fd_);
-                throw ModelError(path + ": cannot map into memory (" + std::strerror(errno) + ")");
-            }
-            data_ = static_cast<const uint8_t*>(p);
-        }
-    }
-    // Holds bytes already in memory (parsing buffers, fuzzing) instead of a mapping.
-    explicit MappedFile(std::vector<uint8_t> bytes) : owned_(std::move(bytes)) {
-        data_ = owned_.data();
-        size_ = owned_.size();
-    }
-    ~MappedFile() {
-        if (data_ && owned_.empty() && fd_ >= 0) ::munmap(const_cast<uint8_t*>(data_), size_);
-        if (fd_ >= 0) ::close(fd_);
-    }
-    MappedFile(const MappedFile&) = delete;
-    MappedFile& operator=(const MappedFile&) = delete;
-
-    const uint8_t* data() const { return data_; }
-    uint64_t size() const { return size_; }
-
-private:
-    int fd_ = -1;
-    std::vector<uint8_t> owned_;
-    const uint8_t* data_ = nullptr;
-    uint64_t size_ = 0;
-};
-#endif
 
 namespace {
 
@@ -146,6 +36,16 @@ const DtypeSpec* findDtype(const std::string& name) {
         if (name == d.name) return &d;
     return nullptr;
 }
+
+}  // namespace
+
+torch::ScalarType safetensorsScalarType(const std::string& dtype) {
+    const DtypeSpec* spec = findDtype(dtype);
+    if (!spec) throw ModelError("unsupported tensor dtype '" + dtype + "'");
+    return spec->type;
+}
+
+namespace {
 
 uint64_t readLe64(const uint8_t* p) {
     uint64_t v = 0;
@@ -313,51 +213,105 @@ void saveSafetensors(const std::string& path, const StateDict& tensors, const st
     if (!out.flush()) throw ModelError(path + ": write failed (disk full?)");
 }
 
-StateDict loadCheckpoint(const std::string& folder, const std::string& stem) {
+namespace {
+
+bool endsWith(const std::string& text, const std::string& suffix) {
+    return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+StateDict loadShards(const fs::path& index, bool pytorch) {
+    StateDict out;
+    for (const auto& [shard, names] : readShardIndex(index.string())) {
+        const std::string path = (index.parent_path() / shard).string();
+        const StateDict tensors = pytorch ? loadPytorchCheckpoint(path) : loadSafetensors(path);
+        for (const auto& n : names) {
+            const auto it = tensors.find(n);
+            if (it == tensors.end()) throw ModelError(path + ": index says it holds '" + n + "' but it does not");
+            out[n] = it->second;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::map<std::string, std::set<std::string>> readShardIndex(const std::string& indexPath) {
+    const fs::path index(indexPath);
+    nlohmann::json j;
+    try {
+        std::ifstream in(index);
+        j = nlohmann::json::parse(in);
+    } catch (const std::exception& e) {
+        throw ModelError(index.string() + ": not valid JSON (" + e.what() + ")");
+    }
+    if (!j.contains("weight_map") || !j["weight_map"].is_object())
+        throw ModelError(index.string() + ": has no \"weight_map\" object");
+    std::map<std::string, std::set<std::string>> byShard;
+    for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
+        if (!it.value().is_string()) throw ModelError(index.string() + ": weight_map entry '" + it.key() + "' is not a file name");
+        const std::string shard = it.value().get<std::string>();
+        if (shard.find('/') != std::string::npos || shard.find('\\') != std::string::npos || shard.find("..") != std::string::npos)
+            throw ModelError(index.string() + ": shard name '" + shard + "' must be a plain file name");
+        byShard[shard].insert(it.key());
+    }
+    return byShard;
+}
+
+std::string pytorchStem(const std::string& stem) { return stem == "model" ? "pytorch_model" : stem; }
+
+std::string findPytorchCheckpointFile(const std::string& folder, const std::string& stem) {
     const fs::path dir(folder);
-    if (!fs::is_directory(dir)) throw ModelError(folder + ": model folder does not exist");
-    const fs::path single = dir / (stem + ".safetensors");
-    if (fs::exists(single)) return loadSafetensors(single.string());
+    const std::string pytorch = pytorchStem(stem);
+    for (const std::string& name : {pytorch + ".bin", pytorch + ".bin.index.json", stem + ".pt", stem + ".pth", stem + ".ckpt", stem + ".bin"})
+        if (fs::is_regular_file(dir / name)) return (dir / name).string();
+    return {};
+}
 
-    const fs::path index = dir / (stem + ".safetensors.index.json");
-    if (fs::exists(index)) {
-        nlohmann::json j;
-        try {
-            std::ifstream in(index);
-            j = nlohmann::json::parse(in);
-        } catch (const std::exception& e) {
-            throw ModelError(index.string() + ": not valid JSON (" + e.what() + ")");
-        }
-        if (!j.contains("weight_map") || !j["weight_map"].is_object())
-            throw ModelError(index.string() + ": has no \"weight_map\" object");
-        std::map<std::string, std::set<std::string>> byShard;
-        for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
-            if (!it.value().is_string()) throw ModelError(index.string() + ": weight_map entry '" + it.key() + "' is not a file name");
-            const std::string shard = it.value().get<std::string>();
-            if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
-                throw ModelError(index.string() + ": shard name '" + shard + "' must be a plain file name");
-            byShard[shard].insert(it.key());
-        }
-        StateDict out;
-        for (const auto& [shard, names] : byShard) {
-            SafetensorsFile f((dir / shard).string());
-            for (const auto& n : names) {
-                if (!f.contains(n))
-                    throw ModelError(f.path() + ": index says it holds '" + n + "' but it does not");
-                out[n] = f.tensor(n);
-            }
-        }
-        return out;
-    }
+std::string findCheckpointFile(const std::string& folder, const std::string& stem) {
+    const fs::path dir(folder);
+    for (const std::string& name : {stem + ".safetensors", stem + ".safetensors.index.json"})
+        if (fs::is_regular_file(dir / name)) return (dir / name).string();
+    return findPytorchCheckpointFile(folder, stem);
+}
 
-    for (const char* pickle : {".bin", ".ckpt", ".pt", ".pth"}) {
-        if (fs::exists(dir / (stem + pickle)))
-            throw ModelError(folder + ": holds only " + stem + pickle +
-                             " (PyTorch pickle), which grym-synth does not load for safety. Convert it once with:\n"
-                             "  python3 -c \"import torch,safetensors.torch as s;s.save_file({k:v.contiguous() for k,v in torch.load('" +
-                             stem + pickle + "',map_location='cpu').items()},'" + stem + ".safetensors')\"");
+uint64_t checkpointElementCount(const std::string& folder, const std::string& stem) {
+    const std::string path = findCheckpointFile(folder, stem);
+    auto count = [](const std::vector<int64_t>& shape) {
+        uint64_t n = 1;
+        for (auto d : shape) n *= static_cast<uint64_t>(d);
+        return n;
+    };
+    auto fileCount = [&](const std::string& file, bool pytorch) {
+        uint64_t n = 0;
+        if (pytorch) {
+            const PytorchCheckpoint checkpoint(file);
+            for (const auto& t : checkpoint.tensors()) n += count(t.shape);
+        } else {
+            const SafetensorsFile header(file);
+            for (const auto& t : header.tensors()) n += count(t.shape);
+        }
+        return n;
+    };
+    if (path.empty()) return 0;
+    const bool pytorch = !endsWith(path, ".safetensors") && !endsWith(path, ".safetensors.index.json");
+    if (!endsWith(path, ".index.json")) return fileCount(path, pytorch);
+    uint64_t n = 0;
+    for (const auto& [shard, names] : readShardIndex(path)) n += fileCount((fs::path(path).parent_path() / shard).string(), pytorch);
+    return n;
+}
+
+StateDict loadCheckpoint(const std::string& folder, const std::string& stem) {
+    if (!fs::is_directory(fs::path(folder))) throw ModelError(folder + ": model folder does not exist");
+    const std::string path = findCheckpointFile(folder, stem);
+    if (path.empty()) {
+        const std::string pytorch = pytorchStem(stem);
+        throw ModelError(folder + ": no " + stem + ".safetensors (or " + stem + ".safetensors.index.json) and no " +
+                         pytorch + ".bin (or " + pytorch + ".bin.index.json): the model's weights are missing");
     }
-    throw ModelError(folder + ": no " + stem + ".safetensors (or sharded index) found");
+    if (endsWith(path, ".safetensors")) return loadSafetensors(path);
+    if (endsWith(path, ".safetensors.index.json")) return loadShards(path, false);
+    if (endsWith(path, ".bin.index.json")) return loadShards(path, true);
+    return loadPytorchCheckpoint(path);
 }
 
 }  // namespace grym

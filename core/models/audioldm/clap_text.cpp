@@ -367,7 +367,7 @@ ClapTextEncoder ClapTextEncoder::load(const std::string& folder, torch::Device d
     }
     LoadOptions options;
     options.ignoredKeySuffixes = {"position_ids", "token_type_ids"};
-    options.source = (fs::path(folder) / "model.safetensors").string();
+    options.source = findCheckpointFile(folder, "model");
     loadModuleWeights(*encoder.impl_->model, weights, options);
     checkFinite(*encoder.impl_->model, options.source);
     return encoder;

@@ -35,15 +35,16 @@ constexpr double kMaxDurationSeconds = 60.0;
 struct PipelinePart {
     const char* folder;
     std::vector<const char*> files;  // any one of each group must exist; "|" separates alternatives
+    const char* weights = nullptr;   // the checkpoint stem loadCheckpoint reads, if the part has weights
 };
 
 const std::vector<PipelinePart>& pipelineParts() {
     static const std::vector<PipelinePart> parts = {
         {"tokenizer", {"vocab.json", "merges.txt"}},
-        {"text_encoder", {"config.json", "model.safetensors|model.safetensors.index.json"}},
-        {"unet", {"config.json", "diffusion_pytorch_model.safetensors|diffusion_pytorch_model.safetensors.index.json"}},
-        {"vae", {"config.json", "diffusion_pytorch_model.safetensors|diffusion_pytorch_model.safetensors.index.json"}},
-        {"vocoder", {"config.json", "model.safetensors|model.safetensors.index.json"}},
+        {"text_encoder", {"config.json"}, "model"},
+        {"unet", {"config.json"}, "diffusion_pytorch_model"},
+        {"vae", {"config.json"}, "diffusion_pytorch_model"},
+        {"vocoder", {"config.json"}, "model"},
         {"scheduler", {"scheduler_config.json"}},
     };
     return parts;
@@ -129,13 +130,15 @@ void validatePipelineFolder(const std::string& folder) {
         }
         for (const auto* file : part.files)
             if (!anyExists(dir, file)) missing.push_back(std::string(part.folder) + "/" + file);
+        if (part.weights && findCheckpointFile(dir.string(), part.weights).empty())
+            missing.push_back(std::string(part.folder) + "/" + part.weights + ".safetensors (or its PyTorch .bin)");
     }
     if (!missing.empty()) {
         std::string list;
         for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
         throw ModelError("'" + folder + "' is not a complete AudioLDM pipeline folder; missing: " + list +
                          " (expected a diffusers AudioLDM checkpoint such as cvssp/audioldm-s-full-v2, with "
-                         ".safetensors weights)");
+                         ".safetensors or PyTorch .bin weights)");
     }
     const auto index = readJsonFile((root / "model_index.json").string());
     const auto className = JsonFields(index, folder + "/model_index.json").get<std::string>("_class_name", "");
@@ -411,18 +414,8 @@ GenerationResult AudioLdmPipeline::generate(const GenerationRequest& request, co
 uint64_t estimatePipelineMemoryBytes(const std::string& folder, torch::ScalarType dtype) {
     validatePipelineFolder(folder);
     uint64_t elements = 0;
-    for (const auto& part : pipelineParts()) {
-        const auto dir = fs::path(folder) / part.folder;
-        for (const auto& entry : fs::directory_iterator(dir)) {
-            if (entry.path().extension() != ".safetensors") continue;
-            SafetensorsFile file(entry.path().string());  // reads only the header
-            for (const auto& info : file.tensors()) {
-                uint64_t count = 1;
-                for (auto d : info.shape) count *= static_cast<uint64_t>(d);
-                elements += count;
-            }
-        }
-    }
+    for (const auto& part : pipelineParts())
+        if (part.weights) elements += checkpointElementCount((fs::path(folder) / part.folder).string(), part.weights);
     const uint64_t weights = elements * c10::elementSize(dtype);
     // Activations of the UNet at batch 2 and of the VAE/vocoder on a few seconds of audio stay
     // well under half the weights for AudioLDM's sizes; 256 MiB covers small models' overhead.

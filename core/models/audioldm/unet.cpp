@@ -535,7 +535,7 @@ UNet UNet::load(const std::string& dir, torch::Device device, torch::ScalarType 
     model->eval();
     const auto weights = loadCheckpoint(dir, "diffusion_pytorch_model");
     LoadOptions options;
-    options.source = (fs::path(dir) / "diffusion_pytorch_model.safetensors").string();
+    options.source = findCheckpointFile(dir, "diffusion_pytorch_model");
     loadModuleWeights(*model, weights, options);
     checkFinite(*model, options.source);
     model->to(device, dtype);

@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "models/audioldm/json_fields.h"
 #include "weights/module_loader.h"
+#include "weights/safetensors.h"
 
 #include <torch/torch.h>
 
@@ -153,7 +154,7 @@ Vocoder loadVocoder(const std::string& folder) {
     auto weights = loadCheckpoint(folder, "model");
     foldWeightNorm(weights);
     LoadOptions options;
-    options.source = (fs::path(folder) / "model.safetensors").string();
+    options.source = findCheckpointFile(folder, "model");
     loadModuleWeights(*vocoder, weights, options);
     vocoder->eval();
     return vocoder;

@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "weights/module_loader.h"
+#include "weights/safetensors.h"
 
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -281,7 +282,7 @@ Wav2vec2Model Wav2vec2Model::fromFolder(const std::string& folder, const Wav2vec
     const std::string configPath = (fs::path(folder) / "config.json").string();
     Wav2vec2Config config = loadWav2vec2Config(configPath);
     StateDict weights = loadCheckpoint(folder, "model");
-    return fromWeights(config, std::move(weights), (fs::path(folder) / "model.safetensors").string(), runtime);
+    return fromWeights(config, std::move(weights), findCheckpointFile(folder, "model"), runtime);
 }
 
 Wav2vec2Model Wav2vec2Model::fromWeights(const Wav2vec2Config& configIn, StateDict weights, const std::string& source,

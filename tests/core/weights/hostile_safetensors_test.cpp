@@ -154,10 +154,11 @@ TEST_CASE("a model folder with missing files says which file is missing", "[weig
     CHECK_THROWS_WITH(grym::Wav2vec2Model::fromFolder((dir / "nowhere").string()), Catch::Contains("does not exist"));
     CHECK_THROWS_WITH(grym::Wav2vec2Model::fromFolder(dir.string()), Catch::Contains("config.json") && Catch::Contains("missing"));
     fs::copy_file(kBaseCase + "/config.json", dir / "config.json");
-    CHECK_THROWS_WITH(grym::Wav2vec2Model::fromFolder(dir.string()), Catch::Contains("no model.safetensors"));
+    CHECK_THROWS_WITH(grym::Wav2vec2Model::fromFolder(dir.string()),
+                      Catch::Contains("no model.safetensors") && Catch::Contains("no pytorch_model.bin"));
     std::ofstream(dir / "pytorch_model.bin") << "not really a pickle";
-    CHECK_THROWS_WITH(grym::loadCheckpoint(dir.string(), "pytorch_model"),
-                      Catch::Contains("pickle") && Catch::Contains("safetensors.torch"));
+    CHECK_THROWS_WITH(grym::loadCheckpoint(dir.string(), "model"),
+                      Catch::Contains("pytorch_model.bin") && Catch::Contains("not a PyTorch checkpoint"));
     writeBytes(dir / "model.safetensors", withHeader(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", "abc"));
     CHECK_THROWS_WITH(grym::Wav2vec2Model::fromFolder(dir.string()), Catch::Contains("model.safetensors") && Catch::Contains("outside"));
     // A well-formed file holding the wrong tensors names the first surprise.

@@ -1,0 +1,90 @@
+#include "weights/mapped_file.h"
+
+#include "common/error.h"
+
+#ifdef _WIN32
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#else
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace grym {
+
+MappedFile::MappedFile(std::vector<uint8_t> bytes) : owned_(std::move(bytes)) {
+    data_ = owned_.data();
+    size_ = owned_.size();
+}
+
+#ifdef _WIN32
+// The path is converted from UTF-8 so that checkpoints under non-ASCII user folders open.
+MappedFile::MappedFile(const std::string& path) {
+    const std::wstring widePath = std::filesystem::u8path(path).wstring();
+    const HANDLE file = ::CreateFileW(widePath.c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING,
+                                      FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (file == INVALID_HANDLE_VALUE)
+        throw ModelError(path + ": cannot open (Windows error " + std::to_string(::GetLastError()) + ")");
+    file_ = file;
+    LARGE_INTEGER size{};
+    if (!::GetFileSizeEx(file_, &size)) {
+        ::CloseHandle(file_);
+        throw ModelError(path + ": not a regular file");
+    }
+    size_ = static_cast<uint64_t>(size.QuadPart);
+    if (size_ > 0) {
+        mapping_ = ::CreateFileMappingW(file_, nullptr, PAGE_READONLY, 0, 0, nullptr);
+        const void* p = mapping_ ? ::MapViewOfFile(mapping_, FILE_MAP_READ, 0, 0, 0) : nullptr;
+        if (!p) {
+            const auto error = ::GetLastError();
+            if (mapping_) ::CloseHandle(mapping_);
+            ::CloseHandle(file_);
+            throw ModelError(path + ": cannot map into memory (Windows error " + std::to_string(error) + ")");
+        }
+        data_ = static_cast<const uint8_t*>(p);
+    }
+}
+
+MappedFile::~MappedFile() {
+    if (data_ && mapping_) ::UnmapViewOfFile(data_);
+    if (mapping_) ::CloseHandle(mapping_);
+    if (file_) ::CloseHandle(file_);
+}
+#else
+MappedFile::MappedFile(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw ModelError(path + ": cannot open (" + std::strerror(errno) + ")");
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd_);
+        throw ModelError(path + ": not a regular file");
+    }
+    size_ = static_cast<uint64_t>(st.st_size);
+    if (size_ > 0) {
+        void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
+        if (p == MAP_FAILED) {
+            ::close(fd_);
+            throw ModelError(path + ": cannot map into memory (" + std::strerror(errno) + ")");
+        }
+        data_ = static_cast<const uint8_t*>(p);
+    }
+}
+
+MappedFile::~MappedFile() {
+    if (data_ && owned_.empty() && fd_ >= 0) ::munmap(const_cast<uint8_t*>(data_), size_);
+    if (fd_ >= 0) ::close(fd_);
+}
+#endif
+
+}  // namespace grym

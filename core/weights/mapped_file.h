@@ -1,0 +1,36 @@
+#pragma once
+// A read-only view of a whole file through the OS memory mapping (mmap / MapViewOfFile), or of
+// bytes already in memory. Weight readers hand out tensors that point straight into it, so it
+// is shared (std::shared_ptr) and outlives every tensor that refers to it.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace grym {
+
+class MappedFile {
+public:
+    // Maps `path` read-only; throws ModelError naming the file when it cannot be opened or mapped.
+    explicit MappedFile(const std::string& path);
+    // Holds bytes already in memory (parsing buffers, tests, fuzzing) instead of a mapping.
+    explicit MappedFile(std::vector<uint8_t> bytes);
+    ~MappedFile();
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+
+    const uint8_t* data() const { return data_; }
+    uint64_t size() const { return size_; }
+
+private:
+#ifdef _WIN32
+    void* file_ = nullptr;     // HANDLEs, kept as void* so that <windows.h> stays out of this header
+    void* mapping_ = nullptr;
+#else
+    int fd_ = -1;
+#endif
+    std::vector<uint8_t> owned_;
+    const uint8_t* data_ = nullptr;
+    uint64_t size_ = 0;
+};
+
+}  // namespace grym
