@@ -33,14 +33,16 @@ void setModelsFolder(const QString& folder) { QSettings().setValue(QStringLitera
 QString modelFolderProblem(const QString& folder) {
     const QFileInfo info(folder);
     if (!info.exists())
-        return QObject::tr("%1 does not exist. Create it and copy the converted model (config JSON and .safetensors weights) into it.").arg(folder);
+        return QObject::tr("%1 does not exist. Create it and copy the model (config JSON and .safetensors or PyTorch .bin weights) into it.").arg(folder);
     if (!info.isDir()) return QObject::tr("%1 is a file, not a folder.").arg(folder);
     if (!info.isReadable()) return QObject::tr("%1 cannot be read: check its permissions.").arg(folder);
     QDirIterator configs(folder, {QStringLiteral("*.json")}, QDir::Files, QDirIterator::Subdirectories);
     if (!configs.hasNext()) return QObject::tr("%1 has no config JSON: copy the whole model folder, not only the weights.").arg(folder);
-    QDirIterator weights(folder, {QStringLiteral("*.safetensors")}, QDir::Files, QDirIterator::Subdirectories);
+    // The weight formats the core's loaders read: safetensors, or PyTorch checkpoints.
+    QDirIterator weights(folder, {QStringLiteral("*.safetensors"), QStringLiteral("*.bin"), QStringLiteral("*.pt"), QStringLiteral("*.pth")},
+                         QDir::Files, QDirIterator::Subdirectories);
     if (!weights.hasNext())
-        return QObject::tr("%1 has no .safetensors weights: convert the checkpoint to safetensors and put it here.").arg(folder);
+        return QObject::tr("%1 has no weights (.safetensors or PyTorch .bin): copy the whole model folder here.").arg(folder);
     return {};
 }
 

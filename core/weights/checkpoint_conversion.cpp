@@ -1,5 +1,7 @@
 #include "weights/checkpoint_conversion.h"
 
+#include "common/strings.h"
+
 #include "common/error.h"
 #include "weights/pytorch_tensors.h"
 #include "weights/safetensors.h"
@@ -18,10 +20,6 @@ namespace grym {
 namespace {
 
 const char* const kWeightStems[] = {"model", "diffusion_pytorch_model"};
-
-bool endsWith(const std::string& text, const std::string& suffix) {
-    return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // "pytorch_model-00001-of-00002.bin" -> "model-00001-of-00002.safetensors", as transformers names them.
 std::string safetensorsShardName(const std::string& shard, const std::string& stem) {

@@ -1,5 +1,7 @@
 #include "weights/module_loader.h"
 
+#include "common/strings.h"
+
 #include "common/error.h"
 
 #include <torch/torch.h>
@@ -10,10 +12,6 @@
 namespace grym {
 
 namespace {
-
-bool endsWith(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::string shapeString(at::IntArrayRef shape) {
     std::ostringstream os;

@@ -1,5 +1,7 @@
 #include "weights/safetensors.h"
 
+#include "common/strings.h"
+
 #include "common/error.h"
 #include "weights/mapped_file.h"
 #include "weights/pytorch_tensors.h"
@@ -214,10 +216,6 @@ void saveSafetensors(const std::string& path, const StateDict& tensors, const st
 }
 
 namespace {
-
-bool endsWith(const std::string& text, const std::string& suffix) {
-    return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 StateDict loadShards(const fs::path& index, bool pytorch) {
     StateDict out;

@@ -1,5 +1,7 @@
 #include "models/audioldm/random_model.h"
 
+#include "common/strings.h"
+
 #include "common/error.h"
 #include "models/audioldm/json_fields.h"
 #include "weights/safetensors_writer.h"
@@ -28,10 +30,6 @@ constexpr Component kComponents[] = {
     {"vae", "diffusion_pytorch_model.safetensors"},
     {"vocoder", "model.safetensors"},
 };
-
-bool endsWith(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 torch::ScalarType parseDtype(const std::string& name, const std::string& tensor) {
     if (name == "float32") return torch::kFloat32;
