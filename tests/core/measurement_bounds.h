@@ -21,8 +21,9 @@ constexpr double kFloatRoundoff = std::numeric_limits<float>::epsilon() / 2;    
 inline double summationBound(double terms, double u = kDoubleRoundoff) { return terms * u / (1.0 - terms * u); }
 
 // One step of a signed `bits`-bit PCM code on the [-1, 1) scale: 2^(1 - bits), 1/32768 for 16
-// bits. A sample of magnitude <= 1/2 comes back within one step whether the converter rounds or
-// truncates and whether it scales by 2^(bits-1) or 2^(bits-1) - 1.
+// bits. A sample comes back within one step: a converter that truncates errs by less than a
+// step; one that rounds by half a step, plus |x| steps if it scales by 2^(bits-1) - 1 on the
+// way out (libsndfile reads back with 2^(bits-1)), which stays under one step for |x| <= 1/2.
 inline double pcmStep(int bits) { return std::ldexp(1.0, 1 - bits); }
 
 // A statistic of a random signal further than this many standard deviations from its expected
