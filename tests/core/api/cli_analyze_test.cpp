@@ -1,5 +1,6 @@
 // `grym-synth-cli analyze` as a user runs it: the command goes through the AudioApi.
 #include "audio/audio_file.h"
+#include "core/measurement_bounds.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -53,7 +54,7 @@ TEST_CASE("cli analyze reports DSP features as JSON and names files it cannot re
     REQUIRE(ok.exitCode == 0);
     const auto report = nlohmann::json::parse(ok.out);
     CHECK(report["features"]["duration_s"].get<double>() == Approx(1.0));
-    CHECK(report["features"]["pitch_hz"].get<double>() == Approx(440.0).margin(5.0));
+    CHECK(report["features"]["pitch_hz"].get<double>() == Approx(440.0).epsilon(grym::test::kPitchTolerance));
     CHECK(report["metrics"].contains("analysis_seconds"));
 
     const CliRun missing = runCli(dir, "analyze '" + wav.string() + "' '" + (dir / "absent.wav").string() + "'");

@@ -1,10 +1,12 @@
 #include "audio/audio_ops.h"
 #include "common/error.h"
+#include "core/measurement_bounds.h"
 #include "signals.h"
 
 #include <catch2/catch.hpp>
 
 using namespace grym;
+using test::kFloatRoundoff;
 
 TEST_CASE("mono mix-down averages the channels", "[audio][ops]") {
     AudioBuffer stereo;
@@ -20,22 +22,32 @@ TEST_CASE("mono mix-down averages the channels", "[audio][ops]") {
 
 TEST_CASE("peak and RMS of known signals", "[audio][ops]") {
     const AudioBuffer sine = test::makeSine(1000, 1.0, 48000, 2, 0.5);
-    CHECK(peakAmplitude(sine) == Approx(0.5).epsilon(1e-4));
-    CHECK(rmsLevel(sine) == Approx(0.5 / std::sqrt(2.0)).epsilon(1e-4));
+    // 48 samples per period put the crest on sample 12: the peak is 0.5 in float32. The mean
+    // square of whole periods is exactly A^2 / 2, up to the samples' float32 rounding and a
+    // float64 sum of all the squares.
+    CHECK(peakAmplitude(sine) == Approx(0.5).epsilon(kFloatRoundoff));
+    CHECK(rmsLevel(sine) == Approx(0.5 / std::sqrt(2.0))
+                                .epsilon(kFloatRoundoff + test::summationBound(static_cast<double>(sine.samples.size()))));
     CHECK(peakAmplitude(test::makeSilence(1, 8000)) == 0.0f);
     CHECK(rmsLevel(test::makeSilence(1, 8000)) == 0.0);
     CHECK(amplitudeToDb(1.0) == Approx(0.0));
-    CHECK(amplitudeToDb(0.5) == Approx(-6.0206).epsilon(1e-4));
+    // -6.0206 is 20 log10(1/2) to four decimals: within half a unit of the fourth, which is
+    // ln(10) / 20 of that relative in amplitude.
+    const double lastDecimal = 0.5e-4;
+    CHECK(amplitudeToDb(0.5) == Approx(-6.0206).epsilon(0).margin(lastDecimal));
     CHECK(std::isinf(amplitudeToDb(0.0)));
-    CHECK(dbToAmplitude(-6.0206) == Approx(0.5).epsilon(1e-4));
+    CHECK(dbToAmplitude(-6.0206) == Approx(0.5).epsilon(std::log(10.0) / 20 * lastDecimal));
 }
 
 TEST_CASE("peak normalisation reaches the target and leaves silence alone", "[audio][ops]") {
     AudioBuffer noise = test::makeNoise(0.5, 16000, 2, 0.1);
+    // The gain is rounded to float32 and so is each product: the peak within 2u relative,
+    // 20 / ln(10) times that in dB.
+    const double gainRounding = 2 * kFloatRoundoff;
     normalizePeak(noise, -1.0);
-    CHECK(amplitudeToDb(peakAmplitude(noise)) == Approx(-1.0).margin(1e-4));
+    CHECK(amplitudeToDb(peakAmplitude(noise)) == Approx(-1.0).epsilon(0).margin(20 / std::log(10.0) * gainRounding));
     normalizePeak(noise, 0.0);
-    CHECK(peakAmplitude(noise) == Approx(1.0).epsilon(1e-6));
+    CHECK(peakAmplitude(noise) == Approx(1.0).epsilon(gainRounding));
     AudioBuffer silence = test::makeSilence(0.5, 16000);
     normalizePeak(silence, -1.0);
     CHECK(peakAmplitude(silence) == 0.0f);
@@ -61,7 +73,8 @@ TEST_CASE("trimming silence cuts quiet ends and keeps the margin asked for", "[a
     padded.samples.insert(padded.samples.end(), tail.samples.begin(), tail.samples.end());
 
     const AudioBuffer trimmed = trimSilence(padded, -60.0);
-    // The sine starts at sin(0) = 0, so the first loud sample is one frame in.
+    // The sine starts at sin(0) = 0, so the first loud sample is one frame in; the frame
+    // where it ends may be cut too: within two frames.
     CHECK(trimmed.duration() == Approx(1.0).margin(2.0 / 8000));
     CHECK(trimSilence(padded, -60.0, 0.1).duration() == Approx(1.2).margin(2.0 / 8000));
     CHECK(trimSilence(test::makeSilence(1, 8000)).empty());

@@ -1,6 +1,7 @@
 #include "audio/audio_ops.h"
 #include "audio/resampler.h"
 #include "common/error.h"
+#include "core/measurement_bounds.h"
 #include "signals.h"
 
 #include <catch2/catch.hpp>
@@ -49,7 +50,11 @@ TEST_CASE("resampling keeps a tone's frequency and level", "[audio][resample]") 
             const AudioBuffer out = resample(tone, target, q);
             const int64_t n = out.frames();
             INFO("44100 -> " << target << " Hz with " << toString(q));
-            CHECK(test::measureFrequency(out, n / 10, 9 * n / 10) == Approx(1000).epsilon(0.001));
+            CHECK(test::measureFrequency(out, n / 10, 9 * n / 10) ==
+                  Approx(1000).epsilon(test::crossingFrequencyBound(n / 10, 9 * n / 10, 1000, target)));
+            // A requirement rather than a rounding bound: the level within 0.17 dB (2 %), the
+            // passband flatness asked of any converter here; linear interpolation, the least flat,
+            // droops by (pi f / fs)^2 / 3 = 0.17 % at 1 kHz from 44.1 kHz.
             CHECK(test::rmsOf(out, n / 10, 9 * n / 10) == Approx(0.5 / std::sqrt(2.0)).epsilon(0.02));
         }
     }
@@ -61,8 +66,10 @@ TEST_CASE("each channel is resampled on its own", "[audio][resample]") {
     for (int64_t f = 0; f < stereo.frames(); ++f) stereo.samples[f * 2 + 1] = right.samples[f];
     const AudioBuffer out = resample(stereo, 16000, ResampleQuality::SincMedium);
     const int64_t n = out.frames();
-    CHECK(test::measureFrequency(channel(out, 0), n / 10, 9 * n / 10) == Approx(440).epsilon(0.001));
-    CHECK(test::measureFrequency(channel(out, 1), n / 10, 9 * n / 10) == Approx(1500).epsilon(0.001));
+    CHECK(test::measureFrequency(channel(out, 0), n / 10, 9 * n / 10) ==
+          Approx(440).epsilon(test::crossingFrequencyBound(n / 10, 9 * n / 10, 440, 16000)));
+    CHECK(test::measureFrequency(channel(out, 1), n / 10, 9 * n / 10) ==
+          Approx(1500).epsilon(test::crossingFrequencyBound(n / 10, 9 * n / 10, 1500, 16000)));
 }
 
 TEST_CASE("band-limited converters suppress a tone above the new Nyquist by at least 60 dB", "[audio][resample]") {
@@ -74,11 +81,15 @@ TEST_CASE("band-limited converters suppress a tone above the new Nyquist by at l
         const int64_t n = out.frames();
         return amplitudeToDb(test::rmsOf(out, n / 10, 9 * n / 10) / inputRms);
     };
+    // libsamplerate documents a worst-case signal-to-noise ratio of 97 dB for all three sinc
+    // converters (they differ in bandwidth: 97, 90 and 80 %).
+    const double documentedSnrDb = 97.0;
     for (auto q : {ResampleQuality::SincBest, ResampleQuality::SincMedium, ResampleQuality::SincFastest}) {
         INFO(toString(q));
-        CHECK(residualDb(q) < -60.0);
+        CHECK(residualDb(q) < -documentedSnrDb);
     }
-    // The measurement can see aliasing: linear interpolation lets most of it through.
+    // The measurement can see aliasing: linear interpolation lets most of it through (its
+    // response at the 4 kHz alias of 12 kHz is sinc^2(12 / 44.1) = -2.1 dB; -30 dB is far below).
     CHECK(residualDb(ResampleQuality::Linear) > -30.0);
 }
 
@@ -118,7 +129,10 @@ TEST_CASE("streaming in blocks of any size matches resampling the whole at once"
         REQUIRE(joined.samples.size() == whole.samples.size());
         double worst = 0;
         for (size_t i = 0; i < whole.samples.size(); ++i) worst = std::max(worst, double(std::fabs(joined.samples[i] - whole.samples[i])));
-        CHECK(worst < 1e-4);
+        // The same converter on the same samples: libsamplerate sums in float64 and stores
+        // float32, so another block split can at most tip one float32 rounding, an ulp (2u) of
+        // the largest output.
+        CHECK(worst <= 2 * test::kFloatRoundoff * peakAmplitude(whole));
     }
 }
 

@@ -62,6 +62,13 @@ inline double measureFrequency(const AudioBuffer& audio, int64_t begin, int64_t 
     return (crossings - 1) * audio.sampleRate / (last - first);
 }
 
+// measureFrequency's relative resolution: each interpolated crossing lies between the two
+// samples the tone crosses zero between, so within a sample of the true one, and the first
+// and last crossings lie at least (end - begin) - 2 periods apart.
+inline double crossingFrequencyBound(int64_t begin, int64_t end, double frequency, int sampleRate) {
+    return 2.0 / (static_cast<double>(end - begin) - 2.0 * sampleRate / frequency);
+}
+
 inline double rmsOf(const AudioBuffer& audio, int64_t begin, int64_t end) {
     double sum = 0;
     for (int64_t i = begin; i < end; ++i) sum += static_cast<double>(audio.samples[i]) * audio.samples[i];

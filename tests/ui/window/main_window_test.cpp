@@ -14,6 +14,7 @@
 #include "api/installed_services.h"
 #include "ui/test_doubles.h"
 #include "ui/ui_test_support.h"
+#include "core/measurement_bounds.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -95,6 +96,10 @@ struct WindowFixture {
 
 }  // namespace
 
+// Durations here are whole samples at 16 kHz (the test tone's and the fake generator's rate),
+// cut from seconds * rate by truncation: within one sample of the seconds asked for.
+constexpr double kOneSampleSeconds = 1.0 / 16000;
+
 TEST_CASE("Dropped files load newest first and a bad file is refused by name with its reason", "[window][drop]") {
     WindowFixture f;
     test::writeTone(f.path("first.wav"), 0.5);
@@ -143,7 +148,7 @@ TEST_CASE("Space plays and pauses, clicks on the waveform and the slider seek, H
     WindowFixture f;
     f.loadTone("tone.wav", 12.0);
     AudioPlayer* player = f.window->player();
-    REQUIRE(player->duration() == Approx(12.0).margin(0.01));
+    REQUIRE(player->duration() == Approx(12.0).margin(kOneSampleSeconds));
     f.window->activateWindow();
     f.window->libraryView()->setFocus();
 
@@ -154,15 +159,22 @@ TEST_CASE("Space plays and pauses, clicks on the waveform and the slider seek, H
     CHECK(player->state() == AudioPlayer::State::Paused);
     const double pausedAt = player->position();
     QTest::qWait(150);
+    // Paused on the silent clock the position does not move; with an audio device it is read
+    // as the source's frame less what the device still buffers, which a sink may settle by a
+    // period (10-50 ms) after pausing.
     CHECK(player->position() == Approx(pausedAt).margin(0.05));
 
     WaveformView* waveform = f.window->results()->waveform();
     QTest::mouseClick(waveform, Qt::LeftButton, Qt::NoModifier, QPoint(waveform->width() / 2, waveform->height() / 2));
+    // The click's pixel maps to 6 s within a pixel (12 s over a few hundred); with an audio
+    // device the position is read back less the device's buffer, up to half a second.
     CHECK(player->position() == Approx(6.0).margin(0.5));
+    // The playhead is drawn from the last position signal: within one 30 ms ticker step and
+    // the device's period of the position read now.
     CHECK(waveform->playhead() == Approx(player->position()).margin(0.05));
 
     QTest::keyClick(f.window.get(), Qt::Key_Right);
-    CHECK(player->position() == Approx(6.0 + AudioControls::kSeekStepSeconds).margin(0.5));
+    CHECK(player->position() == Approx(6.0 + AudioControls::kSeekStepSeconds).margin(0.5));  // as for the click
     QTest::keyClick(f.window.get(), Qt::Key_Home);
     CHECK(player->position() == Approx(0.0).margin(0.01));
     QTest::keyClick(f.window.get(), Qt::Key_End);
@@ -172,6 +184,9 @@ TEST_CASE("Space plays and pauses, clicks on the waveform and the slider seek, H
 
     QSlider* slider = f.window->audioControls()->positionSlider();
     QTest::mouseClick(slider, Qt::LeftButton, Qt::NoModifier, QPoint(slider->width() / 4, slider->height() / 2));
+    // A click on the groove a quarter along: the slider's handle is tens of pixels wide and the
+    // style decides whether the handle's centre or edge goes to the click, so within about a
+    // handle's width of 12 s over the groove (0.8 s).
     CHECK(player->position() == Approx(3.0).margin(0.8));
     slider->triggerAction(QAbstractSlider::SliderToMinimum);
     CHECK(player->position() == Approx(0.0).margin(0.01));
@@ -245,7 +260,7 @@ TEST_CASE("A generation shows progress, then the new clip with its metrics, and 
     REQUIRE(f.window->library()->count() == 1);
     const Clip& clip = f.window->library()->at(0);
     CHECK(clip.source == ClipSource::Generated);
-    CHECK(clip.duration() == Approx(1.5).margin(0.01));
+    CHECK(clip.duration() == Approx(1.5).margin(kOneSampleSeconds));
     CHECK(clip.name.contains(QStringLiteral("rain on a tin roof")));
     CHECK(f.window->currentClipId() == clip.id);
     CHECK(f.generator->lastPrompt == "rain on a tin roof");
@@ -255,9 +270,9 @@ TEST_CASE("A generation shows progress, then the new clip with its metrics, and 
     CHECK(results->metricText(QStringLiteral("peak_memory_bytes")) == QStringLiteral("512.0 MiB"));
     CHECK_FALSE(results->metricText(QStringLiteral("run_seconds")).isEmpty());
     CHECK(results->statusLabel()->text().contains(QStringLiteral("Generated in")));
-    CHECK(f.window->player()->duration() == Approx(1.5).margin(0.01));
+    CHECK(f.window->player()->duration() == Approx(1.5).margin(kOneSampleSeconds));
     CHECK(f.window->resourceGraphs()->runSet()->count() == 1);
-    CHECK(f.window->resourceGraphs()->runSet()->at(0) > 0.1);
+    CHECK(f.window->resourceGraphs()->runSet()->at(0) > 0.1);  // the fake's steps take at least that long
     CHECK(f.window->generationForm()->generateButton()->isEnabled());
 }
 
@@ -314,7 +329,10 @@ TEST_CASE("Analyse shows the clip's analysis in the results", "[window][analyse]
     f.window->results()->analyseButton()->click();
     REQUIRE(waitFor([&] { return f.window->results()->status() == ResultsDisplay::Status::Success; }));
     REQUIRE(f.window->library()->find(id)->analysis.is_object());
-    CHECK(f.window->results()->metricText(QStringLiteral("rms")).toDouble() == Approx(0.4 / std::sqrt(2.0)).margin(0.01));
+    // 440 whole periods of a 0.4 sine: RMS 0.4 / sqrt(2), saved as 16-bit PCM (each sample within
+    // a step) and shown to 5 significant digits (within half a unit of the fifth).
+    CHECK(f.window->results()->metricText(QStringLiteral("rms")).toDouble() ==
+          Approx(0.4 / std::sqrt(2.0)).margin(test::pcmStep(16) + 0.5e-5));
     CHECK(f.window->results()->metricText(QStringLiteral("patterns")) == QStringLiteral("tonal"));
     CHECK(f.analyser->runs == 1);
 }
@@ -363,7 +381,7 @@ TEST_CASE("Saving a clip writes a WAV or FLAC file that loads back", "[window][s
     f.window->saveClipTo(id, f.path("out.flac"));
     REQUIRE(waitFor([&] { return saved.size() == 1; }));
     const AudioBuffer back = loadAudioFile(f.path("out.flac").toStdString());
-    CHECK(back.duration() == Approx(0.5).margin(0.01));
+    CHECK(back.duration() == Approx(0.5).margin(kOneSampleSeconds));
     QSignalSpy failed(&f.adapter, &CoreAdapter::audioSaveFailed);
     f.window->saveClipTo(id, f.path("no/such/folder/out.wav"));
     REQUIRE(waitFor([&] { return failed.size() == 1; }));
@@ -500,7 +518,7 @@ TEST_CASE("With the installed services and no models, analysis is DSP-only and G
     REQUIRE(waitFor([&] { return f.window->results()->status() == ResultsDisplay::Status::Success; }));
     REQUIRE(f.window->library()->find(f.window->currentClipId())->analysis.is_object());
     const nlohmann::json analysis = f.window->library()->find(f.window->currentClipId())->analysis;
-    CHECK(analysis["features"]["duration_s"].get<double>() == Approx(0.5).margin(0.01));
+    CHECK(analysis["features"]["duration_s"].get<double>() == Approx(0.5).margin(kOneSampleSeconds));
 
     f.fillValidForm();
     f.window->generationForm()->generateButton()->click();
@@ -541,6 +559,9 @@ TEST_CASE("With an AudioLDM folder installed, Generate runs the real pipeline an
     const Clip& clip = f.window->library()->at(0);  // newest first
     CHECK(clip.source == ClipSource::Generated);
     CHECK(clip.sampleRate() > 0);
+    // The real pipeline makes whole latent frames (mel frames rounded up to the VAE's
+    // downsampling, pipeline.cpp), so the length is the request rounded up to that grain; the
+    // installed test model's grain fits in 10 ms.
     CHECK(clip.duration() == Approx(1.0).margin(0.01));
     QSettings().clear();
 }
