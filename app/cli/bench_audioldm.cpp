@@ -1,8 +1,10 @@
 // `grym-synth-cli bench audioldm --model DIR ...`: per-component and end-to-end timings of an
 // AudioLDM folder (usually a full-size random-weight one from make-random-model).
 #include "cli/bench.h"
+#include "cli/command_line.h"
+#include "cli/shared_options.h"
+#include "cli/typed_options.h"
 
-#include "common/error.h"
 #include "models/audioldm/pipeline_bench.h"
 
 #include <nlohmann/json.hpp>
@@ -11,16 +13,19 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 namespace grym::cli {
 
 namespace {
 
-const char* kBenchAudioLdmUsage =
-    "usage: grym-synth-cli bench audioldm --model DIR [--steps 10,50] [--seconds 5.12] [--repeats 2]\n"
-    "         [--threads N] [--precision fp32|int8|int4] [--reference timing.json] [--out FILE] [--json]\n"
-    "  DIR is usually a full-size random-weight folder from make-random-model.\n";
+struct AudioLdmSuiteOptions {
+    audioldm::AudioLdmBenchOptions bench;
+    Precision precision = Precision::Fp32;
+    std::string out;
+    bool json = false;
+};
 
 std::vector<int64_t> parseStepList(const std::string& text) {
     std::vector<int64_t> steps;
@@ -32,9 +37,10 @@ std::vector<int64_t> parseStepList(const std::string& text) {
             if (used != item.size() || n < 1) throw std::invalid_argument(item);
             steps.push_back(n);
         } catch (const std::exception&) {
-            throw ApiError("bench audioldm: --steps takes whole numbers separated by commas, got '" + text + "'");
+            rejectValue("--steps", "takes whole numbers separated by commas", text);
         }
     }
+    if (steps.empty()) rejectValue("--steps", "takes whole numbers separated by commas", text);
     return steps;
 }
 
@@ -69,33 +75,44 @@ void printSummary(const nlohmann::json& r) {
             std::printf("  %-28s %.2fx the reference's time\n", name.c_str(), ratio.get<double>());
 }
 
-}  // namespace
-
-int runBenchAudioLdm(const Args& args) {
-    const BenchOptions options(args);
-    audioldm::AudioLdmBenchOptions bench;
-    bench.modelDir = options.text("model", "");
-    if (bench.modelDir.empty()) {
-        std::cerr << "bench audioldm: --model DIR is required\n" << kBenchAudioLdmUsage;
-        return 2;
-    }
-    bench.seconds = options.number("seconds", bench.seconds);
-    bench.repeats = options.integer("repeats", bench.repeats, 1);
-    bench.threads = options.integer("threads", bench.threads, 0);
-    if (const auto steps = options.value("steps")) bench.endToEndSteps = parseStepList(*steps);
-    bench.referenceTimingPath = options.text("reference", "");
-    bench.quantization = options.text("precision", "none");
-    if (bench.quantization == "fp32") bench.quantization = "none";
-    const bool json = options.flag("json");
-
+int runBenchAudioLdm(AudioLdmSuiteOptions options) {
+    audioldm::AudioLdmBenchOptions& bench = options.bench;
+    // The benchmark names weight-only levels; float weights are its "none".
+    bench.quantization = options.precision == Precision::Fp32 ? "none" : toString(options.precision);
+    const bool json = options.json;
     const auto result =
         audioldm::runAudioLdmBenchmark(bench, [json](const std::string& s) {
             if (!json) std::cerr << "bench: " << s << "\n";
         });
-    if (const auto out = options.value("out")) std::ofstream(*out) << result.dump(2) << "\n";
+    if (!options.out.empty()) std::ofstream(options.out) << result.dump(2) << "\n";
     if (json) std::cout << result.dump(2) << "\n";
     else printSummary(result);
     return 0;
+}
+
+}  // namespace
+
+void addBenchAudioLdmSuite(CommandLine& commandLine, CLI::App& bench) {
+    auto [command, options] = commandLine.addCommand<AudioLdmSuiteOptions>(
+        bench, "audioldm", "AudioLDM per-component and end-to-end timings", runBenchAudioLdm);
+    audioldm::AudioLdmBenchOptions& b = options.bench;
+    addModelOption(command, b.modelDir,
+                   "diffusers AudioLDM folder, usually a full-size random-weight one from make-random-model")
+        ->required();
+    std::string defaultSteps;
+    for (const int64_t steps : b.endToEndSteps) defaultSteps += (defaultSteps.empty() ? "" : ",") + std::to_string(steps);
+    addParsedOption(
+        command, "--steps", [&steps = b.endToEndSteps](const std::string& text) { steps = parseStepList(text); },
+        "end-to-end runs, one per step count (default " + defaultSteps + ")", "N,N,...");
+    addNumberOption(command, "--seconds", b.seconds, "seconds of audio" + defaultNote(b.seconds), "SECONDS");
+    addWholeNumberOption(command, "--repeats", b.repeats,
+                         "best of N for the component timings" + defaultNote(b.repeats), 1);
+    addTextOption(command, "--reference", b.referenceTimingPath, "reference timing.json to compare with",
+                  "FILE.json");
+    addTextOption(command, "--out", options.out, "also write the JSON results here", "FILE.json");
+    command.add_flag("--json", options.json, "print the results as JSON");
+    addThreadsOption(command, b.threads);
+    addPrecisionOption(command, options.precision, {Precision::Fp32, Precision::Int8, Precision::Int4});
 }
 
 }  // namespace grym::cli

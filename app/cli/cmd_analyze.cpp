@@ -1,16 +1,21 @@
 // `grym-synth-cli analyze FILE... [--model DIR] [--json]`: DSP features for any file, plus
 // wav2vec2 embeddings, transcript and segments when a model folder is given.
+#include "cli/command_line.h"
 #include "cli/commands.h"
+#include "cli/shared_options.h"
+#include "cli/typed_options.h"
 
 #include "analysis/wav2vec2_analysis_service.h"
 #include "api/audio_api.h"
-#include "cli/runtime_options.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <iostream>
 #include <limits>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace grym::cli {
 
@@ -57,31 +62,15 @@ void printSummary(const std::string& file, const TaskResult& r) {
                 r.metrics["peak_memory_bytes"].get<double>() / (1024.0 * 1024.0));
 }
 
-}  // namespace
+struct AnalyzeOptions {
+    std::vector<std::string> files;
+    Wav2vec2ServiceOptions service;
+    bool json = false;
+};
 
-int runAnalyze(const Args& args) {
-    static const char* usage =
-        "usage: grym-synth-cli analyze FILE... [--model DIR] [--json] [--window SECONDS]\n"
-        "                                [--device cpu|cuda] [--dtype fp32|fp16|bf16]\n";
-    Wav2vec2ServiceOptions options;
-    CliOptions parsed;
-    try {
-        OptionSpec spec{runtimeOptionNames(), {"--json"}, true};
-        spec.valueOptions.insert({"--model", "--window"});
-        parsed = parseOptions(args, spec);
-        options.modelDir = parsed.text("--model");
-        options.analysis.windowSeconds = parsed.number("--window", options.analysis.windowSeconds);
-        parseRuntimeOptions(parsed, options.runtime);
-    } catch (const UsageError& e) {
-        std::cerr << "analyze: " << e.what() << "\n" << usage;
-        return 2;
-    }
-    const std::vector<std::string>& files = parsed.positionals();
-    const bool json = parsed.has("--json");
-    if (files.empty()) {
-        std::cerr << usage;
-        return 2;
-    }
+int runAnalyze(const AnalyzeOptions& options) {
+    const std::vector<std::string>& files = options.files;
+    const bool json = options.json;
 
     // Through the AudioApi, like the GUI and the HTTP API. Files on the command line are the
     // user's own: no upload-size limit on their duration, and they are decoded block by block.
@@ -90,7 +79,7 @@ int runAnalyze(const Args& args) {
     config.queue.workerCount = 1;
     config.limits.maxAnalyzeSeconds = std::numeric_limits<double>::max();
     AudioApi api(config);
-    api.addService(std::make_shared<Wav2vec2AnalysisService>(options));
+    api.addService(std::make_shared<Wav2vec2AnalysisService>(options.service));
     try {
         api.loadService("wav2vec2");
     } catch (const std::exception& e) {
@@ -115,6 +104,22 @@ int runAnalyze(const Args& args) {
     }
     if (json) std::cout << (files.size() == 1 ? all[0] : all).dump(2) << "\n";
     return failed ? 1 : 0;
+}
+
+}  // namespace
+
+void addAnalyzeCommand(CommandLine& commandLine) {
+    auto [command, options] = commandLine.addCommand<AnalyzeOptions>(
+        commandLine.program(), "analyze", "features, patterns and metrics of audio files (wav2vec2 with --model)",
+        runAnalyze);
+    Wav2vec2ServiceOptions& service = options.service;
+    command.add_option("FILE", options.files, "audio files")->required()->type_name("");
+    addModelOption(command, service.modelDir, "Hugging Face wav2vec2 folder: adds embeddings, transcript and segments");
+    command.add_flag("--json", options.json, "print the report as JSON");
+    addNumberOption(command, "--window", service.analysis.windowSeconds,
+                    "seconds of audio per wav2vec2 window" + defaultNote(service.analysis.windowSeconds), "SECONDS");
+    addDeviceOption(command, service.runtime.device);
+    addDtypeOption(command, service.runtime.dtype);
 }
 
 }  // namespace grym::cli

@@ -1,6 +1,10 @@
-// grym-synth-cli bench: performance suites, printed as text or as JSON (--json).
+// grym-synth-cli bench: performance suites, printed as text or as JSON (--json). `bench` alone
+// (or `bench service`) runs the service suite; the other suites are subcommands in their own files.
 #include "cli/bench.h"
-#include "cli/runtime_options.h"
+#include "cli/command_line.h"
+#include "cli/commands.h"
+#include "cli/shared_options.h"
+#include "cli/typed_options.h"
 
 #include "common/error.h"
 #include "orchestration/memory_monitor.h"
@@ -10,64 +14,48 @@
 #include "orchestration/torch_memory_probe.h"
 
 #include <cstdio>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <vector>
 
 namespace grym::cli {
 
 namespace {
 
-// Sub-benchmarks. Add a row per suite (see bench.h).
-const std::vector<BenchSuite>& benchSuites() {
-    static const std::vector<BenchSuite> suites = {
-        {"service", "initialisation, generation and stress metrics of one model service", runBenchService},
-        {"wav2vec2", "wav2vec2 analysis service benchmark (cmd_bench_wav2vec2.cpp)", runBenchWav2vec2},
-        {"audioldm", "AudioLDM per-component and end-to-end timings (bench_audioldm.cpp; --model DIR)",
-         runBenchAudioLdm},
-    };
-    return suites;
-}
+struct ServiceSuiteOptions {
+    std::string serviceId;  // empty: the AudioLDM service with --model, else the procedural synth
+    GenerationTestConfig generation;
+    int stressTasks = 0;
+    int concurrent = 2;
+    bool json = false;
+    std::string model;
+    Precision precision = Precision::Fp32;
+    ComputeDevice device = ComputeDevice::Cpu;
+};
+
+struct BenchService {
+    const char* id;
+    const char* summary;
+    std::function<std::shared_ptr<ModelService>(const ServiceSuiteOptions&)> make;
+};
 
 // Services the "service" suite can measure. Add a row per model service (see bench.h).
 const std::vector<BenchService>& benchServices() {
     static const std::vector<BenchService> services = {
-        {"audioldm", "AudioLDM generation service (--model DIR [--precision fp32|int8|int4] [--device cpu|cuda])",
-         [](const BenchOptions& o) {
+        {"audioldm", "AudioLDM generation service (--model DIR, --precision, --device)",
+         [](const ServiceSuiteOptions& o) {
              audioldm::AudioLdmServiceOptions options;
-             options.modelPath = o.text("model", "");
+             options.modelPath = o.model;
              if (options.modelPath.empty()) throw ApiError("the audioldm service needs --model DIR");
-             try {
-                 options.precision = parsePrecisionName(o.text("precision", "fp32"));
-             } catch (const UsageError& e) {
-                 throw ApiError(e.what());
-             }
-             options.device = o.text("device", "cpu") == "cuda" ? ComputeDevice::Cuda : ComputeDevice::Cpu;
+             options.precision = o.precision;
+             options.device = o.device;
              return std::make_shared<audioldm::AudioLdmService>(options);
          }},
         {"procedural-synth", "built-in procedural DSP synthesis (a real workload, not a neural model)",
-         [](const BenchOptions&) { return std::make_shared<ProceduralSynthService>(); }},
+         [](const ServiceSuiteOptions&) { return std::make_shared<ProceduralSynthService>(); }},
     };
     return services;
-}
-
-// The AudioLDM service when a model folder is given, else the built-in procedural synth.
-std::string defaultServiceId(const BenchOptions& options) {
-    return options.value("model") ? "audioldm" : "procedural-synth";
-}
-
-void benchUsage(std::ostream& os) {
-    os << "Usage: grym-synth-cli bench [SUITE] [--json] [options]\n\nSuites:\n";
-    for (const auto& s : benchSuites()) os << "  " << s.name << "  " << s.summary << "\n";
-    os << "\nOptions of the service suite:\n"
-          "  --service ID        the service to measure (default: audioldm with --model DIR, else procedural-synth)\n"
-          "  --prompt TEXT       generation prompt\n"
-          "  --duration S        seconds of audio per run (default 5)\n"
-          "  --steps N           diffusion steps (default 20)\n"
-          "  --iterations N      generation runs to average (default 3)\n"
-          "  --stress N          stress-test tasks (default 0: skipped)\n"
-          "  --concurrent N      stress-test submitters and workers (default 2)\n"
-          "  --json              print the metrics as JSON\n\nServices:\n";
-    for (const auto& s : benchServices()) os << "  " << s.id << "  " << s.summary << "\n";
 }
 
 std::string mib(const nlohmann::json& bytes) {
@@ -77,78 +65,19 @@ std::string mib(const nlohmann::json& bytes) {
     return buffer;
 }
 
-}  // namespace
-
-BenchOptions::BenchOptions(const Args& args) : args_(args) {
-    for (size_t i = 0; i < args.size(); ++i) {
-        if (args[i].rfind("--", 0) == 0) {
-            if (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) ++i;
-            continue;
-        }
-        positional_.push_back(args[i]);
-    }
-}
-
-bool BenchOptions::flag(const std::string& name) const {
-    for (const auto& a : args_)
-        if (a == "--" + name) return true;
-    return false;
-}
-
-std::optional<std::string> BenchOptions::value(const std::string& name) const {
-    for (size_t i = 0; i + 1 < args_.size(); ++i)
-        if (args_[i] == "--" + name && args_[i + 1].rfind("--", 0) != 0) return args_[i + 1];
-    return std::nullopt;
-}
-
-std::string BenchOptions::text(const std::string& name, const std::string& fallback) const {
-    return value(name).value_or(fallback);
-}
-
-double BenchOptions::number(const std::string& name, double fallback) const {
-    const auto v = value(name);
-    if (!v) {
-        if (flag(name)) throw ApiError("bench: --" + name + " needs a value");
-        return fallback;
-    }
-    try {
-        size_t used = 0;
-        const double x = std::stod(*v, &used);
-        if (used != v->size()) throw std::invalid_argument(*v);
-        return x;
-    } catch (const std::exception&) {
-        throw ApiError("bench: --" + name + " expects a number, got '" + *v + "'");
-    }
-}
-
-int BenchOptions::integer(const std::string& name, int fallback, int min) const {
-    const double x = number(name, fallback);
-    if (x != static_cast<int>(x) || x < min)
-        throw ApiError("bench: --" + name + " expects a whole number of at least " + std::to_string(min) + ", got " +
-                       text(name, ""));
-    return static_cast<int>(x);
-}
-
-int runBenchService(const Args& args) {
-    const BenchOptions options(args);
-    const bool json = options.flag("json");
-    const std::string serviceId = options.text("service", defaultServiceId(options));
+int runBenchService(const ServiceSuiteOptions& options) {
+    const bool json = options.json;
+    // The AudioLDM service when a model folder is given, else the built-in procedural synth.
+    const std::string serviceId =
+        !options.serviceId.empty() ? options.serviceId : !options.model.empty() ? "audioldm" : "procedural-synth";
     const BenchService* entry = nullptr;
     for (const auto& s : benchServices())
         if (serviceId == s.id) entry = &s;
-    if (!entry) {
-        std::cerr << "grym-synth-cli bench: unknown service '" << serviceId << "'\n\n";
-        benchUsage(std::cerr);
-        return 2;
-    }
+    if (!entry) throw ApiError("no service '" + serviceId + "' to measure");  // --service checked the name
 
-    GenerationTestConfig generation;
-    generation.prompt = options.text("prompt", generation.prompt);
-    generation.durationSeconds = options.number("duration", generation.durationSeconds);
-    generation.diffusionSteps = options.integer("steps", generation.diffusionSteps, 1);
-    generation.iterations = options.integer("iterations", generation.iterations, 1);
-    const int stressTasks = options.integer("stress", 0, 0);
-    const int concurrent = options.integer("concurrent", 2, 1);
+    const GenerationTestConfig& generation = options.generation;
+    const int stressTasks = options.stressTasks;
+    const int concurrent = options.concurrent;
 
     const std::string note =
         serviceId == "procedural-synth"
@@ -207,22 +136,51 @@ int runBenchService(const Args& args) {
     return 0;
 }
 
-int runBench(const Args& args) {
-    if (!args.empty() && (args[0] == "--help" || args[0] == "-h" || args[0] == "help")) {
-        benchUsage(std::cout);
-        return 0;
+// The service suite's options, given to `bench` itself and to `bench service`.
+void addServiceSuiteOptions(CLI::App& command, ServiceSuiteOptions& o) {
+    std::vector<Choice<std::string>> services;
+    for (const auto& s : benchServices()) services.push_back({s.id, s.id});
+    addChoiceOption(command, "--service", o.serviceId, services,
+                    "the service to measure (default: audioldm with --model DIR, else procedural-synth)");
+    addModelOption(command, o.model, "diffusers AudioLDM folder: measures the audioldm service");
+    addTextOption(command, "--prompt", o.generation.prompt, "generation prompt");
+    addNumberOption(command, "--duration", o.generation.durationSeconds,
+                    "seconds of audio per run" + defaultNote(o.generation.durationSeconds), "SECONDS");
+    addWholeNumberOption(command, "--steps", o.generation.diffusionSteps,
+                         "diffusion steps" + defaultNote(o.generation.diffusionSteps), 1);
+    addWholeNumberOption(command, "--iterations", o.generation.iterations,
+                         "generation runs to average" + defaultNote(o.generation.iterations), 1);
+    addWholeNumberOption(command, "--stress", o.stressTasks, "stress-test tasks (default 0: skipped)", 0);
+    addWholeNumberOption(command, "--concurrent", o.concurrent,
+                         "stress-test submitters and workers" + defaultNote(o.concurrent), 1);
+    addPrecisionOption(command, o.precision);
+    addDeviceOption(command, o.device);
+    command.add_flag("--json", o.json, "print the metrics as JSON");
+}
+
+}  // namespace
+
+void addBenchCommand(CommandLine& commandLine) {
+    auto options = std::make_shared<ServiceSuiteOptions>();
+    const CommandAction runService = [options] { return runBenchService(*options); };
+    CLI::App& bench = commandLine.addCommand(commandLine.program(), "bench",
+                                             "performance suites; without a SUITE, the service suite", runService);
+    addServiceSuiteOptions(bench, *options);
+    std::string services = "Services (--service):\n";
+    for (const auto& s : benchServices()) {
+        char line[256];
+        std::snprintf(line, sizeof line, "  %-18s%s\n", s.id, s.summary);
+        services += line;
     }
-    std::string suiteName = "service";
-    Args rest = args;
-    if (!args.empty() && args[0].rfind("--", 0) != 0) {
-        suiteName = args[0];
-        rest.erase(rest.begin());
-    }
-    for (const auto& s : benchSuites())
-        if (suiteName == s.name) return s.run(rest);
-    std::cerr << "grym-synth-cli bench: unknown suite '" << suiteName << "'\n\n";
-    benchUsage(std::cerr);
-    return 2;
+    bench.footer(services + "\nRun 'grym-synth-cli bench SUITE --help' for the options of a suite.");
+
+    CLI::App& service = commandLine.addCommand(
+        bench, "service", "initialisation, generation and stress metrics of one model service", runService);
+    addServiceSuiteOptions(service, *options);
+    service.footer(services);
+    addBenchWav2vec2Suite(commandLine, bench);
+    addBenchAudioLdmSuite(commandLine, bench);
+    addBenchQuantizationSuite(commandLine, bench);
 }
 
 }  // namespace grym::cli

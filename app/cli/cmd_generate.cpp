@@ -1,43 +1,28 @@
 // `grym-synth-cli generate "PROMPT" -o OUT.wav [options]`: text-to-audio (or a variation of a
 // clip) with the AudioLDM service, submitted through AudioApi like every other front end.
+#include "cli/command_line.h"
 #include "cli/commands.h"
-#include "cli/runtime_options.h"
+#include "cli/shared_options.h"
+#include "cli/typed_options.h"
 
 #include "api/audio_api.h"
 #include "audio/audio_file.h"
 #include "common/error.h"
 #include "models/audioldm/audioldm_service.h"
 
+#include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <csignal>
-#include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <limits>
+#include <memory>
 #include <sstream>
 
 namespace grym::cli {
 
 namespace {
-
-const char* kUsage =
-    "usage: grym-synth-cli generate \"PROMPT\" -o OUT.wav [options]\n"
-    "  --model DIR            diffusers AudioLDM folder (default: $GRYM_AUDIOLDM_MODEL)\n"
-    "  --steps N              denoising steps (default 10)\n"
-    "  --guidance G           classifier-free guidance scale (default 2.5; <= 1 disables it)\n"
-    "  --seed S               random seed (default: drawn and printed)\n"
-    "  --duration SEC         length in seconds (default 5.12)\n"
-    "  --negative TEXT        negative prompt\n"
-    "  --scheduler ddim|dpm++ sampler (default ddim)\n"
-    "  --device cpu|cuda      (default cpu)\n"
-    "  --precision fp32|fp16|bf16|int8|int4   (default fp32)\n"
-    "  --variations N         clips to generate with seeds S, S+1, ... (OUT_1.wav, OUT_2.wav, ...)\n"
-    "  --latents FILE.safetensors [--latents-key NAME]   starting latents instead of seeded noise\n"
-    "  --input AUDIO [--strength S]   audio-to-audio variation of a clip (strength 0..1, default 0.6)\n"
-    "  --sample-rate HZ       16000 (the model's rate), 44100 or 48000\n"
-    "  --bits 16|24|32        WAV sample format (default 32: float, exactly what the model produced)\n"
-    "  --quiet                no progress bar\n";
 
 struct GenerateOptions {
     GenerateRequest request;
@@ -47,81 +32,9 @@ struct GenerateOptions {
     double strength = 0.6;
     int bits = 32;
     bool quiet = false;
+
+    GenerateOptions() { request.durationSeconds = 5.12; }  // AudioLDM's own default length
 };
-
-[[noreturn]] void usageError(const std::string& message) { throw ApiError(message); }
-
-double parseNumber(const std::string& option, const std::string& value) {
-    try {
-        size_t used = 0;
-        const double v = std::stod(value, &used);
-        if (used == value.size() && std::isfinite(v)) return v;
-    } catch (const std::exception&) {
-    }
-    usageError(option + " expects a number, got '" + value + "'");
-}
-
-int64_t parseInteger(const std::string& option, const std::string& value) {
-    const double v = parseNumber(option, value);
-    if (v != std::floor(v) || std::abs(v) > 9.0e15) usageError(option + " expects a whole number, got '" + value + "'");
-    return static_cast<int64_t>(v);
-}
-
-GenerateOptions parseArgs(const Args& args) {
-    GenerateOptions o;
-    o.request.durationSeconds = 5.12;  // AudioLDM's own default length
-    if (const char* env = std::getenv("GRYM_AUDIOLDM_MODEL")) o.model = env;
-    bool promptSeen = false;
-    for (size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        auto value = [&]() -> const std::string& {
-            if (i + 1 >= args.size()) usageError(a + " needs a value");
-            return args[++i];
-        };
-        if (a == "-o" || a == "--output") o.output = value();
-        else if (a == "--model") o.model = value();
-        else if (a == "--steps") o.request.steps = static_cast<int>(parseInteger(a, value()));
-        else if (a == "--guidance") o.request.guidanceScale = parseNumber(a, value());
-        else if (a == "--seed") o.request.seed = parseInteger(a, value());
-        else if (a == "--duration") o.request.durationSeconds = parseNumber(a, value());
-        else if (a == "--negative") o.request.negativePrompt = value();
-        else if (a == "--scheduler") {
-            o.request.scheduler = value();
-            if (o.request.scheduler == "dpm" || o.request.scheduler == "dpmsolver++") o.request.scheduler = "dpm++";
-        } else if (a == "--device") {
-            const auto& d = value();
-            if (d == "cpu") o.device = ComputeDevice::Cpu;
-            else if (d == "cuda") o.device = ComputeDevice::Cuda;
-            else usageError("--device must be cpu or cuda, got '" + d + "'");
-        } else if (a == "--precision") {
-            try {
-                o.precision = parsePrecisionName(value());
-            } catch (const UsageError& e) {
-                usageError(e.what());
-            }
-        }
-        else if (a == "--variations") o.request.variations = static_cast<int>(parseInteger(a, value()));
-        else if (a == "--latents") o.request.latentsFile = value();
-        else if (a == "--latents-key") o.request.latentsKey = value();
-        else if (a == "--input") o.input = value();
-        else if (a == "--strength") o.strength = parseNumber(a, value());
-        else if (a == "--sample-rate") o.request.outputSampleRate = static_cast<int>(parseInteger(a, value()));
-        else if (a == "--bits") o.bits = static_cast<int>(parseInteger(a, value()));
-        else if (a == "--quiet" || a == "-q") o.quiet = true;
-        else if (a == "--help" || a == "-h") usageError("");
-        else if (!a.empty() && a[0] == '-') usageError("unknown option '" + a + "'");
-        else if (!promptSeen) {
-            o.request.prompt = a;
-            promptSeen = true;
-        } else usageError("unexpected argument '" + a + "' (quote the prompt)");
-    }
-    if (!promptSeen) usageError("missing the prompt");
-    if (o.output.empty()) usageError("missing -o OUT.wav");
-    if (o.model.empty()) usageError("missing --model DIR (or set GRYM_AUDIOLDM_MODEL)");
-    if (o.bits != 16 && o.bits != 24 && o.bits != 32) usageError("--bits must be 16, 24 or 32");
-    if (!o.input.empty() && !o.request.latentsFile.empty()) usageError("--input and --latents cannot be combined");
-    return o;
-}
 
 std::string variationPath(const std::string& output, int index, int count) {
     if (count == 1) return output;
@@ -152,18 +65,7 @@ TaskResult awaitTask(TaskHandle handle) {
     return handle.result().get();
 }
 
-}  // namespace
-
-int runGenerate(const Args& args) {
-    GenerateOptions o;
-    try {
-        o = parseArgs(args);
-    } catch (const ApiError& e) {
-        if (*e.what()) std::cerr << "generate: " << e.what() << "\n";
-        std::cerr << kUsage;
-        return 2;
-    }
-
+int runGenerate(const GenerateOptions& o) {
     AudioApiConfig config;
     config.queue.workerCount = 1;
     AudioApi api(config);
@@ -216,6 +118,56 @@ int runGenerate(const Args& args) {
             std::cout << "note: the model has random weights; the audio is noise, not the prompt\n";
     }
     return 0;
+}
+
+}  // namespace
+
+void addGenerateCommand(CommandLine& commandLine) {
+    auto [command, o] = commandLine.addCommand<GenerateOptions>(
+        commandLine.program(), "generate", "text-to-audio (or a variation of a clip) with AudioLDM", runGenerate);
+    command.add_option("PROMPT", o.request.prompt, "what to hear (quote it)")->required()->type_name("");
+    addTextOption(command, "-o,--output", o.output,
+                  "WAV file to write (OUT_1.wav, OUT_2.wav, ... with --variations)", "OUT.wav")
+        ->required();
+    addModelOption(command, o.model, "diffusers AudioLDM folder (required; default: $GRYM_AUDIOLDM_MODEL)")
+        ->envname("GRYM_AUDIOLDM_MODEL");
+    addWholeNumberOption(command, "--steps", o.request.steps,
+                         "denoising steps" + defaultNote(o.request.steps));
+    addNumberOption(command, "--guidance", o.request.guidanceScale,
+                    "classifier-free guidance scale (<= 1 disables it)" + defaultNote(o.request.guidanceScale),
+                    "G");
+    addWholeNumberOption(command, "--seed", o.request.seed, "random seed (default: drawn and printed)",
+                         std::numeric_limits<int64_t>::min(), "S");
+    addNumberOption(command, "--duration", o.request.durationSeconds,
+                    "length in seconds" + defaultNote(o.request.durationSeconds), "SECONDS");
+    addTextOption(command, "--negative", o.request.negativePrompt, "negative prompt");
+    addChoiceOption<std::string>(command, "--scheduler", o.request.scheduler,
+                                 {{"ddim", "ddim"}, {"dpm++", "dpm++"}, {"dpm", "dpm++", false},
+                                  {"dpmsolver++", "dpm++", false}},
+                                 "sampler (default " + o.request.scheduler + ")");
+    addDeviceOption(command, o.device);
+    addPrecisionOption(command, o.precision);
+    addWholeNumberOption(command, "--variations", o.request.variations,
+                         "clips to generate with seeds S, S+1, ... (OUT_1.wav, OUT_2.wav, ...)", 1);
+    CLI::Option* latents = addTextOption(command, "--latents", o.request.latentsFile,
+                                         "starting latents instead of seeded noise", "FILE.safetensors");
+    addTextOption(command, "--latents-key", o.request.latentsKey,
+                  "tensor name in the --latents file (default: latents, or its only tensor)", "NAME");
+    addTextOption(command, "--input", o.input, "audio-to-audio: vary this clip instead of starting from noise",
+                  "AUDIO_FILE")
+        ->excludes(latents);
+    addNumberOption(command, "--strength", o.strength,
+                    "how far --input may move, 0..1" + defaultNote(o.strength), "S");
+    addChoiceOption<int>(command, "--sample-rate", o.request.outputSampleRate,
+                         {{"16000", 16000}, {"44100", 44100}, {"48000", 48000}},
+                         "output rate: 16000 (the model's rate), 44100 or 48000");
+    addChoiceOption<int>(command, "--bits", o.bits, {{"16", 16}, {"24", 24}, {"32", 32}},
+                         "WAV sample format (default 32: float, exactly what the model produced)");
+    command.add_flag("-q,--quiet", o.quiet, "no progress bar");
+    // The folder may come from the environment, so it is checked once everything is read.
+    command.callback([model = &o.model] {
+        if (model->empty()) throw CLI::RequiredError("--model DIR (or $GRYM_AUDIOLDM_MODEL)");  // "... is required"
+    });
 }
 
 }  // namespace grym::cli

@@ -1,5 +1,6 @@
-// grym-synth-cli info FILE... [--json]: the header and levels of each file. A file that
+// `grym-synth-cli info FILE... [--json]`: the header and levels of each file. A file that
 // cannot be read gets one error line; the others are still reported.
+#include "cli/command_line.h"
 #include "cli/commands.h"
 
 #include "audio/audio_file.h"
@@ -11,7 +12,9 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace grym::cli {
 namespace {
@@ -53,27 +56,16 @@ nlohmann::json toJson(const FileReport& r) {
             {"duration_s", i.duration()}, {"peak", r.peak}, {"rms", r.rms}};
 }
 
-}  // namespace
-
-int runInfo(const Args& args) {
+struct InfoOptions {
+    std::vector<std::string> files;
     bool json = false;
-    Args files;
-    for (const auto& a : args) {
-        if (a == "--json") json = true;
-        else if (a == "--help" || a == "-h") {
-            std::cout << "Usage: grym-synth-cli info [--json] FILE...\n"
-                         "Prints format, channels, sample rate, duration, peak and RMS of each audio file.\n";
-            return 0;
-        } else files.push_back(a);
-    }
-    if (files.empty()) {
-        std::cerr << "Usage: grym-synth-cli info [--json] FILE...\n";
-        return 2;
-    }
+};
 
+int runInfo(const InfoOptions& options) {
+    const bool json = options.json;
     int failures = 0;
     nlohmann::json reports = nlohmann::json::array();
-    for (const auto& path : files) {
+    for (const auto& path : options.files) {
         try {
             const FileReport report = inspect(path);
             if (json) reports.push_back(toJson(report));
@@ -88,6 +80,15 @@ int runInfo(const Args& args) {
     if (json) std::cout << reports.dump(2) << "\n";
     std::fflush(stdout);
     return failures == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+void addInfoCommand(CommandLine& commandLine) {
+    auto [command, options] = commandLine.addCommand<InfoOptions>(
+        commandLine.program(), "info", "format, channels, sample rate, duration, peak and RMS of audio files", runInfo);
+    command.add_option("FILE", options.files, "audio files (any format grym-synth reads)")->required()->type_name("");
+    command.add_flag("--json", options.json, "print one JSON object per file");
 }
 
 }  // namespace grym::cli

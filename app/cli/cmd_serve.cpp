@@ -1,10 +1,14 @@
+// `grym-synth-cli serve`: the local HTTP API over the installed model services, until Ctrl+C.
 #include "api/audio_api.h"
 #include "api/http_server.h"
 #include "api/installed_services.h"
+#include "cli/command_line.h"
 #include "cli/commands.h"
+#include "cli/typed_options.h"
 
 #include <csignal>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 namespace grym::cli {
@@ -15,38 +19,17 @@ volatile std::sig_atomic_t stopRequested = 0;
 
 void onSignal(int) { stopRequested = 1; }
 
-}  // namespace
-
-int runServe(const Args& args) {
-    HttpServerConfig config;
+struct ServeOptions {
+    HttpServerConfig server;
     ModelLocations models;
-    for (size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= args.size()) throw ApiError(a + " needs a value");
-            return args[++i];
-        };
-        if (a == "--host") config.host = value();
-        else if (a == "--port") config.port = std::stoi(value());
-        else if (a == "--token") config.token = value();
-        else if (a == "--max-body-mb") config.maxBodyBytes = std::stoull(value()) * 1024 * 1024;
-        else if (a == "--max-tasks") config.maxActiveTasks = std::stoull(value());
-        else if (a == "--models") models.root = value();
-        else if (a == "--wav2vec2") models.wav2vec2 = value();
-        else if (a == "--audioldm") models.audioldm = value();
-        else if (a == "-h" || a == "--help") {
-            std::cout << "usage: grym-synth-cli serve [--host 127.0.0.1] [--port 8765] [--token T]\n"
-                         "                            [--models DIR] [--wav2vec2 DIR] [--audioldm DIR]\n"
-                         "                            [--max-body-mb N] [--max-tasks N]\n"
-                         "Serves the local HTTP API; see /v1/openapi.json. A token is required off loopback.\n";
-            return 0;
-        } else {
-            std::cerr << "serve: unknown option '" << a << "'\n";
-            return 2;
-        }
-    }
+    size_t maxBodyMiB = 0;  // 0: the server's default
+};
+
+int runServe(const ServeOptions& options) {
+    HttpServerConfig config = options.server;
+    if (options.maxBodyMiB > 0) config.maxBodyBytes = options.maxBodyMiB * 1024 * 1024;
     AudioApi api;
-    for (const auto& line : addInstalledServices(api, models)) std::cerr << "serve: " << line << "\n";
+    for (const auto& line : addInstalledServices(api, options.models)) std::cerr << "serve: " << line << "\n";
     HttpServer server(api, config);
     const int port = server.start();
     std::cout << "grym-synth API listening on http://" << config.host << ":" << port << "/v1/ (Ctrl+C stops)"
@@ -56,6 +39,32 @@ int runServe(const Args& args) {
     while (!stopRequested && server.running()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
     server.stop();
     return 0;
+}
+
+}  // namespace
+
+void addServeCommand(CommandLine& commandLine) {
+    auto [command, options] = commandLine.addCommand<ServeOptions>(
+        commandLine.program(), "serve", "the local HTTP API (see /v1/openapi.json); a token is required off loopback",
+        runServe);
+    HttpServerConfig& server = options.server;
+    addTextOption(command, "--host", server.host, "address to listen on (default " + server.host + ")", "HOST");
+    addWholeNumberOption<int>(command, "--port", server.port,
+                              "port (default " + std::to_string(server.port) + "; 0: any free port)", 0, 65535);
+    addTextOption(command, "--token", server.token, "required as 'Authorization: Bearer TOKEN'", "TOKEN");
+    addWholeNumberOption(command, "--max-body-mb", options.maxBodyMiB,
+                         "largest upload or JSON body in MiB (default " +
+                             std::to_string(server.maxBodyBytes / (1024 * 1024)) + ")",
+                         size_t{1});
+    addWholeNumberOption(command, "--max-tasks", server.maxActiveTasks,
+                         "API tasks queued or running at once (default " + std::to_string(server.maxActiveTasks) + ")",
+                         size_t{1});
+    addTextOption(command, "--models", options.models.root,
+                  "models folder (default: $XDG_DATA_HOME/grym-synth/models)", "DIR");
+    addTextOption(command, "--wav2vec2", options.models.wav2vec2, "wav2vec2 folder (default: MODELS/wav2vec2)",
+                  "DIR");
+    addTextOption(command, "--audioldm", options.models.audioldm, "AudioLDM folder (default: MODELS/audioldm)",
+                  "DIR");
 }
 
 }  // namespace grym::cli

@@ -1,21 +1,18 @@
 #pragma once
-// Sub-commands of grym-synth-cli. Each takes the arguments after its name and returns
-// the process exit code (0 success, 1 failure, 2 usage error).
-#include <string>
-#include <vector>
-
+// The commands of grym-synth-cli. Each adds its subcommand to the command line, with its
+// options and the action that runs it (command_line.h); main() adds them all.
 namespace grym::cli {
 
-using Args = std::vector<std::string>;
+class CommandLine;
 
-int runInfo(const Args& args);
-int runGolden(const Args& args);
-int runAnalyze(const Args& args);
-int runGenerate(const Args& args);
-int runBench(const Args& args);
-int runServe(const Args& args);
-int runMakeRandomModel(const Args& args);
-int runBenchQuantization(const Args& args);
-int runConvert(const Args& args);
+void addInfoCommand(CommandLine& commandLine);
+void addGoldenCommand(CommandLine& commandLine);
+void addAnalyzeCommand(CommandLine& commandLine);
+void addGenerateCommand(CommandLine& commandLine);
+void addBenchCommand(CommandLine& commandLine);  // and its suites (bench.h)
+void addConvertCommand(CommandLine& commandLine);
+void addServeCommand(CommandLine& commandLine);
+void addMakeRandomModelCommand(CommandLine& commandLine);
+void addCompletionCommand(CommandLine& commandLine);
 
 }  // namespace grym::cli

@@ -1,8 +1,8 @@
 #pragma once
 // The memory and speed of the AudioLDM UNet at one weight quantisation level, measured in the
 // calling process: load, quantise, parameter bytes and resident memory, forward time and the
-// output's distance from float. Run each level in a fresh process (`grym-synth-cli
-// bench-quantization`) so memory freed by one level does not hide in the next one's figures.
+// output's distance from float. Run each level in a fresh process (`grym-synth-cli bench
+// quantization`) so memory freed by one level does not hide in the next one's figures.
 #include "models/audioldm/weight_quantization.h"
 
 #include <nlohmann/json_fwd.hpp>

@@ -1,44 +1,20 @@
 // `grym-synth-cli analyze` as a user runs it: the command goes through the AudioApi.
 #include "audio/audio_file.h"
+#include "core/cli/cli_runner.h"
 #include "core/measurement_bounds.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace fs = std::filesystem;
 
-namespace {
-
-struct CliRun {
-    int exitCode = -1;
-    std::string out, err;
-};
-
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-CliRun runCli(const fs::path& dir, const std::string& arguments) {
-    const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
-    const std::string command =
-        std::string("'") + GRYM_CLI_PATH + "' " + arguments + " >'" + out.string() + "' 2>'" + err.string() + "'";
-    const int status = std::system(command.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-}
-
-}  // namespace
+using grym::test::CliRun;
+using grym::test::runCli;
 
 TEST_CASE("cli analyze reports DSP features as JSON and names files it cannot read", "[api][cli]") {
     const fs::path dir = fs::temp_directory_path() / ("grym-cli-analyze-" + std::to_string(::getpid()));

@@ -1,35 +1,18 @@
 // Runs `grym-synth-cli info` as a user would, on files made by sox.
+#include "core/cli/cli_runner.h"
 #include "signals.h"
 
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
-
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 namespace {
 
 bool haveSox() { return std::system("command -v sox >/dev/null 2>&1") == 0; }
 
-struct CommandResult {
-    int exitCode = -1;
-    std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-CommandResult runCli(const grym::test::ScratchDir& dir, const std::string& arguments) {
-    const auto out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-    const std::string command = std::string("'") + GRYM_CLI_PATH + "' " + arguments + " >'" + out + "' 2>'" + err + "'";
-    const int status = std::system(command.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+grym::test::CliRun runCli(const grym::test::ScratchDir& dir, const std::string& arguments) {
+    return grym::test::runCli(dir.path(), arguments);
 }
 
 int countLines(const std::string& text) {

@@ -1,6 +1,7 @@
 #pragma once
-// Shared helpers of the hub tests: a scratch folder, scoped environment variables, file reads
-// and a HubClient that talks to a FakeHub with short retry delays.
+// Shared helpers of the hub tests: scoped environment variables and a HubClient that talks to a
+// FakeHub with short retry delays (scratch folders and file reads: core/test_files.h).
+#include "core/test_files.h"
 #include "fake_hub.h"
 #include "hub/hub_client.h"
 
@@ -14,23 +15,6 @@
 #include <vector>
 
 namespace grym::test {
-
-class ScratchFolder {
-public:
-    ScratchFolder() {
-        std::random_device random;
-        path_ = std::filesystem::temp_directory_path() / ("grym-hub-test-" + std::to_string(random()));
-        std::filesystem::create_directories(path_);
-    }
-    ~ScratchFolder() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    const std::filesystem::path& path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
 
 // Sets (or, with nullopt, unsets) environment variables and puts the old values back.
 class ScopedEnvironment {
@@ -51,18 +35,6 @@ public:
 private:
     std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
-
-inline std::string readWholeFile(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
-
-inline void writeWholeFile(const std::filesystem::path& path, const std::string& content) {
-    std::filesystem::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << content;
-}
 
 inline hub::HubEnvironment fakeHubEnvironment(const FakeHub& server, const std::filesystem::path& cache,
                                               const std::string& token = {}) {

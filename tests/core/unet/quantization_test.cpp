@@ -240,9 +240,9 @@ TEST_CASE("a half-precision UNet keeps its dtype: scales in bfloat16, dequantise
     CHECK(torch::equal(quantised, twin.forward(sample, 100.0, labels)));
 }
 
-TEST_CASE("bench-quantization reports the bytes a level saves", "[unet][quantization][cli]") {
+TEST_CASE("bench quantization reports the bytes a level saves", "[unet][quantization][cli]") {
     const auto out = std::filesystem::temp_directory_path() / ("grym_bench_quantization_" + std::to_string(::getpid()) + ".json");
-    const std::string command = std::string("'") + GRYM_CLI_PATH + "' bench-quantization '" + kCaseDir +
+    const std::string command = std::string("'") + GRYM_CLI_PATH + "' bench quantization '" + kCaseDir +
                                 "' --level int4 --frames 8 --json >'" + out.string() + "' 2>/dev/null";
     REQUIRE(std::system(command.c_str()) == 0);
     const auto report = nlohmann::json::parse(std::ifstream(out));
@@ -252,7 +252,7 @@ TEST_CASE("bench-quantization reports the bytes a level saves", "[unet][quantiza
     CHECK(report["forward_seconds"].size() == 1);
     CHECK(report.contains("relative_l2_vs_float"));
 
-    const std::string bad = std::string("'") + GRYM_CLI_PATH + "' bench-quantization '" + kCaseDir +
+    const std::string bad = std::string("'") + GRYM_CLI_PATH + "' bench quantization '" + kCaseDir +
                             "' --level int3 >/dev/null 2>&1";
     CHECK(WEXITSTATUS(std::system(bad.c_str())) == 2);
 }

@@ -1,42 +1,32 @@
 // `grym-synth-cli bench wav2vec2 ...`: the wav2vec2 forward benchmark (random weights).
-#include "cli/commands.h"
+#include "cli/bench.h"
+#include "cli/command_line.h"
+#include "cli/shared_options.h"
+#include "cli/typed_options.h"
 
 #include "analysis/wav2vec2_benchmark.h"
-#include "cli/runtime_options.h"
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 namespace grym::cli {
 
-int runBenchWav2vec2(const Args& args) {
-    Wav2vec2BenchmarkOptions options;
+namespace {
+
+struct Wav2vec2SuiteOptions {
+    Wav2vec2BenchmarkOptions benchmark;
+    int threads = 0;
     bool json = false;
-    try {
-        OptionSpec spec{runtimeOptionNames(), {"--json"}, false};
-        spec.valueOptions.insert({"--config", "--seconds", "--repeats", "--threads", "--reference"});
-        const CliOptions parsed = parseOptions(args, spec);
-        options.configDir = parsed.text("--config");
-        options.audioSeconds = parsed.number("--seconds", options.audioSeconds);
-        options.repeats = parsed.integer("--repeats", options.repeats);
-        options.referenceTimingFile = parsed.text("--reference");
-        parseRuntimeOptions(parsed, options.runtime);
-        if (parsed.has("--threads")) torch::set_num_threads(parsed.integer("--threads", 1));
-        json = parsed.has("--json");
-    } catch (const UsageError& e) {
-        std::cerr << "bench wav2vec2: " << e.what() << "\n"
-                  << "usage: grym-synth-cli bench wav2vec2 --config DIR [--seconds 10] [--repeats 3] [--threads N]\n"
-                  << "       [--device cpu|cuda] [--dtype fp32|fp16|bf16] [--reference timing.json] [--json]\n";
-        return 2;
-    }
-    if (options.configDir.empty()) {
-        std::cerr << "bench wav2vec2: --config DIR is required (a folder with a wav2vec2 config.json)\n";
-        return 2;
-    }
+};
+
+int runBenchWav2vec2(Wav2vec2SuiteOptions suite) {
+    Wav2vec2BenchmarkOptions& options = suite.benchmark;
+    const bool json = suite.json;
+    applyThreads(suite.threads);
     if (options.referenceTimingFile.empty()) {
         const auto guess = std::filesystem::path(options.configDir).parent_path() / "timing.json";
         if (std::filesystem::exists(guess)) options.referenceTimingFile = guess.string();
@@ -55,6 +45,23 @@ int runBenchWav2vec2(const Args& args) {
     if (r.contains("reference") && r["reference"].contains("openblas_seconds"))
         std::printf("  reference (Python, 10 s of audio, OpenBLAS): %.3f s\n", r["reference"]["openblas_seconds"].get<double>());
     return 0;
+}
+
+}  // namespace
+
+void addBenchWav2vec2Suite(CommandLine& commandLine, CLI::App& bench) {
+    auto [command, options] = commandLine.addCommand<Wav2vec2SuiteOptions>(
+        bench, "wav2vec2", "wav2vec2 forward pass on random weights", runBenchWav2vec2);
+    Wav2vec2BenchmarkOptions& b = options.benchmark;
+    addTextOption(command, "--config", b.configDir, "folder with a wav2vec2 config.json", "DIR")->required();
+    addNumberOption(command, "--seconds", b.audioSeconds, "seconds of audio" + defaultNote(b.audioSeconds), "SECONDS");
+    addWholeNumberOption(command, "--repeats", b.repeats, "timed runs after one warm-up" + defaultNote(b.repeats), 1);
+    addTextOption(command, "--reference", b.referenceTimingFile,
+                  "reference timing.json (default: timing.json beside the config folder)", "FILE.json");
+    command.add_flag("--json", options.json, "print the results as JSON");
+    addThreadsOption(command, options.threads);
+    addDeviceOption(command, b.runtime.device);
+    addDtypeOption(command, b.runtime.dtype);
 }
 
 }  // namespace grym::cli

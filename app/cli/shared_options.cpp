@@ -1,0 +1,74 @@
+#include "cli/shared_options.h"
+
+#include "cli/typed_options.h"
+
+namespace grym::cli {
+
+namespace {
+
+const char* kRuntimeGroup = "Runtime";
+
+}  // namespace
+
+CLI::Option* addDeviceOption(CLI::App& command, torch::Device& device) {
+    return addParsedOption(
+               command, "--device",
+               [destination = &device](const std::string& text) {
+                   // torch::Device reads "cuda:0" but also device types this program cannot run on.
+                   try {
+                       const torch::Device parsed(text);
+                       if (parsed.is_cpu() || parsed.is_cuda()) {
+                           *destination = parsed;
+                           return;
+                       }
+                   } catch (const std::exception&) {
+                   }
+                   rejectValue("--device", "takes cpu, cuda or cuda:N", text);
+               },
+               "where the model runs (default cpu)", "cpu|cuda|cuda:N")
+        ->group(kRuntimeGroup);
+}
+
+CLI::Option* addDeviceOption(CLI::App& command, ComputeDevice& device) {
+    return addChoiceOption<ComputeDevice>(command, "--device", device,
+                                          {{"cpu", ComputeDevice::Cpu}, {"cuda", ComputeDevice::Cuda}},
+                                          "where the model runs (default cpu)")
+        ->group(kRuntimeGroup);
+}
+
+CLI::Option* addDtypeOption(CLI::App& command, torch::ScalarType& dtype) {
+    return addChoiceOption<torch::ScalarType>(command, "--dtype", dtype,
+                                              {{"fp32", torch::kFloat32},
+                                               {"fp16", torch::kFloat16},
+                                               {"bf16", torch::kBFloat16},
+                                               {"float32", torch::kFloat32, false},
+                                               {"float16", torch::kFloat16, false},
+                                               {"bfloat16", torch::kBFloat16, false}},
+                                              "compute type (default fp32; fp16 and bf16 need cuda)")
+        ->group(kRuntimeGroup);
+}
+
+CLI::Option* addPrecisionOption(CLI::App& command, Precision& precision, const std::vector<Precision>& accepted) {
+    std::vector<Choice<Precision>> choices;
+    for (const Precision level : accepted) choices.push_back({toString(level), level});
+    return addChoiceOption(command, "--precision", precision, choices,
+                           "weights: float (fp16 and bf16 need cuda) or int8/int4 weight-only quantisation "
+                           "(default fp32)")
+        ->group(kRuntimeGroup);
+}
+
+CLI::Option* addThreadsOption(CLI::App& command, int& threads) {
+    return addWholeNumberOption(command, "--threads", threads, "libtorch intra-op threads (default: libtorch's choice)",
+                                1)
+        ->group(kRuntimeGroup);
+}
+
+void applyThreads(int threads) {
+    if (threads > 0) torch::set_num_threads(threads);
+}
+
+CLI::Option* addModelOption(CLI::App& command, std::string& folder, const std::string& whatItHolds) {
+    return addTextOption(command, "--model", folder, whatItHolds, "DIR");
+}
+
+}  // namespace grym::cli
