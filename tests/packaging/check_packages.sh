@@ -61,6 +61,7 @@ for path in ./usr/bin/grym-synth ./usr/bin/grym-synth-cli \
             ./usr/share/icons/hicolor/48x48/apps/grym-synth.png \
             ./usr/share/icons/hicolor/256x256/apps/grym-synth.png \
             ./usr/share/man/man1/grym-synth.1.gz ./usr/share/man/man1/grym-synth-cli.1.gz \
+            ./usr/share/bash-completion/completions/grym-synth-cli \
             ./usr/share/doc/grym-synth/copyright ./usr/share/doc/grym-synth/changelog.gz; do
   grep -qxF "$path" <<<"$contents" && pass "contains $path" || fail "missing $path"
 done
