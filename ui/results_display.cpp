@@ -3,6 +3,8 @@
 #include "spectrogram_view.h"
 #include "waveform_view.h"
 
+#include "common/strings.h"
+
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -16,15 +18,7 @@
 
 namespace grym::ui {
 
-QString formatBytes(double bytes) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int unit = 0;
-    while (bytes >= 1024.0 && unit < 4) {
-        bytes /= 1024.0;
-        ++unit;
-    }
-    return QStringLiteral("%1 %2").arg(bytes, 0, 'f', unit == 0 ? 0 : 1).arg(QLatin1String(units[unit]));
-}
+QString formatBytes(double bytes) { return QString::fromStdString(grym::formatBytes(bytes)); }
 
 QString metricLabel(const QString& key) {
     QString label = key;

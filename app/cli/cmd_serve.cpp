@@ -27,6 +27,7 @@ struct ServeOptions {
 
 int runServe(const ServeOptions& options) {
     HttpServerConfig config = options.server;
+    config.models = options.models;
     if (options.maxBodyMiB > 0) config.maxBodyBytes = options.maxBodyMiB * 1024 * 1024;
     AudioApi api;
     for (const auto& line : addInstalledServices(api, options.models)) std::cerr << "serve: " << line << "\n";
@@ -61,9 +62,9 @@ void addServeCommand(CommandLine& commandLine) {
                          size_t{1});
     addTextOption(command, "--models", options.models.root,
                   "models folder (default: $XDG_DATA_HOME/grym-synth/models)", "DIR");
-    addTextOption(command, "--wav2vec2", options.models.wav2vec2, "wav2vec2 folder (default: MODELS/wav2vec2)",
+    addTextOption(command, "--wav2vec2", options.models.wav2vec2, "wav2vec2 folder or HF repo id (default: MODELS/wav2vec2, else a cached facebook/wav2vec2-*)",
                   "DIR");
-    addTextOption(command, "--audioldm", options.models.audioldm, "AudioLDM folder (default: MODELS/audioldm)",
+    addTextOption(command, "--audioldm", options.models.audioldm, "AudioLDM folder or HF repo id (default: MODELS/audioldm, else a cached cvssp/audioldm-*)",
                   "DIR");
 }
 

@@ -1,6 +1,10 @@
 #include "cli/shared_options.h"
 
 #include "cli/typed_options.h"
+#include "hub/cache_inventory.h"
+#include "hub/hub_error.h"
+
+#include <filesystem>
 
 namespace grym::cli {
 
@@ -68,7 +72,23 @@ void applyThreads(int threads) {
 }
 
 CLI::Option* addModelOption(CLI::App& command, std::string& folder, const std::string& whatItHolds) {
-    return addTextOption(command, "--model", folder, whatItHolds, "DIR");
+    return addParsedOption(
+        command, "--model",
+        [destination = &folder](const std::string& text) {
+            // A folder is passed on as it is (a missing one is reported by the loader, naming
+            // the files it expected); only a repo id is looked up, in the cache alone.
+            std::error_code ec;
+            if (std::filesystem::exists(text, ec) || !hub::looksLikeRepoId(text)) {
+                *destination = text;
+                return;
+            }
+            try {
+                *destination = hub::resolveModelFolder(text, hub::HubEnvironment::fromProcessEnvironment()).string();
+            } catch (const HubError& e) {
+                throw CLI::ValidationError(std::string("--model: ") + e.what());
+            }
+        },
+        whatItHolds + "; or a Hugging Face repo id (ORG/NAME) already in the HF cache", "DIR");
 }
 
 }  // namespace grym::cli

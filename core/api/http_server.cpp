@@ -247,6 +247,7 @@ struct HttpServer::Impl {
         server.Delete(R"(/v1/tasks/([^/]+))", guarded(&Impl::handleCancel));
         server.Get("/v1/tasks", guarded(&Impl::handleList));
         server.Get("/v1/status", guarded(&Impl::handleStatus));
+        server.Get("/v1/models", guarded(&Impl::handleModels));
         server.Get("/v1/openapi.json", [](const httplib::Request&, httplib::Response& res) {
             sendJson(res, 200, openApiDocument());
         });
@@ -294,6 +295,9 @@ struct HttpServer::Impl {
     }
 
     void handleStatus(const httplib::Request&, httplib::Response& res) { sendJson(res, 200, api.getServiceStatus()); }
+    void handleModels(const httplib::Request&, httplib::Response& res) {
+        sendJson(res, 200, installedModelsJson(config.models));
+    }
 };
 
 HttpServer::HttpServer(AudioApi& api, HttpServerConfig config) : impl_(std::make_unique<Impl>(api, std::move(config))) {

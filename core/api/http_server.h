@@ -1,6 +1,8 @@
 #pragma once
 // The local HTTP/JSON API over AudioApi (cpp-httplib). Loopback only by default; binding to
 // any other address requires a token. See openApiDocument() for the routes.
+#include "api/installed_services.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
@@ -18,6 +20,7 @@ struct HttpServerConfig {
     size_t maxBodyBytes = 64ull * 1024 * 1024; // uploads and JSON bodies
     size_t maxActiveTasks = 16;                // API tasks queued or running at once
     int threads = 8;                           // connection handler threads
+    ModelLocations models;                     // what GET /v1/models lists (the services' own folders)
 };
 
 bool isLoopbackAddress(const std::string& host);

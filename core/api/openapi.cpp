@@ -74,7 +74,12 @@ nlohmann::json openApiDocument() {
           {"/v1/tasks/{id}/events",
            {{"get", {{"summary", "Progress as Server-Sent Events (event: progress | done)"}, {"parameters", taskIdParameter()},
                      {"responses", {{"200", {{"description", "text/event-stream"}}}}}}}}},
-          {"/v1/status", {{"get", {{"summary", "Services, memory and queue"}, {"responses", {{"200", {{"description", "status"}}}}}}}}}}},
+          {"/v1/status", {{"get", {{"summary", "Services, memory and queue"}, {"responses", {{"200", {{"description", "status"}}}}}}}}},
+          {"/v1/models",
+           {{"get",
+             {{"summary", "Installed models (models folder and Hugging Face cache), the folders the services use, "
+                          "and the recommended models with whether each is installed"},
+              {"responses", {{"200", {{"description", "models"}}}}}}}}}}},
         {"components",
          {{"schemas",
            {{"Error",

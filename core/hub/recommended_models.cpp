@@ -5,8 +5,8 @@ namespace grym::hub {
 const std::vector<RecommendedModel>& recommendedModels() {
     static const std::vector<RecommendedModel> models = {
         {"cvssp/audioldm-s-full-v2", "audioldm", "AudioLDM small, text to sound: the quickest, for laptops"},
-        {"cvssp/audioldm-m-full", "audioldm", "AudioLDM medium: more detail, about twice the time per step"},
-        {"cvssp/audioldm-l-full", "audioldm", "AudioLDM large: the most detail, needs a GPU to be quick"},
+        {"cvssp/audioldm-m-full", "audioldm", "AudioLDM medium: a larger UNet than small, slower per step"},
+        {"cvssp/audioldm-l-full", "audioldm", "AudioLDM large: the largest UNet; best on a GPU"},
         {"facebook/wav2vec2-base-960h", "wav2vec2", "wav2vec2 base, English speech: transcript, segments, embeddings"},
         {"facebook/wav2vec2-large-960h-lv60-self", "wav2vec2", "wav2vec2 large, English speech: a better transcript, slower"},
     };

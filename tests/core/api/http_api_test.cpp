@@ -292,3 +292,40 @@ TEST_CASE("HTTP: the installed services analyse with a real (tiny) wav2vec2 mode
     }
     fs::remove_all(empty);
 }
+
+TEST_CASE("HTTP: GET /v1/models lists the models folder's models, the folders the services use, and the recommended ones",
+          "[http][installed]") {
+    const fs::path scratch = fs::temp_directory_path() / ("grym_models_api_" + std::to_string(::getpid()));
+    fs::remove_all(scratch);
+    const fs::path models = scratch / "models", cache = scratch / "hf-cache";
+    fs::create_directories(models / "wav2vec2");
+    fs::create_directories(cache);
+    const fs::path golden = fs::path(GRYM_TEST_DATA_DIR) / "golden" / "wav2vec2_base";
+    for (const char* file : {"config.json", "model.safetensors", "preprocessor_config.json", "vocab.json"})
+        fs::copy_file(golden / file, models / "wav2vec2" / file);
+
+    AudioApi api(ApiFixture::makeConfig());
+    HttpServerConfig config;
+    config.port = 0;
+    config.models.root = models.string();
+    config.models.hubCache = cache.string();
+    HttpServer server(api, config);
+    httplib::Client c("127.0.0.1", server.start());
+    auto r = c.Get("/v1/models");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    const auto answer = body(r);
+    CHECK(answer["modelsFolder"] == models.string());
+    CHECK(answer["hubCache"] == cache.string());
+    REQUIRE(answer["models"].size() == 1);
+    CHECK(answer["models"][0]["name"] == "wav2vec2");
+    CHECK(answer["models"][0]["source"] == "models-folder");
+    CHECK(answer["models"][0]["supported"].get<bool>());
+    CHECK(answer["models"][0]["service"] == "wav2vec2");
+    CHECK(answer["services"]["wav2vec2"]["folder"] == (models / "wav2vec2").string());
+    CHECK(answer["services"]["audioldm"]["folder"] == (models / "audioldm").string());
+    REQUIRE(answer["recommended"].size() >= 2);
+    for (const auto& model : answer["recommended"]) CHECK_FALSE(model["installed"].get<bool>());
+    CHECK(openApiDocument()["paths"].contains("/v1/models"));
+    fs::remove_all(scratch);
+}
