@@ -53,6 +53,11 @@ void addServeCommand(CommandLine& commandLine) {
     addWholeNumberOption<int>(command, "--port", server.port,
                               "port (default " + std::to_string(server.port) + "; 0: any free port)", 0, 65535);
     addTextOption(command, "--token", server.token, "required as 'Authorization: Bearer TOKEN'", "TOKEN");
+    command
+        .add_option("--allow-origin", server.allowedOrigins,
+                    "a web origin (http://host:port) whose pages may call the API; repeatable (default: none, "
+                    "only the API's own page)")
+        ->type_name("ORIGIN");
     addWholeNumberOption(command, "--max-body-mb", options.maxBodyMiB,
                          "largest upload or JSON body in MiB (default " +
                              std::to_string(server.maxBodyBytes / (1024 * 1024)) + ")",

@@ -62,10 +62,6 @@ std::string readWholeFile(const std::string& path) {
 
 }  // namespace
 
-bool isLoopbackAddress(const std::string& host) {
-    return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
-
 struct HttpServer::Impl {
     AudioApi& api;
     HttpServerConfig config;
@@ -78,7 +74,7 @@ struct HttpServer::Impl {
 
     bool authorised(const httplib::Request& req) const {
         if (config.token.empty()) return true;
-        return req.get_header_value("Authorization") == "Bearer " + config.token;
+        return secretsEqual(req.get_header_value("Authorization"), "Bearer " + config.token);
     }
 
     size_t activeTasks() const {
@@ -222,7 +218,32 @@ struct HttpServer::Impl {
         });
     }
 
+    // Runs before a request's body is read: see request_guard.h.
+    httplib::Server::HandlerResponse screen(const httplib::Request& req, httplib::Response& res) const {
+        RequestFacts facts{req.method, req.path, req.get_header_value("Host"), req.get_header_value("Origin"),
+                           req.get_header_value("Content-Type")};
+        const GuardVerdict verdict = checkRequest(facts, RequestPolicy{config.host, config.allowedOrigins});
+        if (!verdict.allowOrigin.empty()) {
+            res.set_header("Access-Control-Allow-Origin", verdict.allowOrigin);
+            res.set_header("Vary", "Origin");
+        }
+        if (verdict.answeredPreflight) {
+            res.status = 204;
+            res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+            res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+            res.set_header("Access-Control-Max-Age", "600");
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        if (verdict.status != 0) {
+            sendError(res, verdict.status, verdict.message);
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+    }
+
     void routes() {
+        server.set_pre_routing_handler(
+            [this](const httplib::Request& req, httplib::Response& res) { return screen(req, res); });
         auto guarded = [this](auto fn) {
             return [this, fn](const httplib::Request& req, httplib::Response& res) {
                 if (!authorised(req)) return sendError(res, 401, "missing or wrong token (send Authorization: Bearer TOKEN)");

@@ -2,12 +2,14 @@
 // The local HTTP/JSON API over AudioApi (cpp-httplib). Loopback only by default; binding to
 // any other address requires a token. See openApiDocument() for the routes.
 #include "api/installed_services.h"
+#include "api/request_guard.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace grym {
 
@@ -17,13 +19,12 @@ struct HttpServerConfig {
     std::string host = "127.0.0.1";
     int port = 8765;                           // 0: any free port (see HttpServer::port())
     std::string token;                         // required as "Authorization: Bearer TOKEN" when set
+    std::vector<std::string> allowedOrigins;   // web origins that may call the API (CORS); none by default
     size_t maxBodyBytes = 64ull * 1024 * 1024; // uploads and JSON bodies
     size_t maxActiveTasks = 16;                // API tasks queued or running at once
     int threads = 8;                           // connection handler threads
     ModelLocations models;                     // what GET /v1/models lists (the services' own folders)
 };
-
-bool isLoopbackAddress(const std::string& host);
 
 class HttpServer {
 public:

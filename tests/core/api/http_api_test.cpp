@@ -329,3 +329,47 @@ TEST_CASE("HTTP: GET /v1/models lists the models folder's models, the folders th
     CHECK(openApiDocument()["paths"].contains("/v1/models"));
     fs::remove_all(scratch);
 }
+
+TEST_CASE("HTTP: a cross-site simple POST, a foreign Host and a foreign Origin are refused and start nothing",
+          "[http][security]") {
+    HttpServerConfig cfg;
+    cfg.allowedOrigins = {"http://localhost:3000"};
+    ApiFixture f(cfg);
+    auto c = f.client();
+    const std::string generate = R"({"prompt":"a bell","duration":0.25,"steps":3,"seed":1})";
+
+    auto plain = c.Post("/v1/generate", generate, "text/plain");
+    REQUIRE(plain);
+    CHECK(plain->status == 415);
+    CHECK_THAT(body(plain)["error"]["message"].get<std::string>(), Catch::Contains("application/json"));
+
+    auto foreign = c.Post("/v1/generate", httplib::Headers{{"Origin", "http://evil.example"}}, generate, "application/json");
+    REQUIRE(foreign);
+    CHECK(foreign->status == 403);
+    CHECK_FALSE(foreign->has_header("Access-Control-Allow-Origin"));
+
+    auto rebound = c.Get("/v1/status", httplib::Headers{{"Host", "evil.example:8765"}});
+    REQUIRE(rebound);
+    CHECK(rebound->status == 403);
+    CHECK(f.api.tasks().empty());
+
+    const std::string ownOrigin = "http://127.0.0.1:" + std::to_string(f.port);
+    auto own = c.Post("/v1/generate", httplib::Headers{{"Origin", ownOrigin}}, generate, "application/json");
+    REQUIRE(own);
+    CHECK(own->status == 202);
+
+    auto preflight = c.Options("/v1/generate", httplib::Headers{{"Origin", "http://localhost:3000"},
+                                                                {"Access-Control-Request-Method", "POST"}});
+    REQUIRE(preflight);
+    CHECK(preflight->status == 204);
+    CHECK(preflight->get_header_value("Access-Control-Allow-Origin") == "http://localhost:3000");
+    CHECK_THAT(preflight->get_header_value("Access-Control-Allow-Headers"), Catch::Contains("Authorization"));
+    auto refusedPreflight = c.Options("/v1/generate", httplib::Headers{{"Origin", "http://evil.example"}});
+    REQUIRE(refusedPreflight);
+    CHECK(refusedPreflight->status == 403);
+
+    auto allowed = c.Get("/v1/status", httplib::Headers{{"Origin", "http://localhost:3000"}});
+    REQUIRE(allowed);
+    CHECK(allowed->status == 200);
+    CHECK(allowed->get_header_value("Access-Control-Allow-Origin") == "http://localhost:3000");
+}

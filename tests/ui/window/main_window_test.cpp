@@ -476,6 +476,17 @@ TEST_CASE("The Local API switch serves the app's own AudioApi on loopback and st
     auto allowed = client.Get("/v1/status", {{"Authorization", "Bearer s3cret"}});
     REQUIRE(allowed);
     CHECK(allowed->status == 200);
+
+    // A web page elsewhere cannot use it: foreign Host (DNS rebinding), foreign Origin, text/plain POST.
+    auto rebound = client.Get("/v1/status", {{"Authorization", "Bearer s3cret"}, {"Host", "evil.example"}});
+    REQUIRE(rebound);
+    CHECK(rebound->status == 403);
+    auto foreign = client.Get("/v1/status", {{"Authorization", "Bearer s3cret"}, {"Origin", "http://evil.example"}});
+    REQUIRE(foreign);
+    CHECK(foreign->status == 403);
+    auto plain = client.Post("/v1/generate", {{"Authorization", "Bearer s3cret"}}, R"({"prompt":"x"})", "text/plain");
+    REQUIRE(plain);
+    CHECK(plain->status == 415);
 }
 
 TEST_CASE("The Local API starts with the window when it was left on", "[window][api]") {
