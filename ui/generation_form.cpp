@@ -98,6 +98,12 @@ GenerationForm::GenerationForm(QWidget* parent) : QWidget(parent) {
     reset_ = new QPushButton(tr("Reset"), this);
     reset_->setObjectName(QStringLiteral("resetButton"));
     reset_->setToolTip(tr("Back to the default parameters"));
+    modelMissing_ = new QLabel(this);
+    modelMissing_->setObjectName(QStringLiteral("modelMissingLabel"));
+    modelMissing_->setWordWrap(true);
+    downloadModel_ = new QPushButton(tr("Download AudioLDM…"), this);
+    downloadModel_->setObjectName(QStringLiteral("downloadModelButton"));
+    downloadModel_->setIcon(style()->standardIcon(QStyle::SP_ArrowDown));
 
     auto* grid = new QGridLayout;
     grid->setHorizontalSpacing(8);
@@ -153,7 +159,12 @@ GenerationForm::GenerationForm(QWidget* parent) : QWidget(parent) {
     buttons->addWidget(cancel_);
     buttons->addWidget(generate_);
 
+    auto* modelRow = new QVBoxLayout;
+    modelRow->addWidget(modelMissing_);
+    modelRow->addWidget(downloadModel_, 0, Qt::AlignLeft);
+
     auto* layout = new QVBoxLayout(this);
+    layout->addLayout(modelRow);
     layout->addLayout(grid);
     layout->addLayout(sourceRow);
     layout->addStretch();
@@ -167,10 +178,12 @@ GenerationForm::GenerationForm(QWidget* parent) : QWidget(parent) {
     connect(cancel_, &QPushButton::clicked, this, &GenerationForm::cancelRequested);
     connect(reset_, &QPushButton::clicked, this, &GenerationForm::resetToDefaults);
     connect(clearSource_, &QToolButton::clicked, this, &GenerationForm::clearSource);
+    connect(downloadModel_, &QPushButton::clicked, this, [this] { emit downloadModelRequested(offeredRepo_); });
 
     resetToDefaults();
     restoreSettings();
     clearSource();
+    offerModelDownload({});
     setBusy(false);
 }
 
@@ -272,6 +285,15 @@ void GenerationForm::clearSource() {
     sourceLabel_->clear();
     sourceLabel_->hide();
     clearSource_->hide();
+}
+
+void GenerationForm::offerModelDownload(const QString& recommendedRepo) {
+    offeredRepo_ = recommendedRepo;
+    modelMissing_->setText(tr("<b>No generation model yet.</b> Download %1 (recommended) from Hugging Face, or put an "
+                              "AudioLDM folder in the models folder (Tools ▸ Model Manager).").arg(recommendedRepo.toHtmlEscaped()));
+    downloadModel_->setToolTip(tr("Open the Model Manager at %1").arg(recommendedRepo));
+    modelMissing_->setVisible(!recommendedRepo.isEmpty());
+    downloadModel_->setVisible(!recommendedRepo.isEmpty());
 }
 
 void GenerationForm::resetToDefaults() {

@@ -2,7 +2,8 @@
 // The generation panel: prompt, negative prompt, duration, diffusion steps, guidance scale, seed
 // (randomise / lock), scheduler and number of variations. Each field is checked as it is typed;
 // the reason for a bad value is shown beside it and Generate stays disabled until all are valid.
-// The last submitted parameters are remembered (QSettings).
+// The last submitted parameters are remembered (QSettings). While no generation model is
+// installed, a note at the top says so and offers the download of the recommended one.
 #include "core_adapter.h"
 
 #include <QMap>
@@ -45,6 +46,10 @@ public:
     void setSource(quint64 clipId, std::shared_ptr<const AudioBuffer> audio, const QString& name);
     void clearSource();
 
+    // Shows the "no model yet" note with a button to download `recommendedRepo`; empty hides it.
+    void offerModelDownload(const QString& recommendedRepo);
+    bool offersModelDownload() const { return !offeredRepo_.isEmpty(); }
+
     void resetToDefaults();
     void saveSettings() const;
     void restoreSettings();
@@ -61,11 +66,14 @@ public:
     QPushButton* generateButton() const { return generate_; }
     QPushButton* cancelButton() const { return cancel_; }
     QPushButton* resetButton() const { return reset_; }
+    QPushButton* downloadModelButton() const { return downloadModel_; }
+    QLabel* modelMissingLabel() const { return modelMissing_; }
 
 signals:
     void generateRequested(const grym::ui::GenerationRequest& request, int variations);
     void cancelRequested();
     void validityChanged(bool valid);
+    void downloadModelRequested(const QString& repoId);
 
 private:
     void validate();
@@ -89,6 +97,9 @@ private:
     QPushButton* generate_;
     QPushButton* cancel_;
     QPushButton* reset_;
+    QLabel* modelMissing_;
+    QPushButton* downloadModel_;
+    QString offeredRepo_;
     QMap<Field, QLabel*> errorLabels_;
     QMap<Field, QString> errors_;
     bool busy_ = false;

@@ -8,6 +8,8 @@
 #include "resource_graphs.h"
 #include "results_display.h"
 
+#include "hub/recommended_models.h"
+
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
@@ -110,6 +112,9 @@ MainWindow::MainWindow(CoreAdapter* adapter, QWidget* parent)
     connect(adapter_, &CoreAdapter::serviceFailed, this, [this](const QString& id, const QString& message) {
         statusBar()->showMessage(tr("%1: %2").arg(id, message), 8000);
     });
+    connect(adapter_, &CoreAdapter::serviceChanged, this, &MainWindow::updateModelOffer);
+    connect(form_, &GenerationForm::downloadModelRequested, this,
+            [this](const QString& repoId) { showModelManager()->showRecommended(repoId); });
     connect(adapter_, &CoreAdapter::memoryAlert, this, [this](int level, const QString& message) {
         if (level > 0) statusBar()->showMessage(tr("Memory: %1").arg(message), 10000);
     });
@@ -135,6 +140,7 @@ MainWindow::MainWindow(CoreAdapter* adapter, QWidget* parent)
     rebuildRecentMenu();
     updateActions();
     updateTaskStatus();
+    updateModelOffer();
     qApp->installEventFilter(this);
     statusBar()->showMessage(tr("Drop audio files or folders anywhere, or describe a sound and press Generate."));
 }
@@ -567,13 +573,19 @@ void MainWindow::saveClipTo(quint64 clipId, const QString& path) {
 
 ModelManagerDialog* MainWindow::showModelManager() {
     if (!modelManager_) {
-        modelManager_ = new ModelManagerDialog(adapter_, this);
+        modelManager_ = new ModelManagerDialog(adapter_, this, hubEnvironment_);
         connect(modelManager_, &ModelManagerDialog::modelsFolderChanged, this, &MainWindow::modelsFolderChanged);
+        connect(modelManager_, &ModelManagerDialog::modelRegistered, this, &MainWindow::modelRegistered);
     }
     modelManager_->refresh();
     modelManager_->show();
     modelManager_->raise();
     return modelManager_;
+}
+
+void MainWindow::updateModelOffer() {
+    const bool haveGenerator = adapter_->api().serviceFor(TaskType::Generation) != nullptr;
+    form_->offerModelDownload(haveGenerator ? QString() : QString::fromStdString(hub::defaultRepoFor("audioldm")));
 }
 
 void MainWindow::setLocalApiSettings(const LocalApiSettings& settings) {

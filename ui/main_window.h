@@ -5,6 +5,7 @@
 #include "clip_library.h"
 #include "core_adapter.h"
 #include "local_api_server.h"
+#include "model_downloader.h"
 
 #include <QMainWindow>
 #include <QSet>
@@ -56,6 +57,9 @@ public:
     const QStringList& refusals() const { return refusals_; }
     int activeGenerations() const { return generationTasks_.size(); }
     ModelManagerDialog* showModelManager();
+    // Where the Model Manager finds the Hub and its cache (default: the process environment);
+    // set before the Model Manager is first shown.
+    void setHubEnvironmentSource(ModelDownloader::EnvironmentSource source) { hubEnvironment_ = std::move(source); }
     // Tools ▸ Serve Local API (checkable) and Tools ▸ Local API Settings…
     LocalApiServer* localApi() const { return localApi_; }
     QAction* localApiToggle() const { return localApiToggle_; }
@@ -67,6 +71,8 @@ public:
 signals:
     // Emitted when the user changes the models folder (the app re-creates its services).
     void modelsFolderChanged(const QString& folder);
+    // The Model Manager chose `repoId` (in the Hugging Face cache) for `service` (the app re-creates its services).
+    void modelRegistered(const QString& service, const QString& repoId);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -92,6 +98,7 @@ private:
     void promptSaveCurrent();
     void openFilesDialog();
     void showLocalApiState();
+    void updateModelOffer();
 
     CoreAdapter* adapter_;
     ClipLibrary* library_;
@@ -102,6 +109,7 @@ private:
     AudioControls* controls_ = nullptr;
     ResourceGraphs* graphs_ = nullptr;
     ModelManagerDialog* modelManager_ = nullptr;
+    ModelDownloader::EnvironmentSource hubEnvironment_;
     QDockWidget* libraryDock_ = nullptr;
     QDockWidget* generateDock_ = nullptr;
     QDockWidget* resourcesDock_ = nullptr;

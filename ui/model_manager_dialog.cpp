@@ -1,6 +1,7 @@
 #include "model_manager_dialog.h"
 
 #include "data_paths.h"
+#include "recommended_models_panel.h"
 #include "results_display.h"
 
 #include <QDesktopServices>
@@ -15,6 +16,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSettings>
+#include <QShowEvent>
 #include <QTableWidget>
 #include <QUrl>
 #include <QVBoxLayout>
@@ -60,7 +62,8 @@ namespace {
 enum Column { Model, Status, Size, Device, Precision, Path, ColumnCount };
 }
 
-ModelManagerDialog::ModelManagerDialog(CoreAdapter* adapter, QWidget* parent) : QDialog(parent), adapter_(adapter) {
+ModelManagerDialog::ModelManagerDialog(CoreAdapter* adapter, QWidget* parent, ModelDownloader::EnvironmentSource hubEnvironment)
+    : QDialog(parent), adapter_(adapter) {
     setObjectName(QStringLiteral("modelManager"));
     setWindowTitle(tr("Model Manager"));
     folder_ = new QLineEdit(modelsFolder(), this);
@@ -88,6 +91,11 @@ ModelManagerDialog::ModelManagerDialog(CoreAdapter* adapter, QWidget* parent) : 
     unload_ = new QPushButton(tr("Unload"), this);
     unload_->setObjectName(QStringLiteral("unloadModelButton"));
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
+    downloader_ = new ModelDownloader(std::move(hubEnvironment), {}, this);
+    recommended_ = new RecommendedModelsPanel(downloader_, this);
+    auto* recommendedHeading = new QLabel(tr("<b>Recommended models</b> — downloaded from the Hugging Face Hub into its "
+                                             "shared cache, where diffusers and transformers find them too"), this);
+    recommendedHeading->setWordWrap(true);
 
     auto* folderRow = new QHBoxLayout;
     folderRow->addWidget(new QLabel(tr("Models folder:"), this));
@@ -105,7 +113,10 @@ ModelManagerDialog::ModelManagerDialog(CoreAdapter* adapter, QWidget* parent) : 
     layout->addWidget(table_, 1);
     layout->addWidget(guidance_);
     layout->addLayout(actionRow);
-    resize(860, 360);
+    layout->addSpacing(8);
+    layout->addWidget(recommendedHeading);
+    layout->addWidget(recommended_);
+    resize(940, 600);
 
     connect(browse, &QPushButton::clicked, this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Models folder"), folder_->text());
@@ -129,12 +140,20 @@ ModelManagerDialog::ModelManagerDialog(CoreAdapter* adapter, QWidget* parent) : 
         load_->setEnabled(any);
         unload_->setEnabled(any);
     });
+    connect(recommended_, &RecommendedModelsPanel::modelRegistered, this, &ModelManagerDialog::modelRegistered);
     connect(adapter_, &CoreAdapter::serviceChanged, this, &ModelManagerDialog::refresh);
     connect(adapter_, &CoreAdapter::serviceFailed, this, [this](const QString& id, const QString& message) {
         guidance_->setText(tr("<b>%1</b>: %2").arg(id.toHtmlEscaped(), message.toHtmlEscaped()));
     });
     refresh();
 }
+
+void ModelManagerDialog::showEvent(QShowEvent* event) {
+    QDialog::showEvent(event);
+    recommended_->refresh();  // the cache may have changed while the dialog was closed
+}
+
+void ModelManagerDialog::showRecommended(const QString& repoId) { recommended_->highlight(repoId); }
 
 void ModelManagerDialog::applyFolder(const QString& folder) {
     if (folder.isEmpty() || folder == modelsFolder()) {

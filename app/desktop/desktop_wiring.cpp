@@ -1,6 +1,7 @@
 #include "desktop_wiring.h"
 
 #include "api/installed_services.h"
+#include "model_choice.h"
 #include "model_manager_dialog.h"
 
 #include <algorithm>
@@ -10,6 +11,8 @@ namespace grym::desktop {
 DesktopCore::DesktopCore(ui::CoreAdapter& adapter) : adapter_(adapter) { useModelsFolder(ui::modelsFolder()); }
 
 DesktopCore::~DesktopCore() = default;
+
+void DesktopCore::reload() { useModelsFolder(ui::modelsFolder()); }
 
 void DesktopCore::useModelsFolder(const QString& folder) {
     AudioApi& api = adapter_.api();
@@ -21,6 +24,9 @@ void DesktopCore::useModelsFolder(const QString& folder) {
     report_.clear();
     ModelLocations locations;
     locations.root = folder.toStdString();
+    // A repo id is looked up in the Hugging Face cache by core; empty keeps ROOT/<service>.
+    locations.audioldm = ui::chosenModelRepo(QStringLiteral("audioldm")).toStdString();
+    locations.wav2vec2 = ui::chosenModelRepo(QStringLiteral("wav2vec2")).toStdString();
     try {
         for (const std::string& line : addInstalledServices(api, locations)) report_ << QString::fromStdString(line);
     } catch (const std::exception& e) {

@@ -72,6 +72,10 @@ int main(int argc, char** argv) {
                          core.useModelsFolder(folder);
                          window.statusBar()->showMessage(core.report().join(QStringLiteral("; ")), 10000);
                      });
+    QObject::connect(&window, &grym::ui::MainWindow::modelRegistered, &window, [&core, &window] {
+        core.reload();
+        window.statusBar()->showMessage(core.report().join(QStringLiteral("; ")), 10000);
+    });
     window.show();
     window.openPaths(parser.positionalArguments());
 
