@@ -141,7 +141,7 @@ TaskResult Wav2vec2AnalysisService::run(const TaskInput& input, const ProgressCa
                                                   : "the wav2vec2 model is not loaded: model features are missing";
     }
     auto report = [&](double fraction, const char* stage, int step = 0, int total = 0) {
-        if (cancel.cancelled()) throw TaskCancelled{};
+        cancel.throwIfCancelled();
         if (progress) {
             ProgressUpdate u;
             u.fraction = fraction;

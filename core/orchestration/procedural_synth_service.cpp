@@ -150,7 +150,7 @@ TaskResult ProceduralSynthService::run(const TaskInput& input, const ProgressCal
         s = static_cast<float>(static_cast<double>(state >> 40) / static_cast<double>(1ULL << 24) - 0.5);
     }
     for (int step = 0; step < steps; ++step) {
-        if (cancel.cancelled()) throw TaskCancelled{};
+        cancel.throwIfCancelled();
         std::fill(target.begin(), target.end(), 0.0f);
         const double openness = static_cast<double>(step + 1) / steps;
         for (const Partial& p : partials) {

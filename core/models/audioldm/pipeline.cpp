@@ -282,7 +282,7 @@ GenerationResult AudioLdmPipeline::generate(const GenerationRequest& request, co
         if (progress) progress(ProgressUpdate{fraction, step, total, stage, remaining});
     };
     auto checkCancelled = [&] {
-        if (cancel && cancel->cancelled()) throw TaskCancelled{};
+        if (cancel) cancel->throwIfCancelled();
     };
     if (request.steps < 1 || request.steps > 1000)
         throw ModelError("steps must be between 1 and 1000, got " + std::to_string(request.steps));
