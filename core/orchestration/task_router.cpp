@@ -3,6 +3,7 @@
 #include "common/elapsed.h"
 
 #include "common/error.h"
+#include "common/json_reader.h"
 
 #include <algorithm>
 #include <cmath>
@@ -23,23 +24,14 @@ std::string megabytes(uint64_t bytes) {
     return std::to_string(static_cast<long long>(std::llround(bytes / (1024.0 * 1024.0)))) + " MiB";
 }
 
-// The first of `names` present in `parameters` as a number, else `fallback`.
-double numberParameter(const nlohmann::json& parameters, std::initializer_list<const char*> names, double fallback) {
-    if (!parameters.is_object()) return fallback;
-    for (const char* name : names) {
-        auto it = parameters.find(name);
-        if (it != parameters.end() && it->is_number()) return it->get<double>();
-    }
-    return fallback;
-}
-
-// Audio seconds for analysis, requested seconds x diffusion steps for generation.
+// Audio seconds for analysis, requested seconds x diffusion steps for generation: the
+// "duration" and "steps" task parameters the generation services read.
 double workUnitsOf(TaskType type, const TaskInput& input) {
     const double audioSeconds = input.audio ? input.audio->duration() : 0.0;
     if (type == TaskType::Analysis) return audioSeconds;
-    const double seconds = numberParameter(input.parameters, {"duration", "durationSeconds", "audio_length_in_s"},
-                                           audioSeconds > 0 ? audioSeconds : 0.0);
-    const double steps = numberParameter(input.parameters, {"steps", "diffusionSteps", "num_inference_steps"}, 1.0);
+    const JsonReader parameters(input.parameters, "task parameters", throwTaskError);
+    const double seconds = parameters.number("duration", audioSeconds > 0 ? audioSeconds : 0.0);
+    const double steps = parameters.number("steps", 1.0);
     return seconds * std::max(1.0, steps);
 }
 
