@@ -102,7 +102,7 @@ int runGenerate(const GenerateOptions& o) {
         TaskResult result;
         try {
             result = awaitTask(handle);
-        } catch (const TaskCancelledError&) {
+        } catch (const TaskCancelled&) {
             if (!o.quiet) std::cerr << "\n";
             std::cerr << "generate: cancelled\n";
             return 130;

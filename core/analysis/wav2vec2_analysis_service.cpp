@@ -8,6 +8,7 @@
 #include "audio/audio_ops.h"
 #include "audio/resampler.h"
 #include "common/error.h"
+#include "common/json_reader.h"
 
 #include <nlohmann/json.hpp>
 
@@ -124,11 +125,11 @@ void Wav2vec2AnalysisService::unload() {
 }
 
 TaskResult Wav2vec2AnalysisService::run(const TaskInput& input, const ProgressCallback& progress, const CancellationToken& cancel) {
-    const nlohmann::json pathParameter = input.parameters.is_object() ? input.parameters.value("path", nlohmann::json()) : nlohmann::json();
-    if (!pathParameter.is_null() && !pathParameter.is_string())
-        throw TaskError("wav2vec2 analysis: the \"path\" parameter must be a file name (a string)");
+    const JsonReader parameters(input.parameters, "wav2vec2 analysis parameters", throwTaskError);
+    const bool hasPath = parameters.has("path");
+    const std::string path = parameters.string("path", "");  // a file name
     const bool fromMemory = input.audio && !input.audio->empty();
-    if (!fromMemory && pathParameter.is_null()) throw TaskError("wav2vec2 analysis: the task carries no audio");
+    if (!fromMemory && !hasPath) throw TaskError("wav2vec2 analysis: the task carries no audio");
     std::shared_ptr<const Wav2vec2Analyzer> analyzer;
     double loadSeconds = 0;
     std::string modelNote;
@@ -141,7 +142,7 @@ TaskResult Wav2vec2AnalysisService::run(const TaskInput& input, const ProgressCa
                                                   : "the wav2vec2 model is not loaded: model features are missing";
     }
     auto report = [&](double fraction, const char* stage, int step = 0, int total = 0) {
-        if (cancel.cancelled()) throw TaskCancelled{};
+        cancel.throwIfCancelled();
         if (progress) {
             ProgressUpdate u;
             u.fraction = fraction;
@@ -154,7 +155,7 @@ TaskResult Wav2vec2AnalysisService::run(const TaskInput& input, const ProgressCa
 
     const auto start = std::chrono::steady_clock::now();
     if (fromMemory) validateBuffer(*input.audio, "wav2vec2 analysis");
-    AudioBlockSource source = fromMemory ? AudioBlockSource(*input.audio) : AudioBlockSource(pathParameter.get<std::string>());
+    AudioBlockSource source = fromMemory ? AudioBlockSource(*input.audio) : AudioBlockSource(path);
     const int rate = analyzer ? analyzer->sampleRate() : 16000;
     const double ratio = static_cast<double>(rate) / source.sampleRate();
     const auto expectedSamples = static_cast<int64_t>(std::llround(static_cast<double>(source.expectedFrames()) * ratio));

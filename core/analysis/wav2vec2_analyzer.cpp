@@ -99,7 +99,7 @@ struct Wav2vec2AnalysisStream::State {
     // Runs the model on the first `length` buffered samples and folds the outputs into the sums.
     void analyseWindow(int64_t length) {
         const int index = result.windows;
-        if (onWindow && !onWindow(index, std::max(expectedWindows, index + 1))) throw TaskCancelled{};
+        if (onWindow && !onWindow(index, std::max(expectedWindows, index + 1))) throw TaskCancelled();
         const Wav2vec2Config& config = analyzer->model_.config();
         const Wav2vec2Batch batch =
             prepareWav2vec2Batch({std::vector<float>(buffer.begin(), buffer.begin() + length)}, analyzer->preprocessor_);

@@ -1,5 +1,7 @@
 #include "api/api_requests.h"
 
+#include "common/json_reader.h"
+
 #include <cmath>
 #include <set>
 
@@ -7,11 +9,10 @@ namespace grym {
 
 namespace {
 
-template <typename T>
-T field(const nlohmann::json& body, const char* name, const char* typeName, bool (nlohmann::json::*isType)() const) {
-    const auto& v = body.at(name);
-    if (!(v.*isType)()) throw FieldError(name, std::string("must be ") + typeName);
-    return v.get<T>();
+// Request fields are refused as FieldErrors naming the field (the HTTP layer answers 400 with it).
+[[noreturn]] void throwFieldError(const FieldRejection& r) {
+    if (r.value.empty()) throw FieldError(r.field, r.why.empty() ? "is required" : r.why);
+    throw FieldError(r.field, r.why + ", got " + r.value);
 }
 
 }  // namespace
@@ -43,28 +44,24 @@ void validate(const GenerateRequest& r, const ApiLimits& limits) {
 
 GenerateRequest parseGenerateRequest(const nlohmann::json& body, const ApiLimits& limits) {
     if (!body.is_object()) throw FieldError("body", "must be a JSON object");
+    const JsonReader fields(body, "request", throwFieldError);
     static const std::set<std::string> known = {"prompt",    "negative_prompt", "duration",   "steps",
                                                 "guidance",  "seed",            "scheduler",  "variations",
                                                 "sample_rate"};
     for (auto it = body.begin(); it != body.end(); ++it)
         if (!known.count(it.key())) throw FieldError(it.key(), "is not a known field");
-    if (!body.contains("prompt")) throw FieldError("prompt", "is required");
 
+    // null is refused except where it means "none" (negative_prompt, seed).
     GenerateRequest r;
-    using J = nlohmann::json;
-    r.prompt = field<std::string>(body, "prompt", "a string", &J::is_string);
-    if (body.contains("negative_prompt") && !body["negative_prompt"].is_null())
-        r.negativePrompt = field<std::string>(body, "negative_prompt", "a string", &J::is_string);
-    if (body.contains("duration")) r.durationSeconds = field<double>(body, "duration", "a number", &J::is_number);
-    if (body.contains("steps")) r.steps = static_cast<int>(field<int64_t>(body, "steps", "an integer", &J::is_number_integer));
-    if (body.contains("guidance")) r.guidanceScale = field<double>(body, "guidance", "a number", &J::is_number);
-    if (body.contains("seed") && !body["seed"].is_null())
-        r.seed = field<int64_t>(body, "seed", "an integer", &J::is_number_integer);
-    if (body.contains("scheduler")) r.scheduler = field<std::string>(body, "scheduler", "a string", &J::is_string);
-    if (body.contains("variations"))
-        r.variations = static_cast<int>(field<int64_t>(body, "variations", "an integer", &J::is_number_integer));
-    if (body.contains("sample_rate"))
-        r.outputSampleRate = static_cast<int>(field<int64_t>(body, "sample_rate", "an integer", &J::is_number_integer));
+    r.prompt = fields.string("prompt");
+    r.negativePrompt = fields.string("negative_prompt", r.negativePrompt);
+    if (fields.contains("duration")) r.durationSeconds = fields.number("duration");
+    if (fields.contains("steps")) r.steps = static_cast<int>(fields.integer("steps"));
+    if (fields.contains("guidance")) r.guidanceScale = fields.number("guidance");
+    if (fields.has("seed")) r.seed = fields.integer("seed");
+    if (fields.contains("scheduler")) r.scheduler = fields.string("scheduler");
+    if (fields.contains("variations")) r.variations = static_cast<int>(fields.integer("variations"));
+    if (fields.contains("sample_rate")) r.outputSampleRate = static_cast<int>(fields.integer("sample_rate"));
     validate(r, limits);
     return r;
 }

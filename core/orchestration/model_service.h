@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
@@ -49,18 +50,31 @@ struct ProgressUpdate {
 };
 using ProgressCallback = std::function<void(const ProgressUpdate&)>;
 
-// Cooperative cancellation: services poll it between steps and throw TaskCancelled.
+// A cancelled task: thrown by a service when it sees its token cancelled (throwIfCancelled),
+// and stored in the task's future by the TaskQueue. Not a grym::Error: code that turns
+// failures into messages lets a cancellation pass.
+class TaskCancelled : public std::exception {
+public:
+    TaskCancelled() = default;
+    explicit TaskCancelled(std::string message) : message_(std::move(message)) {}
+    const char* what() const noexcept override { return message_.c_str(); }
+
+private:
+    std::string message_ = "the task was cancelled";
+};
+
+// Cooperative cancellation: services call throwIfCancelled() between steps.
 class CancellationToken {
 public:
     void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
     bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+    void throwIfCancelled() const {
+        if (cancelled()) throw TaskCancelled();
+    }
 
 private:
     std::atomic<bool> cancelled_{false};
 };
-
-// Thrown by a service when it sees its token cancelled.
-struct TaskCancelled {};
 
 struct ServiceInfo {
     std::string id;

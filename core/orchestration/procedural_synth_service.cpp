@@ -3,6 +3,7 @@
 #include "common/elapsed.h"
 
 #include "common/error.h"
+#include "common/json_reader.h"
 
 #include <algorithm>
 #include <chrono>
@@ -50,14 +51,13 @@ std::vector<Partial> partialsFor(const std::string& prompt, int tables) {
     return partials;
 }
 
-double positiveParameter(const nlohmann::json& parameters, const char* name, double fallback, double max) {
-    if (!parameters.is_object() || !parameters.contains(name)) return fallback;
-    const auto& v = parameters[name];
-    if (!v.is_number()) throw TaskError(std::string("procedural-synth: parameter '") + name + "' must be a number");
-    const double x = v.get<double>();
-    if (!(x > 0) || x > max)
-        throw TaskError(std::string("procedural-synth: parameter '") + name + "' is " + std::to_string(x) +
-                        ", expected more than 0 and at most " + std::to_string(max));
+JsonReader synthParameters(const TaskInput& input) {
+    return JsonReader(input.parameters, "procedural-synth parameters", throwTaskError);
+}
+
+double positiveParameter(const JsonReader& parameters, const char* name, double fallback, double max) {
+    const double x = parameters.number(name, fallback);
+    if (!(x > 0) || x > max) parameters.reject(name, "expected more than 0 and at most " + std::to_string(max));
     return x;
 }
 
@@ -109,7 +109,7 @@ void ProceduralSynthService::unload() {
 
 TaskCostEstimate ProceduralSynthService::estimateCost(const TaskInput& input) const {
     TaskCostEstimate c;
-    const double duration = positiveParameter(input.parameters, "duration", 5.0, kMaxDurationSeconds);
+    const double duration = positiveParameter(synthParameters(input), "duration", 5.0, kMaxDurationSeconds);
     // Two buffers (the signal and one step's target) of the requested length.
     c.workingMemoryBytes = static_cast<uint64_t>(2 * duration * kSampleRate * sizeof(float));
     c.intensity = ComputeIntensity::Heavy;
@@ -118,9 +118,10 @@ TaskCostEstimate ProceduralSynthService::estimateCost(const TaskInput& input) co
 
 TaskResult ProceduralSynthService::run(const TaskInput& input, const ProgressCallback& progress,
                                        const CancellationToken& cancel) {
-    const double duration = positiveParameter(input.parameters, "duration", 5.0, kMaxDurationSeconds);
-    const int steps = static_cast<int>(positiveParameter(input.parameters, "steps", 20, 1000));
-    const uint64_t seed = input.parameters.is_object() ? input.parameters.value("seed", uint64_t{0}) : 0;
+    const JsonReader parameters = synthParameters(input);
+    const double duration = positiveParameter(parameters, "duration", 5.0, kMaxDurationSeconds);
+    const int steps = static_cast<int>(positiveParameter(parameters, "steps", 20, 1000));
+    const uint64_t seed = static_cast<uint64_t>(parameters.integer("seed", 0));
     std::vector<float> tables;
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -150,7 +151,7 @@ TaskResult ProceduralSynthService::run(const TaskInput& input, const ProgressCal
         s = static_cast<float>(static_cast<double>(state >> 40) / static_cast<double>(1ULL << 24) - 0.5);
     }
     for (int step = 0; step < steps; ++step) {
-        if (cancel.cancelled()) throw TaskCancelled{};
+        cancel.throwIfCancelled();
         std::fill(target.begin(), target.end(), 0.0f);
         const double openness = static_cast<double>(step + 1) / steps;
         for (const Partial& p : partials) {

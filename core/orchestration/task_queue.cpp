@@ -92,7 +92,7 @@ struct TaskRecord {
             std::lock_guard<std::mutex> lock(mutex);
             if (state != TaskState::Queued) return false;
         }
-        TaskCancelledError error(why);
+        TaskCancelled error(why);
         return finish(TaskState::Cancelled, std::nullopt, std::make_exception_ptr(error), why);
     }
 
@@ -375,10 +375,8 @@ void TaskQueue::workerLoop() {
             record->finish(TaskState::Succeeded, std::move(result), nullptr, "");
         } catch (const TaskCancelled&) {
             const std::string message = what + " was cancelled while running";
-            record->finish(TaskState::Cancelled, std::nullopt, std::make_exception_ptr(TaskCancelledError(message)),
+            record->finish(TaskState::Cancelled, std::nullopt, std::make_exception_ptr(TaskCancelled(message)),
                            message);
-        } catch (const TaskCancelledError& e) {
-            record->finish(TaskState::Cancelled, std::nullopt, std::current_exception(), e.what());
         } catch (const Error& e) {
             record->finish(TaskState::Failed, std::nullopt, std::current_exception(), what + " failed: " + e.what());
         } catch (const std::exception& e) {

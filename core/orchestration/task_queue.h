@@ -65,12 +65,6 @@ struct AudioTask {
     std::string label;      // shown in UIs and logs
 };
 
-// The error stored in a cancelled task's future.
-class TaskCancelledError : public TaskError {
-public:
-    using TaskError::TaskError;
-};
-
 struct TaskCallbacks {
     std::function<void(TaskId, const ProgressUpdate&)> onProgress;
     // state is Succeeded, Failed or Cancelled; error is empty on success.
@@ -92,7 +86,7 @@ struct TaskStatus {
 };
 
 // Runs one task on the calling worker thread: resolves the service and calls ModelService::run.
-// Throws TaskCancelled (or TaskCancelledError) when `cancel` fires, grym::Error on failure.
+// Throws TaskCancelled when `cancel` fires, grym::Error on failure.
 using TaskRunner = std::function<TaskResult(const AudioTask&, const ProgressCallback&, const CancellationToken&)>;
 
 struct TaskQueueConfig {
@@ -124,7 +118,7 @@ public:
     // service stops at its next check. Finished: no effect. Returns false if already finished.
     bool cancel();
 
-    // The result, or the task's exception (TaskCancelledError, or the service's grym::Error).
+    // The result, or the task's exception (TaskCancelled, or the service's grym::Error).
     std::shared_future<TaskResult> result() const;
     // Blocks until finished; returns the final state.
     TaskState wait() const;

@@ -3,10 +3,10 @@
 #include "common/elapsed.h"
 
 #include "common/error.h"
+#include "common/json_reader.h"
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 
 namespace grym {
 
@@ -24,28 +24,15 @@ std::string megabytes(uint64_t bytes) {
     return std::to_string(static_cast<long long>(std::llround(bytes / (1024.0 * 1024.0)))) + " MiB";
 }
 
-// The first of `names` present in `parameters` as a number, else `fallback`.
-double numberParameter(const nlohmann::json& parameters, std::initializer_list<const char*> names, double fallback) {
-    if (!parameters.is_object()) return fallback;
-    for (const char* name : names) {
-        auto it = parameters.find(name);
-        if (it != parameters.end() && it->is_number()) return it->get<double>();
-    }
-    return fallback;
-}
-
-// Audio seconds for analysis, requested seconds x diffusion steps for generation.
+// Audio seconds for analysis, requested seconds x diffusion steps for generation: the
+// "duration" and "steps" task parameters the generation services read.
 double workUnitsOf(TaskType type, const TaskInput& input) {
     const double audioSeconds = input.audio ? input.audio->duration() : 0.0;
     if (type == TaskType::Analysis) return audioSeconds;
-    const double seconds = numberParameter(input.parameters, {"duration", "durationSeconds", "audio_length_in_s"},
-                                           audioSeconds > 0 ? audioSeconds : 0.0);
-    const double steps = numberParameter(input.parameters, {"steps", "diffusionSteps", "num_inference_steps"}, 1.0);
+    const JsonReader parameters(input.parameters, "task parameters", throwTaskError);
+    const double seconds = parameters.number("duration", audioSeconds > 0 ? audioSeconds : 0.0);
+    const double steps = parameters.number("steps", 1.0);
     return seconds * std::max(1.0, steps);
-}
-
-TaskPriority raised(TaskPriority p) {
-    return p == TaskPriority::Critical ? p : static_cast<TaskPriority>(static_cast<int>(p) + 1);
 }
 
 }  // namespace
@@ -220,68 +207,6 @@ void TaskRouter::recordRun(const std::string& serviceId, double workUnits, doubl
         it->second = 0.7 * it->second + 0.3 * rate;  // smooth, but follow drift (warm-up, thermal)
 }
 
-std::vector<TaskAllocation> TaskRouter::balanceLoad(const std::vector<PlannedTask>& tasks) const {
-    struct Entry {
-        const PlannedTask* task;
-        TaskAllocation allocation;
-    };
-    std::vector<Entry> entries;
-    entries.reserve(tasks.size());
-    for (const auto& t : tasks) {
-        Entry e{&t, {}};
-        e.allocation.id = t.id;
-        e.allocation.device = t.analysis.requirements.device;
-        e.allocation.priority = t.analysis.priority;
-        const auto& req = t.analysis.requirements;
-        if (req.computeIntensity == ComputeIntensity::Light && req.expectedDurationSeconds >= 0 &&
-            req.expectedDurationSeconds <= config_.shortTaskSeconds) {
-            e.allocation.priority = raised(e.allocation.priority);
-            e.allocation.reason = "raised: short light task";
-        }
-        if (t.waitedSeconds >= config_.longWaitSeconds) {
-            e.allocation.priority = raised(e.allocation.priority);
-            e.allocation.reason += std::string(e.allocation.reason.empty() ? "" : "; ") + "raised: waited " +
-                                   std::to_string(static_cast<int>(t.waitedSeconds)) + " s";
-        }
-        entries.push_back(std::move(e));
-    }
-    std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-        if (a.allocation.priority != b.allocation.priority) return a.allocation.priority > b.allocation.priority;
-        return a.task->waitedSeconds > b.task->waitedSeconds;
-    });
-
-    uint64_t used = loadedMemoryBytes();
-    std::set<ComputeDevice> heavyTaken;
-    std::set<std::string> servicesTaken, modelsCounted;
-    std::vector<TaskAllocation> out;
-    out.reserve(entries.size());
-    for (auto& e : entries) {
-        const TaskAnalysis& a = e.task->analysis;
-        const bool heavy = a.requirements.computeIntensity == ComputeIntensity::Heavy;
-        const uint64_t need = a.requirements.memoryBytes + (modelsCounted.count(a.serviceId) ? 0 : a.modelMemoryBytes);
-        std::string wait;
-        if (heavy && heavyTaken.count(a.requirements.device))
-            wait = std::string("waits: the ") + toString(a.requirements.device) + " device runs a heavy task";
-        else if (servicesTaken.count(a.serviceId))
-            wait = "waits: service '" + a.serviceId + "' is busy with another task";
-        else if (config_.memoryLimitBytes > 0 && used + need > config_.memoryLimitBytes)
-            wait = "waits: needs " + megabytes(need) + " but " +
-                   megabytes(config_.memoryLimitBytes > used ? config_.memoryLimitBytes - used : 0) + " are free";
-        if (wait.empty()) {
-            e.allocation.startNow = true;
-            e.allocation.memoryBytes = need;
-            used += need;
-            modelsCounted.insert(a.serviceId);
-            servicesTaken.insert(a.serviceId);
-            if (heavy) heavyTaken.insert(a.requirements.device);
-        } else {
-            e.allocation.reason += std::string(e.allocation.reason.empty() ? "" : "; ") + wait;
-        }
-        out.push_back(std::move(e.allocation));
-    }
-    return out;
-}
-
 TaskRunner TaskRouter::runner() {
     return [this](const AudioTask& task, const ProgressCallback& progress, const CancellationToken& cancel) {
         const TaskAnalysis analysis = analyzeTask(task.type, task.input, task.priority, task.serviceId);
@@ -291,7 +216,7 @@ TaskRunner TaskRouter::runner() {
             progress(loading);
         }
         RoutedTask routed = routeTask(analysis);
-        if (cancel.cancelled()) throw TaskCancelled{};
+        cancel.throwIfCancelled();
         const auto start = Clock::now();
         TaskResult result = routed.service->run(task.input, progress, cancel);
         const double seconds = secondsSince(start);

@@ -1,6 +1,6 @@
 #pragma once
 // TaskRouter: decides which service runs a task and what it will cost, keeps the set of
-// loaded models inside a memory limit, and plans a batch of waiting tasks.
+// loaded models inside a memory limit.
 //
 // analyzeTask  - service, priority and estimated memory / compute time for a task, from the
 //                service's cost model (its config) and the input (audio length, duration, steps),
@@ -8,7 +8,6 @@
 // routeTask    - the ready service plus the task's config, holding a lease that marks the service
 //                in use. Loads the service when needed, first unloading idle services (least
 //                recently used first) when the loaded models would pass the memory limit.
-// balanceLoad  - priorities and resource allocations for a set of current tasks.
 // runner()     - a TaskRunner for TaskQueue that does analyzeTask + routeTask + run.
 //
 // Thread-safe. Loading and unloading are serialised (one at a time); routing to an already
@@ -40,11 +39,6 @@ struct TaskAnalysis {
 
 struct TaskRouterConfig {
     uint64_t memoryLimitBytes = 0;  // models loaded at once must fit; 0 = no limit
-    // balanceLoad: a light task expected to finish within this many seconds is raised a level
-    // (keeps interactive analysis responsive next to long generations).
-    double shortTaskSeconds = 2.0;
-    // balanceLoad: a task waiting this long is raised a level.
-    double longWaitSeconds = 30.0;
 };
 
 class TaskRouter;
@@ -72,22 +66,6 @@ struct RoutedTask {
     ServiceLease lease;
 };
 
-// One task as balanceLoad sees it.
-struct PlannedTask {
-    TaskId id = 0;
-    TaskAnalysis analysis;
-    double waitedSeconds = 0.0;
-};
-
-struct TaskAllocation {
-    TaskId id = 0;
-    TaskPriority priority = TaskPriority::Normal;  // after adjustment
-    bool startNow = false;                         // fits in memory and has its device slot
-    ComputeDevice device = ComputeDevice::Cpu;
-    uint64_t memoryBytes = 0;                      // memory granted (0 when it waits)
-    std::string reason;                            // why it waits, or why its priority moved
-};
-
 class TaskRouter {
 public:
     TaskRouter(ServiceRegistry& registry, TaskRouterConfig config = {});
@@ -103,9 +81,6 @@ public:
     // Throws TaskError when the service cannot fit under the memory limit even after unloading
     // every idle service, and the service's own error when loading fails.
     RoutedTask routeTask(const TaskAnalysis& analysis);
-
-    // Allocations in start order: highest adjusted priority first, then longest waiting.
-    std::vector<TaskAllocation> balanceLoad(const std::vector<PlannedTask>& tasks) const;
 
     // Runs tasks for a TaskQueue: analyse, route, run, and learn the observed run time.
     TaskRunner runner();

@@ -82,7 +82,7 @@ public:
         lastPrompt = input.prompt;
         lastHadAudio = input.audio.has_value();
         for (int step = 1; step <= steps || waitForCancel; ++step) {
-            if (cancel.cancelled()) throw TaskCancelled{};
+            cancel.throwIfCancelled();
             if (!failWith.empty() && step > steps / 2) throw ModelError(failWith);
             if (burnCpu) {
                 // Keeps a core busy for the step, as a real diffusion step does.

@@ -3,6 +3,7 @@
 #include "common/elapsed.h"
 
 #include "common/error.h"
+#include "common/json_reader.h"
 #include "models/audioldm/pipeline.h"
 #include "weights/safetensors.h"
 
@@ -38,16 +39,6 @@ WeightQuantization weightQuantization(Precision p) {
     if (p == Precision::Int8) return WeightQuantization::Int8;
     if (p == Precision::Int4) return WeightQuantization::Int4;
     return WeightQuantization::None;
-}
-
-template <typename T>
-T parameter(const nlohmann::json& params, const char* name, T fallback) {
-    if (!params.contains(name) || params.at(name).is_null()) return fallback;
-    try {
-        return params.at(name).get<T>();
-    } catch (const nlohmann::json::exception&) {
-        throw TaskError(std::string("parameter '") + name + "' has the wrong type (" + params.at(name).dump() + ")");
-    }
 }
 
 // Starting latents saved as safetensors: the tensor `key`, or "latents", or the only one there.
@@ -167,33 +158,37 @@ TaskResult AudioLdmService::run(const TaskInput& input, const ProgressCallback& 
         }
     } readyAgain{this};
 
-    const auto& p = input.parameters;
+    const JsonReader p(input.parameters, "audioldm task parameters", throwTaskError);
     if (input.prompt.empty()) throw TaskError("generation needs a prompt");
     GenerationRequest request;
     request.prompt = input.prompt;
-    request.negativePrompt = parameter<std::string>(p, "negative_prompt", "");
-    request.steps = parameter<int64_t>(p, "steps", request.steps);
-    request.guidanceScale = parameter<double>(p, "guidance", request.guidanceScale);
+    request.negativePrompt = p.string("negative_prompt", "");
+    request.steps = p.integer("steps", request.steps);
+    request.guidanceScale = p.number("guidance", request.guidanceScale);
     // Without a seed the service draws one and reports it, so any result can be reproduced.
-    request.seed = p.contains("seed") && !p.at("seed").is_null() ? parameter<uint64_t>(p, "seed", 0)
-                                                                  : std::random_device{}() & 0x7fffffffu;
-    request.durationSeconds = parameter<double>(p, "duration", 0.0);
-    request.ddimEta = parameter<double>(p, "eta", 0.0);
-    request.strength = parameter<double>(p, "strength", request.strength);
-    request.outputSampleRate = parameter<int>(p, "sample_rate", 0);
-    if (parameter<int64_t>(p, "variations", 1) != 1)
-        throw TaskError("the audioldm service returns one clip per task; submit one task per variation "
-                        "(with seeds seed, seed+1, ...)");
-    const auto scheduler = parameter<std::string>(p, "scheduler", "");
+    if (p.has("seed")) {
+        const int64_t seed = p.integer("seed");
+        if (seed < 0) p.reject("seed", "must not be negative");
+        request.seed = static_cast<uint64_t>(seed);
+    } else {
+        request.seed = std::random_device{}() & 0x7fffffffu;
+    }
+    request.durationSeconds = p.number("duration", 0.0);
+    request.ddimEta = p.number("eta", 0.0);
+    request.strength = p.number("strength", request.strength);
+    request.outputSampleRate = static_cast<int>(p.integer("sample_rate", 0));
+    if (p.integer("variations", 1) != 1)
+        p.reject("variations", "the audioldm service returns one clip per task; submit one task per variation "
+                               "(with seeds seed, seed+1, ...)");
+    const auto scheduler = p.string("scheduler", "");
     try {
         if (!scheduler.empty()) request.scheduler = parseSchedulerKind(scheduler);
     } catch (const ModelError& e) {
         throw TaskError(e.what());
     }
     if (input.audio) request.sourceAudio = input.audio;
-    const auto latentsFile = parameter<std::string>(p, "latents_file", "");
-    if (!latentsFile.empty())
-        request.initialLatents = readLatentsFile(latentsFile, parameter<std::string>(p, "latents_key", ""));
+    const auto latentsFile = p.string("latents_file", "");
+    if (!latentsFile.empty()) request.initialLatents = readLatentsFile(latentsFile, p.string("latents_key", ""));
 
     auto result = pipeline->generate(request, progress, &cancel);
     TaskResult out;

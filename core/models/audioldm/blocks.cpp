@@ -1,7 +1,7 @@
 #include "models/audioldm/blocks.h"
 
 #include "common/error.h"
-#include "models/audioldm/diffusers_config.h"
+#include "common/json_reader.h"
 
 #include <torch/version.h>
 
@@ -10,17 +10,6 @@
 namespace grym::audioldm {
 
 namespace F = torch::nn::functional;
-
-Activation readActivation(const ConfigReader& config, const std::string& field, const std::string& fallback) {
-    return activationByName(config.requireOneOf(field, {"silu", "swish", "gelu", "relu", "mish"}, fallback));
-}
-
-Activation activationByName(const std::string& name) {
-    if (name == "gelu") return Activation::Gelu;
-    if (name == "relu") return Activation::Relu;
-    if (name == "mish") return Activation::Mish;
-    return Activation::Silu;
-}
 
 torch::Tensor firstParameter(const torch::nn::Module& module) {
     auto params = module.parameters();
@@ -114,17 +103,7 @@ QuantizationReport quantizeModuleWeights(torch::nn::Module& module, WeightQuanti
     return report;
 }
 
-torch::Tensor activate(const torch::Tensor& x, Activation act) {
-    switch (act) {
-        case Activation::Silu: return torch::silu(x);
-        case Activation::Gelu: return torch::gelu(x);
-        case Activation::Relu: return torch::relu(x);
-        case Activation::Mish: return torch::mish(x);
-    }
-    return x;
-}
-
-void checkGroups(const ConfigReader& config, const std::string& field, int64_t groups, int64_t channels) {
+void checkGroups(const JsonReader& config, const std::string& field, int64_t groups, int64_t channels) {
     if (groups <= 0 || channels % groups != 0)
         config.reject(field, "GroupNorm needs it to divide every block's channel count (" + std::to_string(channels) +
                                  ")");

@@ -3,6 +3,7 @@
 // gives them so checkpoints load 1:1: ResnetBlock2D, Downsample2D, Upsample2D and the
 // multi-head Attention (the UNet's transformer attention and the VAE's spatial attention).
 // Heavy header: include it from .cpp files only.
+#include "models/activation.h"
 #include "models/audioldm/weight_quantization.h"
 
 #include <torch/torch.h>
@@ -10,17 +11,11 @@
 #include <optional>
 #include <string>
 
+namespace grym {
+class JsonReader;
+}
+
 namespace grym::audioldm {
-
-class ConfigReader;
-
-enum class Activation { Silu, Gelu, Relu, Mish };
-
-// Reads an activation name ("silu"/"swish", "gelu", "relu", "mish") from a config field.
-Activation readActivation(const ConfigReader& config, const std::string& field, const std::string& fallback);
-// The activation for a name readActivation accepted (config structs keep the name).
-Activation activationByName(const std::string& name);
-torch::Tensor activate(const torch::Tensor& x, Activation act);
 
 torch::Tensor firstParameter(const torch::nn::Module& module);  // throws if it has none
 // Quantised weights count with the size they had before quantising.
@@ -36,7 +31,7 @@ torch::Tensor multiHeadAttention(const torch::Tensor& q, const torch::Tensor& k,
                                  int64_t heads, bool upcastSoftmax);
 
 // Throws ModelError unless `groups` divides `channels` (GroupNorm would fail later, less clearly).
-void checkGroups(const ConfigReader& config, const std::string& field, int64_t groups, int64_t channels);
+void checkGroups(const JsonReader& config, const std::string& field, int64_t groups, int64_t channels);
 
 // Linear and Conv2d whose weight can be switched to weight-only int8 or int4 (see
 // weight_quantization.h): the float weight is freed and the integers and scales are registered

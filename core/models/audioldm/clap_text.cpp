@@ -1,6 +1,7 @@
 #include "models/audioldm/clap_text.h"
 
 #include "common/error.h"
+#include "common/json_reader.h"
 #include "models/audioldm/blocks.h"
 #include "models/audioldm/tokenizer.h"
 #include "weights/module_loader.h"
@@ -11,10 +12,7 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <functional>
 #include <limits>
-#include <optional>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -22,43 +20,6 @@ namespace fs = std::filesystem;
 namespace grym {
 
 namespace {
-
-using Activation = std::function<torch::Tensor(const torch::Tensor&)>;
-
-// The activations transformers names in hidden_act / projection_hidden_act that we run.
-std::optional<Activation> activationByName(const std::string& name) {
-    if (name == "gelu") return Activation([](const torch::Tensor& x) { return torch::gelu(x); });
-    if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast")
-        return Activation([](const torch::Tensor& x) { return torch::gelu(x, "tanh"); });
-    if (name == "quick_gelu") return Activation([](const torch::Tensor& x) { return x * torch::sigmoid(1.702 * x); });
-    if (name == "relu") return Activation([](const torch::Tensor& x) { return torch::relu(x); });
-    if (name == "silu" || name == "swish") return Activation([](const torch::Tensor& x) { return torch::silu(x); });
-    if (name == "tanh") return Activation([](const torch::Tensor& x) { return torch::tanh(x); });
-    return std::nullopt;
-}
-
-Activation requireActivation(const std::string& name, const char* field) {
-    auto act = activationByName(name);
-    if (!act) throw ModelError(std::string("CLAP text config: ") + field + " '" + name + "' is not supported");
-    return *act;
-}
-
-// --- config helpers ------------------------------------------------------------------
-
-int64_t readPositive(const nlohmann::json& j, const char* field, int64_t fallback, const std::string& where) {
-    if (!j.contains(field)) return fallback;
-    const auto& v = j[field];
-    if (!v.is_number_integer() || v.get<int64_t>() <= 0)
-        throw ModelError(where + ": " + field + " must be a positive integer, got " + v.dump());
-    return v.get<int64_t>();
-}
-
-std::string readString(const nlohmann::json& j, const char* field, const std::string& fallback,
-                       const std::string& where) {
-    if (!j.contains(field) || j[field].is_null()) return fallback;
-    if (!j[field].is_string()) throw ModelError(where + ": " + field + " must be a string, got " + j[field].dump());
-    return j[field].get<std::string>();
-}
 
 // --- module tree; member names are the checkpoint's key segments --------------------------
 
@@ -150,11 +111,11 @@ struct Intermediate : torch::nn::Module {
     audioldm::QuantLinear dense{nullptr};
     Activation act;
 
-    explicit Intermediate(const ClapTextConfig& c) : act(requireActivation(c.hiddenAct, "hidden_act")) {
+    explicit Intermediate(const ClapTextConfig& c) : act(c.hiddenAct) {
         dense = register_module("dense", audioldm::QuantLinear(c.hiddenSize, c.intermediateSize));
     }
 
-    torch::Tensor forward(const torch::Tensor& x) { return act(dense->forward(x)); }
+    torch::Tensor forward(const torch::Tensor& x) { return activate(dense->forward(x), act); }
 };
 
 struct EncoderLayer : torch::nn::Module {
@@ -214,12 +175,12 @@ struct Projection : torch::nn::Module {
     audioldm::QuantLinear linear1{nullptr}, linear2{nullptr};
     Activation act;
 
-    explicit Projection(const ClapTextConfig& c) : act(requireActivation(c.projectionHiddenAct, "projection_hidden_act")) {
+    explicit Projection(const ClapTextConfig& c) : act(c.projectionHiddenAct) {
         linear1 = register_module("linear1", audioldm::QuantLinear(c.hiddenSize, c.projectionDim));
         linear2 = register_module("linear2", audioldm::QuantLinear(c.projectionDim, c.projectionDim));
     }
 
-    torch::Tensor forward(const torch::Tensor& pooled) { return linear2->forward(act(linear1->forward(pooled))); }
+    torch::Tensor forward(const torch::Tensor& pooled) { return linear2->forward(activate(linear1->forward(pooled), act)); }
 };
 
 struct ClapTextWithProjection : torch::nn::Module {
@@ -256,80 +217,48 @@ int64_t attendedLength(const torch::Tensor& mask) {
 // --- config ---------------------------------------------------------------------------
 
 ClapTextConfig ClapTextConfig::fromJson(const nlohmann::json& json, const std::string& source) {
-    if (!json.is_object()) throw ModelError(source + ": expected a JSON object");
-    const nlohmann::json* text = &json;
-    std::string where = source;
-    const std::string modelType = readString(json, "model_type", "clap_text_model", source);
-    if (json.contains("text_config")) {
-        // A full ClapConfig: the text model is described in text_config, the projection
-        // size and activation at the top level (which the reference copies into it).
-        if (!json["text_config"].is_object()) throw ModelError(source + ": text_config must be an object");
-        text = &json["text_config"];
-        where = source + " (text_config)";
-    } else if (modelType != "clap_text_model") {
-        throw ModelError(source + ": model_type '" + modelType +
-                         "' is not a CLAP text model (expected 'clap_text_model' or a ClapConfig with text_config)");
-    }
-    const nlohmann::json& t = *text;
+    const JsonReader top(json, source);
+    // A full ClapConfig describes the text model in text_config and the projection size and
+    // activation at the top level (which the reference copies into it).
+    const bool fullConfig = top.has("text_config");
+    if (!fullConfig && top.string("model_type", "clap_text_model") != "clap_text_model")
+        top.reject("model_type", "not a CLAP text model (expected 'clap_text_model' or a ClapConfig with text_config)");
+    const JsonReader t = fullConfig ? top.object("text_config") : top;
 
     ClapTextConfig c;
-    c.vocabSize = readPositive(t, "vocab_size", c.vocabSize, where);
-    c.hiddenSize = readPositive(t, "hidden_size", c.hiddenSize, where);
-    c.numHiddenLayers = readPositive(t, "num_hidden_layers", c.numHiddenLayers, where);
-    c.numAttentionHeads = readPositive(t, "num_attention_heads", c.numAttentionHeads, where);
-    c.intermediateSize = readPositive(t, "intermediate_size", c.intermediateSize, where);
-    c.hiddenAct = readString(t, "hidden_act", c.hiddenAct, where);
-    c.maxPositionEmbeddings = readPositive(t, "max_position_embeddings", c.maxPositionEmbeddings, where);
-    c.typeVocabSize = readPositive(t, "type_vocab_size", c.typeVocabSize, where);
-    c.projectionDim = readPositive(t, "projection_dim", c.projectionDim, where);
-    c.projectionHiddenAct = readString(t, "projection_hidden_act", c.projectionHiddenAct, where);
-    if (text != &json) {
-        c.projectionDim = readPositive(json, "projection_dim", c.projectionDim, source);
-        c.projectionHiddenAct = readString(json, "projection_hidden_act", c.projectionHiddenAct, source);
+    c.vocabSize = t.positive("vocab_size", c.vocabSize);
+    c.hiddenSize = t.positive("hidden_size", c.hiddenSize);
+    c.numHiddenLayers = t.positive("num_hidden_layers", c.numHiddenLayers);
+    c.numAttentionHeads = t.positive("num_attention_heads", c.numAttentionHeads);
+    c.intermediateSize = t.positive("intermediate_size", c.intermediateSize);
+    c.hiddenAct = readActivation(t, "hidden_act", c.hiddenAct, ActivationNames::Transformers);
+    c.maxPositionEmbeddings = t.positive("max_position_embeddings", c.maxPositionEmbeddings);
+    c.typeVocabSize = t.positive("type_vocab_size", c.typeVocabSize);
+    c.projectionDim = t.positive("projection_dim", c.projectionDim);
+    c.projectionHiddenAct = readActivation(t, "projection_hidden_act", c.projectionHiddenAct, ActivationNames::Transformers);
+    if (fullConfig) {
+        c.projectionDim = top.positive("projection_dim", c.projectionDim);
+        c.projectionHiddenAct =
+            readActivation(top, "projection_hidden_act", c.projectionHiddenAct, ActivationNames::Transformers);
     }
-    if (t.contains("layer_norm_eps")) {
-        if (!t["layer_norm_eps"].is_number() || !(t["layer_norm_eps"].get<double>() > 0))
-            throw ModelError(where + ": layer_norm_eps must be a positive number, got " + t["layer_norm_eps"].dump());
-        c.layerNormEps = t["layer_norm_eps"].get<double>();
-    }
-    if (t.contains("pad_token_id")) {
-        if (!t["pad_token_id"].is_number_integer() || t["pad_token_id"].get<int64_t>() < 0)
-            throw ModelError(where + ": pad_token_id must be a non-negative integer, got " + t["pad_token_id"].dump());
-        c.padTokenId = t["pad_token_id"].get<int64_t>();
-    }
+    c.layerNormEps = t.number("layer_norm_eps", c.layerNormEps);
+    if (!(c.layerNormEps > 0)) t.reject("layer_norm_eps", "must be a positive number");
+    c.padTokenId = t.integer("pad_token_id", c.padTokenId);
+    if (c.padTokenId < 0) t.reject("pad_token_id", "must be a non-negative integer");
 
     if (c.hiddenSize % c.numAttentionHeads != 0)
-        throw ModelError(where + ": hidden_size " + std::to_string(c.hiddenSize) +
-                         " is not a multiple of num_attention_heads " + std::to_string(c.numAttentionHeads));
+        t.reject("num_attention_heads", "does not divide hidden_size " + std::to_string(c.hiddenSize));
     if (c.padTokenId >= c.vocabSize)
-        throw ModelError(where + ": pad_token_id " + std::to_string(c.padTokenId) + " is outside vocab_size " +
-                         std::to_string(c.vocabSize));
+        t.reject("pad_token_id", "is outside vocab_size " + std::to_string(c.vocabSize));
     if (c.padTokenId + 2 > c.maxPositionEmbeddings)
-        throw ModelError(where + ": max_position_embeddings " + std::to_string(c.maxPositionEmbeddings) +
-                         " leaves no position after pad_token_id " + std::to_string(c.padTokenId));
-    if (!activationByName(c.hiddenAct)) throw ModelError(where + ": hidden_act '" + c.hiddenAct + "' is not supported");
-    if (!activationByName(c.projectionHiddenAct))
-        throw ModelError(where + ": projection_hidden_act '" + c.projectionHiddenAct + "' is not supported");
-    const std::string positionType = readString(t, "position_embedding_type", "absolute", where);
-    if (positionType != "absolute")
-        throw ModelError(where + ": position_embedding_type '" + positionType + "' is not supported (only 'absolute')");
-    if (t.value("is_decoder", false)) throw ModelError(where + ": is_decoder true is not supported (encoder only)");
-    if (t.value("add_cross_attention", false))
-        throw ModelError(where + ": add_cross_attention true is not supported (encoder only)");
+        t.reject("max_position_embeddings", "leaves no position after pad_token_id " + std::to_string(c.padTokenId));
+    t.requireOneOf("position_embedding_type", {"absolute"});
+    if (t.boolean("is_decoder", false)) t.reject("is_decoder", "not supported (encoder only)");
+    if (t.boolean("add_cross_attention", false)) t.reject("add_cross_attention", "not supported (encoder only)");
     return c;
 }
 
-ClapTextConfig ClapTextConfig::fromFile(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw ModelError(path + ": cannot open (a CLAP text encoder folder needs config.json)");
-    nlohmann::json json;
-    try {
-        json = nlohmann::json::parse(in);
-    } catch (const std::exception& e) {
-        throw ModelError(path + ": not valid JSON (" + e.what() + ")");
-    }
-    return fromJson(json, path);
-}
+ClapTextConfig ClapTextConfig::fromFile(const std::string& path) { return fromJson(readJsonFile(path), path); }
 
 // --- encoder --------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 // a RoBERTa encoder, a pooler (dense + tanh on the first token) and a projection
 // (linear1, activation, linear2). The pipeline conditions the UNet on the L2-normalised
 // projection.
+#include "models/activation.h"
 #include "models/audioldm/weight_quantization.h"
 
 #include <torch/types.h>
@@ -28,13 +29,13 @@ struct ClapTextConfig {
     int64_t numHiddenLayers = 12;
     int64_t numAttentionHeads = 12;
     int64_t intermediateSize = 3072;
-    std::string hiddenAct = "gelu";
+    Activation hiddenAct = Activation::Gelu;
     int64_t maxPositionEmbeddings = 514;
     int64_t typeVocabSize = 1;
     double layerNormEps = 1e-12;
     int64_t padTokenId = 1;
     int64_t projectionDim = 512;
-    std::string projectionHiddenAct = "relu";
+    Activation projectionHiddenAct = Activation::Relu;
 
     // Parses config.json text (either layout); throws ModelError naming `source`, the field
     // and the value for anything missing, malformed or unsupported. Absent fields keep the

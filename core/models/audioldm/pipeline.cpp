@@ -5,7 +5,7 @@
 #include "audio/resampler.h"
 #include "common/error.h"
 #include "models/audioldm/clap_text.h"
-#include "models/audioldm/json_fields.h"
+#include "common/json_reader.h"
 #include "models/audioldm/mel.h"
 #include "models/audioldm/tokenizer.h"
 #include "models/audioldm/unet.h"
@@ -141,10 +141,9 @@ void validatePipelineFolder(const std::string& folder) {
                          ".safetensors or PyTorch .bin weights)");
     }
     const auto index = readJsonFile((root / "model_index.json").string());
-    const auto className = JsonFields(index, folder + "/model_index.json").get<std::string>("_class_name", "");
-    if (!className.empty() && className != "AudioLDMPipeline")
-        throw ModelError(folder + "/model_index.json: _class_name is '" + className +
-                         "', not AudioLDMPipeline (AudioLDM 2 and other pipelines are not supported)");
+    const JsonReader fields(index, folder + "/model_index.json");
+    if (fields.string("_class_name", "AudioLDMPipeline") != "AudioLDMPipeline")
+        fields.reject("_class_name", "not AudioLDMPipeline (AudioLDM 2 and other pipelines are not supported)");
 }
 
 AudioLdmPipeline::AudioLdmPipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -160,7 +159,7 @@ AudioLdmPipeline AudioLdmPipeline::load(const std::string& folder, torch::Device
     impl->device = device;
     impl->dtype = dtype;
     const auto index = readJsonFile((root / "model_index.json").string());
-    impl->randomWeights = index.value(kRandomWeightsKey, false);
+    impl->randomWeights = JsonReader(index, (root / "model_index.json").string()).boolean(kRandomWeightsKey, false);
 
     impl->tokenizer = std::make_unique<RobertaTokenizer>((root / "tokenizer").string());
     impl->textEncoder = std::make_unique<ClapTextEncoder>(ClapTextEncoder::load((root / "text_encoder").string(), device, dtype));
@@ -282,7 +281,7 @@ GenerationResult AudioLdmPipeline::generate(const GenerationRequest& request, co
         if (progress) progress(ProgressUpdate{fraction, step, total, stage, remaining});
     };
     auto checkCancelled = [&] {
-        if (cancel && cancel->cancelled()) throw TaskCancelled{};
+        if (cancel) cancel->throwIfCancelled();
     };
     if (request.steps < 1 || request.steps > 1000)
         throw ModelError("steps must be between 1 and 1000, got " + std::to_string(request.steps));

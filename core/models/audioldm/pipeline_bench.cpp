@@ -3,7 +3,7 @@
 #include "common/elapsed.h"
 
 #include "common/process_memory.h"
-#include "models/audioldm/json_fields.h"
+#include "common/json_reader.h"
 #include "models/audioldm/pipeline.h"
 
 #include <nlohmann/json.hpp>

@@ -3,7 +3,7 @@
 #include "common/strings.h"
 
 #include "common/error.h"
-#include "models/audioldm/json_fields.h"
+#include "common/json_reader.h"
 #include "weights/safetensors_writer.h"
 
 #include <ATen/CPUGeneratorImpl.h>

@@ -1,6 +1,6 @@
 #include "models/audioldm/scheduler_base.h"
 
-#include "models/audioldm/json_fields.h"
+#include "common/json_reader.h"
 #include "models/audioldm/scheduler_ddim.h"
 #include "models/audioldm/scheduler_dpm.h"
 
@@ -17,8 +17,8 @@ namespace {
 torch::Tensor makeBetas(const NoiseScheduleConfig& c) {
     const auto n = c.numTrainTimesteps;
     if (!c.trainedBetas.empty()) return torch::tensor(c.trainedBetas, torch::kFloat64).to(torch::kFloat32);
-    if (c.betaSchedule == "linear") return torch::linspace(c.betaStart, c.betaEnd, n, torch::kFloat32);
-    if (c.betaSchedule == "scaled_linear")
+    if (c.betaSchedule == BetaSchedule::Linear) return torch::linspace(c.betaStart, c.betaEnd, n, torch::kFloat32);
+    if (c.betaSchedule == BetaSchedule::ScaledLinear)
         return torch::linspace(std::sqrt(c.betaStart), std::sqrt(c.betaEnd), n, torch::kFloat32).pow(2);
     // squaredcos_cap_v2: the cosine schedule of Nichol & Dhariwal, each beta capped at 0.999
     auto alphaBar = [](double t) {
@@ -94,47 +94,46 @@ torch::Tensor DiffusionScheduler::addNoise(const torch::Tensor& original, const 
 }
 
 NoiseScheduleConfig parseNoiseScheduleConfig(const nlohmann::json& j, const std::string& source) {
-    JsonFields f(j, source);
+    const JsonReader f(j, source);
     NoiseScheduleConfig c;
-    c.numTrainTimesteps = f.get<int64_t>("num_train_timesteps", c.numTrainTimesteps);
-    c.betaStart = f.get<double>("beta_start", c.betaStart);
-    c.betaEnd = f.get<double>("beta_end", c.betaEnd);
-    c.betaSchedule = f.get<std::string>("beta_schedule", c.betaSchedule);
-    c.trainedBetas = f.get<std::vector<double>>("trained_betas", {});
-    c.stepsOffset = f.get<int64_t>("steps_offset", c.stepsOffset);
-    c.clipSample = f.get<bool>("clip_sample", c.clipSample);
-    c.clipSampleRange = f.get<double>("clip_sample_range", c.clipSampleRange);
+    c.numTrainTimesteps = f.integer("num_train_timesteps", c.numTrainTimesteps);
+    c.betaStart = f.number("beta_start", c.betaStart);
+    c.betaEnd = f.number("beta_end", c.betaEnd);
+    c.betaSchedule = f.choice<BetaSchedule>("beta_schedule",
+                                            {{"linear", BetaSchedule::Linear},
+                                             {"scaled_linear", BetaSchedule::ScaledLinear},
+                                             {"squaredcos_cap_v2", BetaSchedule::SquaredCosCapV2}},
+                                            c.betaSchedule);
+    c.trainedBetas = f.numbers("trained_betas", {});
+    c.stepsOffset = f.integer("steps_offset", c.stepsOffset);
+    c.clipSample = f.boolean("clip_sample", c.clipSample);
+    c.clipSampleRange = f.number("clip_sample_range", c.clipSampleRange);
 
-    if (c.numTrainTimesteps <= 1)
-        f.unsupported("num_train_timesteps", std::to_string(c.numTrainTimesteps), "needs at least 2");
-    if (c.betaSchedule != "linear" && c.betaSchedule != "scaled_linear" && c.betaSchedule != "squaredcos_cap_v2")
-        f.unsupported("beta_schedule", c.betaSchedule, "supported: linear, scaled_linear, squaredcos_cap_v2");
+    if (c.numTrainTimesteps <= 1) f.reject("num_train_timesteps", "needs at least 2");
     if (!c.trainedBetas.empty() && static_cast<int64_t>(c.trainedBetas.size()) != c.numTrainTimesteps)
-        f.unsupported("trained_betas", std::to_string(c.trainedBetas.size()) + " values",
-                      "needs num_train_timesteps values");
+        f.reject("trained_betas", "has " + std::to_string(c.trainedBetas.size()) +
+                                      " values; needs num_train_timesteps values");
 
-    const auto prediction = f.get<std::string>("prediction_type", "epsilon");
-    if (prediction == "epsilon") c.predictionType = PredictionType::Epsilon;
-    else if (prediction == "v_prediction") c.predictionType = PredictionType::VPrediction;
-    else if (prediction == "sample") c.predictionType = PredictionType::Sample;
-    else f.unsupported("prediction_type", prediction, "supported: epsilon, v_prediction, sample");
-
-    const auto spacing = f.get<std::string>("timestep_spacing", "leading");
-    if (spacing == "leading") c.timestepSpacing = TimestepSpacing::Leading;
-    else if (spacing == "trailing") c.timestepSpacing = TimestepSpacing::Trailing;
-    else if (spacing == "linspace") c.timestepSpacing = TimestepSpacing::Linspace;
-    else f.unsupported("timestep_spacing", spacing, "supported: leading, trailing, linspace");
-
-    if (f.get<bool>("thresholding", false)) f.unsupported("thresholding", "true", "dynamic thresholding is not implemented");
-    if (f.get<bool>("rescale_betas_zero_snr", false))
-        f.unsupported("rescale_betas_zero_snr", "true", "zero-SNR rescaling is not implemented");
+    c.predictionType = f.choice<PredictionType>("prediction_type",
+                                                {{"epsilon", PredictionType::Epsilon},
+                                                 {"v_prediction", PredictionType::VPrediction},
+                                                 {"sample", PredictionType::Sample}},
+                                                PredictionType::Epsilon);
+    c.timestepSpacing = f.choice<TimestepSpacing>("timestep_spacing",
+                                                  {{"leading", TimestepSpacing::Leading},
+                                                   {"trailing", TimestepSpacing::Trailing},
+                                                   {"linspace", TimestepSpacing::Linspace}},
+                                                  TimestepSpacing::Leading);
+    if (f.boolean("thresholding", false)) f.reject("thresholding", "dynamic thresholding is not implemented");
+    if (f.boolean("rescale_betas_zero_snr", false))
+        f.reject("rescale_betas_zero_snr", "zero-SNR rescaling is not implemented");
     return c;
 }
 
 DdimConfig parseDdimConfig(const nlohmann::json& j, const std::string& source) {
     DdimConfig c;
     c.schedule = parseNoiseScheduleConfig(j, source);
-    c.setAlphaToOne = JsonFields(j, source).get<bool>("set_alpha_to_one", c.setAlphaToOne);
+    c.setAlphaToOne = JsonReader(j, source).boolean("set_alpha_to_one", c.setAlphaToOne);
     return c;
 }
 
@@ -143,29 +142,22 @@ DpmSolverConfig parseDpmSolverConfig(const nlohmann::json& j, const std::string&
     // DPM-Solver's own default spacing differs from DDIM's.
     if (!withDefaults.contains("timestep_spacing") || withDefaults["timestep_spacing"].is_null())
         withDefaults["timestep_spacing"] = "linspace";
-    JsonFields f(withDefaults, source);
+    const JsonReader f(withDefaults, source);
     DpmSolverConfig c;
     c.schedule = parseNoiseScheduleConfig(withDefaults, source);
-    c.solverOrder = f.get<int64_t>("solver_order", c.solverOrder);
-    c.solverType = f.get<std::string>("solver_type", c.solverType);
-    c.lowerOrderFinal = f.get<bool>("lower_order_final", c.lowerOrderFinal);
-    c.eulerAtFinal = f.get<bool>("euler_at_final", c.eulerAtFinal);
-    c.lambdaMinClipped = f.get<double>("lambda_min_clipped", c.lambdaMinClipped);
+    c.solverOrder = f.integer("solver_order", c.solverOrder);
+    c.solverType = f.choice<DpmSolverType>(
+        "solver_type", {{"midpoint", DpmSolverType::Midpoint}, {"heun", DpmSolverType::Heun}}, c.solverType);
+    c.lowerOrderFinal = f.boolean("lower_order_final", c.lowerOrderFinal);
+    c.eulerAtFinal = f.boolean("euler_at_final", c.eulerAtFinal);
+    c.lambdaMinClipped = f.number("lambda_min_clipped", c.lambdaMinClipped);
 
-    const auto algorithm = f.get<std::string>("algorithm_type", "dpmsolver++");
-    if (algorithm != "dpmsolver++")
-        f.unsupported("algorithm_type", algorithm, "only dpmsolver++ is implemented");
-    if (c.solverOrder != 1 && c.solverOrder != 2)
-        f.unsupported("solver_order", std::to_string(c.solverOrder), "supported: 1, 2");
-    if (c.solverType != "midpoint" && c.solverType != "heun")
-        f.unsupported("solver_type", c.solverType, "supported: midpoint, heun");
-    if (f.get<bool>("use_karras_sigmas", false)) f.unsupported("use_karras_sigmas", "true", "not implemented");
-    if (f.get<bool>("use_lu_lambdas", false)) f.unsupported("use_lu_lambdas", "true", "not implemented");
-    const auto variance = f.get<std::string>("variance_type", "");
-    if (!variance.empty()) f.unsupported("variance_type", variance, "learned variance is not implemented");
-    const auto finalSigmas = f.get<std::string>("final_sigmas_type", "sigma_min");
-    if (finalSigmas != "sigma_min")
-        f.unsupported("final_sigmas_type", finalSigmas, "only sigma_min is implemented");
+    f.requireOneOf("algorithm_type", {"dpmsolver++"});
+    if (c.solverOrder != 1 && c.solverOrder != 2) f.reject("solver_order", "not supported (supported: 1, 2)");
+    if (f.boolean("use_karras_sigmas", false)) f.reject("use_karras_sigmas", "not implemented");
+    if (f.boolean("use_lu_lambdas", false)) f.reject("use_lu_lambdas", "not implemented");
+    if (!f.string("variance_type", "").empty()) f.reject("variance_type", "learned variance is not implemented");
+    f.requireOneOf("final_sigmas_type", {"sigma_min"});
     return c;
 }
 
@@ -178,13 +170,13 @@ SchedulerKind parseSchedulerKind(const std::string& name) {
 
 std::unique_ptr<DiffusionScheduler> makeScheduler(const nlohmann::json& config, const std::string& source,
                                                   std::optional<SchedulerKind> override, double ddimEta) {
-    const auto className = JsonFields(config, source).get<std::string>("_class_name", "DDIMScheduler");
+    const JsonReader fields(config, source);
+    const auto className = fields.string("_class_name", "DDIMScheduler");
     std::optional<SchedulerKind> named;
     if (className == "DDIMScheduler") named = SchedulerKind::Ddim;
     else if (className == "DPMSolverMultistepScheduler") named = SchedulerKind::DpmSolverMultistep;
     if (!named && !override)
-        throw ModelError(source + ": unsupported _class_name = " + className +
-                         " (supported: DDIMScheduler, DPMSolverMultistepScheduler)");
+        fields.reject("_class_name", "not supported (supported: DDIMScheduler, DPMSolverMultistepScheduler)");
     const SchedulerKind kind = override.value_or(*named);
 
     nlohmann::json effective = config;

@@ -16,16 +16,18 @@
 
 namespace grym::audioldm {
 
+enum class BetaSchedule { Linear, ScaledLinear, SquaredCosCapV2 };
 enum class PredictionType { Epsilon, Sample, VPrediction };
 enum class TimestepSpacing { Leading, Trailing, Linspace };
 enum class SchedulerKind { Ddim, DpmSolverMultistep };
+enum class DpmSolverType { Midpoint, Heun };
 
 // Fields shared by every scheduler's config.
 struct NoiseScheduleConfig {
     int64_t numTrainTimesteps = 1000;
     double betaStart = 0.0001;
     double betaEnd = 0.02;
-    std::string betaSchedule = "linear";  // linear | scaled_linear | squaredcos_cap_v2
+    BetaSchedule betaSchedule = BetaSchedule::Linear;
     std::vector<double> trainedBetas;     // overrides the schedule when non-empty
     PredictionType predictionType = PredictionType::Epsilon;
     TimestepSpacing timestepSpacing = TimestepSpacing::Leading;
@@ -42,7 +44,7 @@ struct DdimConfig {
 struct DpmSolverConfig {
     NoiseScheduleConfig schedule;
     int64_t solverOrder = 2;             // 1 or 2
-    std::string solverType = "midpoint";  // midpoint | heun
+    DpmSolverType solverType = DpmSolverType::Midpoint;
     bool lowerOrderFinal = true;
     bool eulerAtFinal = false;
     double lambdaMinClipped = -std::numeric_limits<double>::infinity();

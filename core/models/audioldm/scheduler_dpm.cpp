@@ -128,7 +128,7 @@ torch::Tensor DpmSolverMultistepScheduler::step(const torch::Tensor& modelOutput
         const float r0 = (current.lambda - previous.lambda) / h;
         auto d1 = (1.0f / r0) * (d0 - m1);
         prev = (target.sigma / current.sigma) * sample - (target.alpha * expm1) * d0;
-        if (config_.solverType == "midpoint") prev = prev - (0.5f * target.alpha * expm1) * d1;
+        if (config_.solverType == DpmSolverType::Midpoint) prev = prev - (0.5f * target.alpha * expm1) * d1;
         else prev = prev - (target.alpha * (expm1 / h + 1.0f)) * d1;
     }
     if (lowerOrderCount_ < config_.solverOrder) ++lowerOrderCount_;

@@ -1,6 +1,7 @@
 #include "models/audioldm/tokenizer.h"
 
 #include "common/error.h"
+#include "common/json_reader.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -145,14 +146,6 @@ std::string readTextFile(const fs::path& path) {
     return ss.str();
 }
 
-nlohmann::json readJsonFile(const fs::path& path) {
-    try {
-        return nlohmann::json::parse(readTextFile(path));
-    } catch (const nlohmann::json::exception& e) {
-        throw ModelError(path.string() + ": not valid JSON (" + e.what() + ")");
-    }
-}
-
 // An added token as the reference library describes it: its text, and whether whitespace
 // next to it is swallowed.
 struct AddedToken {
@@ -275,7 +268,7 @@ struct RobertaTokenizer::Impl {
 
     void readVocabulary() {
         const fs::path path = fs::path(folder) / "vocab.json";
-        const nlohmann::json vocab = readJsonFile(path);
+        const nlohmann::json vocab = readJsonFile(path.string());
         if (!vocab.is_object() || vocab.empty())
             throw ModelError(path.string() + ": expected an object mapping tokens to ids");
         for (const auto& [token, id] : vocab.items()) {
@@ -320,16 +313,11 @@ struct RobertaTokenizer::Impl {
         const fs::path configPath = fs::path(folder) / "tokenizer_config.json";
         const fs::path mapPath = fs::path(folder) / "special_tokens_map.json";
         const fs::path addedPath = fs::path(folder) / "added_tokens.json";
-        nlohmann::json config = fs::exists(configPath) ? readJsonFile(configPath) : nlohmann::json::object();
-        const nlohmann::json specialMap = fs::exists(mapPath) ? readJsonFile(mapPath) : nlohmann::json::object();
-        if (!config.is_object()) throw ModelError(configPath.string() + ": expected a JSON object");
-
-        if (config.contains("tokenizer_class") && config["tokenizer_class"].is_string()) {
-            const std::string cls = config["tokenizer_class"].get<std::string>();
-            if (cls != "RobertaTokenizer" && cls != "RobertaTokenizerFast")
-                throw ModelError(configPath.string() + ": tokenizer_class '" + cls +
-                                 "' is not supported (only RobertaTokenizer / RobertaTokenizerFast)");
-        }
+        nlohmann::json config = fs::exists(configPath) ? readJsonFile(configPath.string()) : nlohmann::json::object();
+        const nlohmann::json specialMap =
+            fs::exists(mapPath) ? readJsonFile(mapPath.string()) : nlohmann::json::object();
+        const JsonReader fields(config, configPath.string());
+        fields.requireOneOf("tokenizer_class", {"RobertaTokenizer", "RobertaTokenizerFast"});
 
         // Explicitly registered added tokens (ids fixed by the file).
         if (config.contains("added_tokens_decoder") && config["added_tokens_decoder"].is_object()) {
@@ -350,7 +338,7 @@ struct RobertaTokenizer::Impl {
             }
         }
         if (fs::exists(addedPath)) {
-            const nlohmann::json added = readJsonFile(addedPath);
+            const nlohmann::json added = readJsonFile(addedPath.string());
             if (!added.is_object()) throw ModelError(addedPath.string() + ": expected an object of token -> id");
             for (const auto& [content, id] : added.items()) {
                 if (!id.is_number_integer())
@@ -393,23 +381,14 @@ struct RobertaTokenizer::Impl {
         std::stable_sort(addedTokens.begin(), addedTokens.end(),
                          [](const AddedToken& a, const AddedToken& b) { return a.content.size() > b.content.size(); });
 
-        if (config.contains("model_max_length")) {
-            const auto& v = config["model_max_length"];
-            if (!v.is_number() || v.get<double>() < 0)
-                throw ModelError(configPath.string() + ": model_max_length must be a non-negative number");
-            // The reference writes a huge number (1e30) for "no limit".
-            if (v.get<double>() < 1e9) modelMaxLength = static_cast<int64_t>(v.get<double>());
-        }
-        addPrefixSpace = config.value("add_prefix_space", false);
-        cleanUpSpaces = config.value("clean_up_tokenization_spaces", true);
-        const auto side = [&](const char* field) {
-            const std::string value = config.value(field, std::string("right"));
-            if (value != "right" && value != "left")
-                throw ModelError(configPath.string() + ": " + field + " '" + value + "' is not 'left' or 'right'");
-            return value == "left";
-        };
-        padLeft = side("padding_side");
-        truncateLeft = side("truncation_side");
+        const double maxLength = fields.number("model_max_length", 0.0);
+        if (maxLength < 0) fields.reject("model_max_length", "must be a non-negative number");
+        // The reference writes a huge number (1e30) for "no limit".
+        if (maxLength < 1e9) modelMaxLength = static_cast<int64_t>(maxLength);
+        addPrefixSpace = fields.boolean("add_prefix_space", false);
+        cleanUpSpaces = fields.boolean("clean_up_tokenization_spaces", true);
+        padLeft = fields.choice<bool>("padding_side", {{"left", true}, {"right", false}}, false);
+        truncateLeft = fields.choice<bool>("truncation_side", {{"left", true}, {"right", false}}, false);
     }
 
     // Byte-level BPE of one pre-token, merged by rank until no known pair is left.

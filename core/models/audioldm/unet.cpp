@@ -1,8 +1,8 @@
 #include "models/audioldm/unet.h"
 
 #include "common/error.h"
+#include "common/json_reader.h"
 #include "models/audioldm/blocks.h"
-#include "models/audioldm/diffusers_config.h"
 #include "weights/module_loader.h"
 #include "weights/safetensors.h"
 
@@ -18,10 +18,9 @@ namespace grym::audioldm {
 // Config
 
 UNetConfig UNetConfig::fromJson(const nlohmann::json& json, const std::string& source) {
-    const ConfigReader r(json, source);
+    const JsonReader r(json, source);
     UNetConfig c;
-    if (r.has("_class_name") && r.string("_class_name", "") != "UNet2DConditionModel")
-        r.reject("_class_name", "this loader reads UNet2DConditionModel configs");
+    r.requireOneOf("_class_name", {"UNet2DConditionModel"});
 
     c.inChannels = r.integer("in_channels", 4);
     c.outChannels = r.integer("out_channels", 4);
@@ -39,16 +38,12 @@ UNetConfig UNetConfig::fromJson(const nlohmann::json& json, const std::string& s
     if (c.upBlockTypes.size() != levels) r.reject("up_block_types", "needs one entry per block_out_channels entry");
     for (const auto& t : c.downBlockTypes)
         if (t != "DownBlock2D" && t != "CrossAttnDownBlock2D")
-            r.reject("down_block_types", "block type '" + t + "' (supported: DownBlock2D, CrossAttnDownBlock2D)");
+            r.reject("down_block_types", "block type '" + t + "' is not supported (supported: DownBlock2D, CrossAttnDownBlock2D)");
     for (const auto& t : c.upBlockTypes)
         if (t != "UpBlock2D" && t != "CrossAttnUpBlock2D")
-            r.reject("up_block_types", "block type '" + t + "' (supported: UpBlock2D, CrossAttnUpBlock2D)");
-    if (r.has("mid_block_type")) {
-        r.requireOneOf("mid_block_type", {"UNetMidBlock2DCrossAttn"}, "UNetMidBlock2DCrossAttn");
-        c.hasMidBlock = true;
-    } else {
-        c.hasMidBlock = !r.json().contains("mid_block_type");  // explicit null: no mid block
-    }
+            r.reject("up_block_types", "block type '" + t + "' is not supported (supported: UpBlock2D, CrossAttnUpBlock2D)");
+    r.requireOneOf("mid_block_type", {"UNetMidBlock2DCrossAttn"});
+    c.hasMidBlock = r.has("mid_block_type") || !r.contains("mid_block_type");  // explicit null: no mid block
 
     c.layersPerBlock = r.integer("layers_per_block", 2);
     if (c.layersPerBlock < 1) r.reject("layers_per_block", "must be at least 1");
@@ -56,8 +51,7 @@ UNetConfig UNetConfig::fromJson(const nlohmann::json& json, const std::string& s
     if (c.downsamplePadding != 0 && c.downsamplePadding != 1) r.reject("downsample_padding", "must be 0 or 1");
     c.midBlockScaleFactor = r.number("mid_block_scale_factor", 1.0);
     c.resnetOutScaleFactor = r.number("resnet_out_scale_factor", 1.0);
-    c.actFn = r.string("act_fn", "silu");
-    readActivation(r, "act_fn", "silu");
+    c.actFn = readActivation(r, "act_fn", Activation::Silu, ActivationNames::Diffusers);
     c.normNumGroups = r.integer("norm_num_groups", 32);
     if (!r.has("norm_num_groups")) r.reject("norm_num_groups", "the model without GroupNorm is not implemented");
     c.normEps = r.number("norm_eps", 1e-5);
@@ -99,18 +93,15 @@ UNetConfig UNetConfig::fromJson(const nlohmann::json& json, const std::string& s
     if (c.convInKernel < 1 || c.convInKernel % 2 == 0) r.reject("conv_in_kernel", "must be an odd size");
     if (c.convOutKernel < 1 || c.convOutKernel % 2 == 0) r.reject("conv_out_kernel", "must be an odd size");
 
-    r.requireOneOf("time_embedding_type", {"positional"}, "positional");
+    r.requireOneOf("time_embedding_type", {"positional"});
     c.timeEmbedDim = r.integer("time_embedding_dim", c.blockOutChannels[0] * 4);
-    if (r.has("timestep_post_act")) {
-        readActivation(r, "timestep_post_act", "silu");
-        c.timestepPostAct = r.string("timestep_post_act", "");
-    }
-    if (r.has("time_embedding_act_fn")) {
-        readActivation(r, "time_embedding_act_fn", "silu");
-        c.timeEmbeddingActFn = r.string("time_embedding_act_fn", "");
-    }
+    if (r.has("timestep_post_act"))
+        c.timestepPostAct = readActivation(r, "timestep_post_act", Activation::Silu, ActivationNames::Diffusers);
+    if (r.has("time_embedding_act_fn"))
+        c.timeEmbeddingActFn = readActivation(r, "time_embedding_act_fn", Activation::Silu, ActivationNames::Diffusers);
     if (r.has("class_embed_type")) {
-        c.classEmbedType = r.requireOneOf("class_embed_type", {"simple_projection"}, "");
+        r.requireOneOf("class_embed_type", {"simple_projection"});
+        c.classEmbedType = r.string("class_embed_type");
         c.projectionClassEmbeddingsInputDim = r.integer("projection_class_embeddings_input_dim");
         if (c.projectionClassEmbeddingsInputDim < 1)
             r.reject("projection_class_embeddings_input_dim", "must be positive");
@@ -128,14 +119,13 @@ UNetConfig UNetConfig::fromJson(const nlohmann::json& json, const std::string& s
     r.requireFalse("only_cross_attention", "cross-attention-only blocks are not implemented");
     r.requireFalse("mid_block_only_cross_attention", "cross-attention-only blocks are not implemented");
     r.requireFalse("resnet_skip_time_act", "skipping the time activation is not implemented");
-    r.requireOneOf("resnet_time_scale_shift", {"default"}, "default");
-    r.requireOneOf("attention_type", {"default"}, "default");
+    r.requireOneOf("resnet_time_scale_shift", {"default"});
+    r.requireOneOf("attention_type", {"default"});
     return c;
 }
 
 UNetConfig UNetConfig::fromFile(const std::string& path) {
-    const auto reader = ConfigReader::fromFile(path);
-    return fromJson(reader.json(), path);
+    return fromJson(readJsonFile(path), path);
 }
 
 int64_t UNetConfig::resnetTimeEmbedDim() const {
@@ -288,7 +278,7 @@ ResnetOptions resnetOptions(const UNetConfig& c, int64_t in, int64_t out, double
     o.timeEmbedChannels = c.resnetTimeEmbedDim();
     o.groups = c.normNumGroups;
     o.eps = c.normEps;
-    o.act = activationByName(c.actFn);
+    o.act = c.actFn;
     o.outputScale = scale;
     return o;
 }
@@ -422,19 +412,18 @@ TORCH_MODULE(UpBlock);
 class TimeEmbeddingImpl : public torch::nn::Module {
 public:
     TimeEmbeddingImpl(const UNetConfig& c)
-        : act_(activationByName(c.actFn)), postAct_(c.timestepPostAct), postActKind_(activationByName(c.timestepPostAct)) {
+        : act_(c.actFn), postAct_(c.timestepPostAct) {
         linear1_ = register_module("linear_1", QuantLinear(c.blockOutChannels[0], c.timeEmbedDim));
         linear2_ = register_module("linear_2", QuantLinear(c.timeEmbedDim, c.timeEmbedDim));
     }
     torch::Tensor forward(const torch::Tensor& x) {
         auto h = linear2_(activate(linear1_(x), act_));
-        return postAct_.empty() ? h : activate(h, postActKind_);
+        return postAct_ ? activate(h, *postAct_) : h;
     }
 
 private:
     Activation act_;
-    std::string postAct_;
-    Activation postActKind_;
+    std::optional<Activation> postAct_;
     QuantLinear linear1_{nullptr}, linear2_{nullptr};
 };
 TORCH_MODULE(TimeEmbedding);
@@ -493,7 +482,7 @@ public:
             auto classEmb = classEmbedding_(classLabels.to(dtype));
             emb = config.classEmbeddingsConcat ? torch::cat({emb, classEmb}, -1) : emb + classEmb;
         }
-        if (!config.timeEmbeddingActFn.empty()) emb = activate(emb, activationByName(config.timeEmbeddingActFn));
+        if (config.timeEmbeddingActFn) emb = activate(emb, *config.timeEmbeddingActFn);
 
         if (config.centerInputSample) sample = 2 * sample - 1.0;
         auto h = convIn_(sample);
@@ -501,7 +490,7 @@ public:
         for (auto& block : downBlocks_) h = block(h, emb, skips);
         if (midBlock_) h = midBlock_(h, emb);
         for (auto& block : upBlocks_) h = block(h, emb, skips);
-        return convOut_(activate(convNormOut_(h), activationByName(config.actFn)));
+        return convOut_(activate(convNormOut_(h), config.actFn));
     }
 
     const UNetConfig config;

@@ -4,6 +4,7 @@
 // embedding; the transformer blocks get no encoder states, so their second attention attends to
 // the sample itself. Loads a diffusers `unet/` folder (config.json +
 // diffusion_pytorch_model.safetensors) with parameter names 1:1 with the checkpoint.
+#include "models/activation.h"
 #include "models/audioldm/weight_quantization.h"
 
 #include <nlohmann/json_fwd.hpp>
@@ -11,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,7 +35,7 @@ struct UNetConfig {
     int64_t downsamplePadding = 1;
     double midBlockScaleFactor = 1.0;
     double resnetOutScaleFactor = 1.0;
-    std::string actFn = "silu";
+    Activation actFn = Activation::Silu;
     int64_t normNumGroups = 32;
     double normEps = 1e-5;
     std::vector<int64_t> attentionHeads;             // per down block (diffusers' attention_head_dim quirk)
@@ -43,8 +45,8 @@ struct UNetConfig {
     int64_t convInKernel = 3;
     int64_t convOutKernel = 3;
     int64_t timeEmbedDim = 0;                  // time_embedding_dim or 4 * block_out_channels[0]
-    std::string timestepPostAct;               // "" or an activation after linear_2
-    std::string timeEmbeddingActFn;            // "" or an activation on the joined embedding
+    std::optional<Activation> timestepPostAct;     // an activation after linear_2
+    std::optional<Activation> timeEmbeddingActFn;  // an activation on the joined embedding
     std::string classEmbedType;                // "" (none) or "simple_projection"
     int64_t projectionClassEmbeddingsInputDim = 0;
     bool classEmbeddingsConcat = false;

@@ -1,8 +1,8 @@
 #include "models/audioldm/vae.h"
 
 #include "common/error.h"
+#include "common/json_reader.h"
 #include "models/audioldm/blocks.h"
-#include "models/audioldm/diffusers_config.h"
 #include "weights/module_loader.h"
 #include "weights/safetensors.h"
 
@@ -17,31 +17,30 @@ namespace grym::audioldm {
 // Config
 
 VaeConfig VaeConfig::fromJson(const nlohmann::json& json, const std::string& source) {
-    const ConfigReader r(json, source);
+    const JsonReader r(json, source);
     VaeConfig c;
-    if (r.has("_class_name") && r.string("_class_name", "") != "AutoencoderKL")
-        r.reject("_class_name", "this loader reads AutoencoderKL configs");
+    r.requireOneOf("_class_name", {"AutoencoderKL"});
     c.inChannels = r.integer("in_channels", 3);
     c.outChannels = r.integer("out_channels", 3);
     c.latentChannels = r.integer("latent_channels", 4);
-    c.blockOutChannels = r.has("block_out_channels") ? r.integers("block_out_channels") : std::vector<int64_t>{64};
+    c.blockOutChannels = r.integers("block_out_channels", {64});
     const size_t levels = c.blockOutChannels.size();
     if (levels == 0) r.reject("block_out_channels", "at least one block is needed");
-    const auto down = r.has("down_block_types") ? r.strings("down_block_types")
-                                                : std::vector<std::string>{"DownEncoderBlock2D"};
-    const auto up = r.has("up_block_types") ? r.strings("up_block_types") : std::vector<std::string>{"UpDecoderBlock2D"};
+    const auto down = r.strings("down_block_types", {"DownEncoderBlock2D"});
+    const auto up = r.strings("up_block_types", {"UpDecoderBlock2D"});
     if (down.size() != levels) r.reject("down_block_types", "needs one entry per block_out_channels entry");
     if (up.size() != levels) r.reject("up_block_types", "needs one entry per block_out_channels entry");
     for (const auto& t : down)
-        if (t != "DownEncoderBlock2D") r.reject("down_block_types", "block type '" + t + "' (supported: DownEncoderBlock2D)");
+        if (t != "DownEncoderBlock2D")
+            r.reject("down_block_types", "block type '" + t + "' is not supported (supported: DownEncoderBlock2D)");
     for (const auto& t : up)
-        if (t != "UpDecoderBlock2D") r.reject("up_block_types", "block type '" + t + "' (supported: UpDecoderBlock2D)");
+        if (t != "UpDecoderBlock2D")
+            r.reject("up_block_types", "block type '" + t + "' is not supported (supported: UpDecoderBlock2D)");
     c.layersPerBlock = r.integer("layers_per_block", 1);
     if (c.layersPerBlock < 1) r.reject("layers_per_block", "must be at least 1");
     c.normNumGroups = r.integer("norm_num_groups", 32);
     for (auto ch : c.blockOutChannels) checkGroups(r, "norm_num_groups", c.normNumGroups, ch);
-    c.actFn = r.string("act_fn", "silu");
-    readActivation(r, "act_fn", "silu");
+    c.actFn = readActivation(r, "act_fn", Activation::Silu, ActivationNames::Diffusers);
     c.sampleSize = r.integer("sample_size", 32);
     c.scalingFactor = r.number("scaling_factor", 0.18215);
     if (!(c.scalingFactor > 0)) r.reject("scaling_factor", "must be positive");
@@ -55,8 +54,7 @@ VaeConfig VaeConfig::fromJson(const nlohmann::json& json, const std::string& sou
 }
 
 VaeConfig VaeConfig::fromFile(const std::string& path) {
-    const auto reader = ConfigReader::fromFile(path);
-    return fromJson(reader.json(), path);
+    return fromJson(readJsonFile(path), path);
 }
 
 int64_t VaeConfig::scaleFactor() const { return int64_t{1} << (blockOutChannels.size() - 1); }
@@ -74,7 +72,7 @@ ResnetOptions vaeResnet(const VaeConfig& c, int64_t in, int64_t out) {
     o.outChannels = out;
     o.groups = c.normNumGroups;
     o.eps = kVaeNormEps;
-    o.act = activationByName(c.actFn);
+    o.act = c.actFn;
     return o;
 }
 
@@ -182,7 +180,7 @@ torch::nn::GroupNorm outputNorm(const VaeConfig& c, int64_t channels) {
 // (mean and log-variance stacked along channels).
 class EncoderImpl : public torch::nn::Module {
 public:
-    explicit EncoderImpl(const VaeConfig& c) : act_(activationByName(c.actFn)) {
+    explicit EncoderImpl(const VaeConfig& c) : act_(c.actFn) {
         const auto& ch = c.blockOutChannels;
         convIn_ = register_module("conv_in", conv3x3(c.inChannels, ch[0]));
         auto list = torch::nn::ModuleList();
@@ -217,7 +215,7 @@ TORCH_MODULE(Encoder);
 // latents -> conv_in -> mid block -> up blocks (widest first) -> norm/act -> conv_out: mel.
 class DecoderImpl : public torch::nn::Module {
 public:
-    explicit DecoderImpl(const VaeConfig& c) : act_(activationByName(c.actFn)) {
+    explicit DecoderImpl(const VaeConfig& c) : act_(c.actFn) {
         const auto& ch = c.blockOutChannels;
         convIn_ = register_module("conv_in", conv3x3(c.latentChannels, ch.back()));
         mid_ = register_module("mid_block", VaeMidBlock(c, ch.back()));

@@ -4,6 +4,7 @@
 // gives the diagonal-Gaussian posterior used for audio-to-audio. Loads a diffusers `vae/`
 // folder; the mid-block attention may use either diffusers' current names
 // (to_q/to_k/to_v/to_out.0) or the older ones (query/key/value/proj_attn).
+#include "models/activation.h"
 #include "models/audioldm/weight_quantization.h"
 
 #include <nlohmann/json_fwd.hpp>
@@ -25,7 +26,7 @@ struct VaeConfig {
     std::vector<int64_t> blockOutChannels;
     int64_t layersPerBlock = 1;
     int64_t normNumGroups = 32;
-    std::string actFn = "silu";
+    Activation actFn = Activation::Silu;
     int64_t sampleSize = 0;
     double scalingFactor = 0.18215;
     bool useQuantConv = true;

@@ -1,7 +1,7 @@
 #include "models/audioldm/vocoder.h"
 
 #include "common/error.h"
-#include "models/audioldm/json_fields.h"
+#include "common/json_reader.h"
 #include "weights/module_loader.h"
 #include "weights/safetensors.h"
 
@@ -58,34 +58,29 @@ int64_t VocoderConfig::hopLength() const {
 }
 
 VocoderConfig VocoderConfig::fromJson(const nlohmann::json& j, const std::string& source) {
-    JsonFields f(j, source);
+    const JsonReader f(j, source);
     VocoderConfig c;
-    c.modelInDim = f.get<int64_t>("model_in_dim", c.modelInDim);
-    c.samplingRate = f.get<int64_t>("sampling_rate", c.samplingRate);
-    c.upsampleInitialChannel = f.get<int64_t>("upsample_initial_channel", c.upsampleInitialChannel);
-    c.upsampleRates = f.get<std::vector<int64_t>>("upsample_rates", c.upsampleRates);
-    c.upsampleKernelSizes = f.get<std::vector<int64_t>>("upsample_kernel_sizes", c.upsampleKernelSizes);
-    c.resblockKernelSizes = f.get<std::vector<int64_t>>("resblock_kernel_sizes", c.resblockKernelSizes);
-    c.resblockDilationSizes =
-        f.get<std::vector<std::vector<int64_t>>>("resblock_dilation_sizes", c.resblockDilationSizes);
-    c.leakyReluSlope = f.get<double>("leaky_relu_slope", c.leakyReluSlope);
-    c.normalizeBefore = f.get<bool>("normalize_before", c.normalizeBefore);
+    c.modelInDim = f.integer("model_in_dim", c.modelInDim);
+    c.samplingRate = f.integer("sampling_rate", c.samplingRate);
+    c.upsampleInitialChannel = f.integer("upsample_initial_channel", c.upsampleInitialChannel);
+    c.upsampleRates = f.integers("upsample_rates", c.upsampleRates);
+    c.upsampleKernelSizes = f.integers("upsample_kernel_sizes", c.upsampleKernelSizes);
+    c.resblockKernelSizes = f.integers("resblock_kernel_sizes", c.resblockKernelSizes);
+    c.resblockDilationSizes = f.integerLists("resblock_dilation_sizes", c.resblockDilationSizes);
+    c.leakyReluSlope = f.number("leaky_relu_slope", c.leakyReluSlope);
+    c.normalizeBefore = f.boolean("normalize_before", c.normalizeBefore);
 
-    if (c.modelInDim <= 0) f.unsupported("model_in_dim", std::to_string(c.modelInDim), "must be positive");
+    if (c.modelInDim <= 0) f.reject("model_in_dim", "must be positive");
     if (c.upsampleRates.empty() || c.upsampleRates.size() != c.upsampleKernelSizes.size())
-        f.unsupported("upsample_rates", std::to_string(c.upsampleRates.size()) + " entries",
-                      "needs one entry per upsample_kernel_sizes entry, at least one");
+        f.reject("upsample_rates", "needs one entry per upsample_kernel_sizes entry, at least one");
     for (size_t i = 0; i < c.upsampleRates.size(); ++i) {
         if (c.upsampleRates[i] <= 0 || c.upsampleKernelSizes[i] < c.upsampleRates[i])
-            f.unsupported("upsample_kernel_sizes", std::to_string(c.upsampleKernelSizes[i]),
-                          "each kernel must be at least its upsample rate");
+            f.reject("upsample_kernel_sizes", "each kernel must be at least its upsample rate");
     }
     if (c.upsampleInitialChannel >> c.upsampleRates.size() <= 0)
-        f.unsupported("upsample_initial_channel", std::to_string(c.upsampleInitialChannel),
-                      "too small to halve once per upsampler");
+        f.reject("upsample_initial_channel", "too small to halve once per upsampler");
     if (c.resblockKernelSizes.empty() || c.resblockKernelSizes.size() != c.resblockDilationSizes.size())
-        f.unsupported("resblock_dilation_sizes", std::to_string(c.resblockDilationSizes.size()) + " entries",
-                      "needs one list per resblock_kernel_sizes entry");
+        f.reject("resblock_dilation_sizes", "needs one list per resblock_kernel_sizes entry");
     return c;
 }
 

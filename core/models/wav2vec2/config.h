@@ -2,6 +2,8 @@
 // Typed views of a transformers wav2vec2 model folder's JSON files: config.json (the
 // network) and preprocessor_config.json (the feature extractor). Parsing rejects every
 // value this implementation does not run, naming the field and the value.
+#include "models/activation.h"
+
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
@@ -9,9 +11,6 @@
 #include <vector>
 
 namespace grym {
-
-// The activations transformers' ACT2FN offers that wav2vec2 checkpoints use.
-enum class Activation { Gelu, GeluTanh, Relu, Silu };
 
 enum class FeatureEncoderNorm {
     Group,  // "group": GroupNorm (one group per channel) after the first conv only (base models)
@@ -68,11 +67,5 @@ Wav2vec2Config parseWav2vec2Config(const nlohmann::json& j, const std::string& s
 Wav2vec2Config loadWav2vec2Config(const std::string& path);
 Wav2vec2PreprocessorConfig parseWav2vec2PreprocessorConfig(const nlohmann::json& j, const std::string& source);
 Wav2vec2PreprocessorConfig loadWav2vec2PreprocessorConfig(const std::string& path);
-
-// Reads a JSON file of a model folder; throws ModelError naming the file when it is missing
-// or not JSON.
-nlohmann::json readWav2vec2Json(const std::string& path);
-
-const char* toString(Activation a);
 
 }  // namespace grym

@@ -1,6 +1,7 @@
 #include "models/wav2vec2/ctc_decoder.h"
 
 #include "common/error.h"
+#include "common/json_reader.h"
 #include "models/wav2vec2/config.h"
 
 #include <nlohmann/json.hpp>
@@ -26,7 +27,7 @@ std::string tokenName(const nlohmann::json& cfg, const char* field, const std::s
 CtcVocabulary CtcVocabulary::fromFolder(const std::string& folder) {
     namespace fs = std::filesystem;
     const std::string vocabPath = (fs::path(folder) / "vocab.json").string();
-    const nlohmann::json vocab = readWav2vec2Json(vocabPath);
+    const nlohmann::json vocab = readJsonFile(vocabPath);
     if (!vocab.is_object()) throw ModelError(vocabPath + ": is not a JSON object of token -> id");
     std::unordered_map<int64_t, std::string> tokens;
     for (auto it = vocab.begin(); it != vocab.end(); ++it) {
@@ -38,7 +39,7 @@ CtcVocabulary CtcVocabulary::fromFolder(const std::string& folder) {
     }
     nlohmann::json tokenizerConfig = nlohmann::json::object();
     const fs::path tcPath = fs::path(folder) / "tokenizer_config.json";
-    if (fs::exists(tcPath)) tokenizerConfig = readWav2vec2Json(tcPath.string());
+    if (fs::exists(tcPath)) tokenizerConfig = readJsonFile(tcPath.string());
     if (!tokenizerConfig.is_object()) throw ModelError(tcPath.string() + ": is not a JSON object");
     return CtcVocabulary(std::move(tokens), tokenName(tokenizerConfig, "pad_token", "<pad>"),
                          tokenName(tokenizerConfig, "word_delimiter_token", "|"), vocabPath);

@@ -16,16 +16,6 @@ namespace {
 
 using namespace torch::nn;
 
-torch::Tensor activate(const torch::Tensor& x, Activation a) {
-    switch (a) {
-    case Activation::Gelu: return torch::gelu(x);
-    case Activation::GeluTanh: return torch::gelu(x, "tanh");
-    case Activation::Relu: return torch::relu(x);
-    case Activation::Silu: return torch::silu(x);
-    }
-    return x;
-}
-
 // The most negative finite value of `dtype`: added to attention scores of padded keys
 // (as transformers does), so a row with no real key still gives a defined softmax.
 double lowestFinite(torch::ScalarType dtype) {

@@ -44,7 +44,7 @@ public:
     TaskResult run(const TaskInput& input, const ProgressCallback& progress, const CancellationToken& cancel) override {
         const int steps = input.parameters.value("steps", 10);
         for (int s = 0; s < steps; ++s) {
-            if (cancel.cancelled()) throw TaskCancelled{};
+            cancel.throwIfCancelled();
             std::this_thread::sleep_for(std::chrono::milliseconds(stepMillis_));
             if (progress) progress({double(s + 1) / steps, s + 1, steps, "denoising", -1});
         }
@@ -71,7 +71,7 @@ public:
     std::string id() const override { return "wav2vec2"; }
     TaskType taskType() const override { return TaskType::Analysis; }
     TaskResult run(const TaskInput& input, const ProgressCallback& progress, const CancellationToken& cancel) override {
-        if (cancel.cancelled()) throw TaskCancelled{};
+        cancel.throwIfCancelled();
         TaskResult r;
         double peak = 0;
         for (float s : input.audio->samples) peak = std::max(peak, double(std::fabs(s)));

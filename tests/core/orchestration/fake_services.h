@@ -109,7 +109,7 @@ public:
         ++runs;
         if (gate && !gate->pass(cancel)) throw TaskCancelled{};
         for (int step = 1; step <= steps; ++step) {
-            if (cancel.cancelled()) throw TaskCancelled{};
+            cancel.throwIfCancelled();
             if (stepDelay.count() > 0) std::this_thread::sleep_for(stepDelay);
             ProgressUpdate u;
             u.step = step;

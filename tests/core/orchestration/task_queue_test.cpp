@@ -120,7 +120,7 @@ TEST_CASE("cancelling a queued task completes it as cancelled without running it
     CHECK(victim.state() == TaskState::Cancelled);
     CHECK(completions == 1);
     CHECK(reported == TaskState::Cancelled);
-    CHECK_THROWS_AS(victim.result().get(), TaskCancelledError);
+    CHECK_THROWS_AS(victim.result().get(), TaskCancelled);
     CHECK_FALSE(victim.cancel());  // already finished
 
     gate.open();
@@ -137,7 +137,7 @@ TEST_CASE("cancelling a running task stops it through its cancellation token", "
     REQUIRE(eventually([&] { return running.state() == TaskState::Running; }));
     CHECK(running.cancel());
     CHECK(running.wait() == TaskState::Cancelled);
-    CHECK_THROWS_AS(running.result().get(), TaskCancelledError);
+    CHECK_THROWS_AS(running.result().get(), TaskCancelled);
     CHECK_THAT(running.error(), Catch::Contains("cancelled while running"));
     // The worker is free again.
     CHECK(queue.submit(labelled("next")).wait() == TaskState::Succeeded);

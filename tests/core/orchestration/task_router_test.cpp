@@ -138,64 +138,6 @@ TEST_CASE("a service that fails to load reports its own error", "[router]") {
     CHECK_THROWS_AS(router.routeTask(router.analyzeTask(TaskType::Analysis, TaskInput{})), ModelError);
 }
 
-TEST_CASE("balanceLoad orders by adjusted priority and grants memory and device slots", "[router][balance]") {
-    ServiceRegistry registry;
-    auto w = std::make_shared<FakeService>("wav2vec2", TaskType::Analysis, 400 * MiB);
-    auto g = std::make_shared<CostedGenerator>("audioldm", TaskType::Generation, 2000 * MiB);
-    auto g2 = std::make_shared<CostedGenerator>("audioldm-small", TaskType::Generation, 500 * MiB);
-    registry.add(w);
-    registry.add(g);
-    registry.add(g2);
-    TaskRouterConfig config;
-    config.memoryLimitBytes = 3000 * MiB;
-    TaskRouter router(registry, config);
-    router.recordRun("wav2vec2", 1.0, 0.1);
-
-    TaskInput gen;
-    gen.parameters = {{"duration", 5.0}, {"steps", 20}};
-    std::vector<PlannedTask> tasks = {
-        {1, router.analyzeTask(TaskType::Generation, gen, TaskPriority::Normal, "audioldm"), 1.0},
-        {2, router.analyzeTask(TaskType::Generation, gen, TaskPriority::Normal, "audioldm-small"), 0.5},
-        {3, router.analyzeTask(TaskType::Analysis, clip(4.0), TaskPriority::Normal), 0.0},
-        {4, router.analyzeTask(TaskType::Analysis, clip(4.0), TaskPriority::Low), 60.0},
-    };
-    const auto plan = router.balanceLoad(tasks);
-    REQUIRE(plan.size() == 4);
-    // Both analyses are short light tasks (0.4 s expected): task 3 is raised Normal -> High, task 4
-    // Low -> Normal -> High for also having waited 60 s; equal priority, so the longer wait goes first.
-    CHECK(plan[0].id == 4);
-    CHECK(plan[0].priority == TaskPriority::High);
-    CHECK(plan[0].startNow);
-    CHECK(plan[0].memoryBytes >= 400 * MiB);
-    CHECK_THAT(plan[0].reason, Catch::Contains("short light task") && Catch::Contains("waited 60 s"));
-    CHECK(plan[1].id == 3);
-    CHECK(plan[1].priority == TaskPriority::High);
-    CHECK_FALSE(plan[1].startNow);  // the same service is taken by task 4
-    CHECK_THAT(plan[1].reason, Catch::Contains("busy"));
-    // Generation: the longer-waiting task 1 starts, task 2 waits for the cpu heavy slot.
-    CHECK(plan[2].id == 1);
-    CHECK(plan[2].startNow);
-    CHECK(plan[3].id == 2);
-    CHECK_FALSE(plan[3].startNow);
-    CHECK_THAT(plan[3].reason, Catch::Contains("heavy task"));
-}
-
-TEST_CASE("balanceLoad defers a task that would pass the memory limit", "[router][balance]") {
-    ServiceRegistry registry;
-    registry.add(std::make_shared<FakeService>("a", TaskType::Analysis, 800 * MiB));
-    registry.add(std::make_shared<FakeService>("b", TaskType::Analysis, 800 * MiB));
-    TaskRouterConfig config;
-    config.memoryLimitBytes = 1000 * MiB;
-    TaskRouter router(registry, config);
-    const auto plan = router.balanceLoad({
-        {1, router.analyzeTask(TaskType::Analysis, TaskInput{}, TaskPriority::High, "a"), 0},
-        {2, router.analyzeTask(TaskType::Analysis, TaskInput{}, TaskPriority::Normal, "b"), 0},
-    });
-    CHECK(plan[0].startNow);
-    CHECK_FALSE(plan[1].startNow);
-    CHECK_THAT(plan[1].reason, Catch::Contains("needs 800 MiB") && Catch::Contains("200 MiB are free"));
-}
-
 TEST_CASE("the router's runner drives a TaskQueue end to end", "[router][queue]") {
     ServiceRegistry registry;
     auto w = std::make_shared<FakeService>("wav2vec2", TaskType::Analysis, 400 * MiB);
