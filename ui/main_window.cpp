@@ -587,7 +587,12 @@ ModelManagerDialog* MainWindow::showModelManager() {
 }
 
 void MainWindow::updateModelOffer() {
-    const bool haveGenerator = adapter_->api().serviceFor(TaskType::Generation) != nullptr;
+    // The desktop registers the generation service even without a model (so a generation says
+    // where the model belongs): what counts is whether its folder holds a pipeline.
+    const auto generator = adapter_->api().serviceFor(TaskType::Generation);
+    const bool haveGenerator =
+        generator && (generator->info().modelPath.empty() ||
+                      QFileInfo::exists(QDir(QString::fromStdString(generator->info().modelPath)).filePath(QStringLiteral("model_index.json"))));
     form_->offerModelDownload(haveGenerator ? QString() : QString::fromStdString(hub::defaultRepoFor("audioldm")));
 }
 

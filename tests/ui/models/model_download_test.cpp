@@ -256,6 +256,12 @@ TEST_CASE("A recommended model already in the cache is registered as soon as the
 TEST_CASE("On a first start without a model the Generate dock offers the download, which registers AudioLDM",
           "[models][window]") {
     HubFixture f;
+    // As the app starts: the services are registered even without a model (a generation then
+    // says where the model belongs), so the offer must look at the model, not at the service.
+    ModelLocations nothingYet;
+    nothingYet.root = modelsFolder().toStdString();
+    nothingYet.hubCache = f.environment().cacheDirectory.string();
+    addInstalledServices(f.adapter.api(), nothingYet);
     MainWindow window(&f.adapter);
     window.setHubEnvironmentSource(f.environmentSource());
     // What the app does with a chosen repo (app/desktop/desktop_wiring.cpp, through core's lookup
@@ -265,6 +271,8 @@ TEST_CASE("On a first start without a model the Generate dock offers the downloa
         locations.root = modelsFolder().toStdString();
         locations.audioldm = hub::resolveModelFolder(repoId.toStdString(), f.environment()).string();
         locations.wav2vec2 = locations.root + "/wav2vec2";
+        f.adapter.api().removeService("audioldm");
+        f.adapter.api().removeService("wav2vec2");
         addInstalledServices(f.adapter.api(), locations);
         f.adapter.notifyServicesChanged();
     });
