@@ -324,6 +324,17 @@ async function main() {
     check(variationTitle.startsWith('Variation: a dog barking'), `Variation adds a clip (${variationTitle})`);
     check(/Strength\s+0.5/.test(await page.$eval('#clips .clip .settings', (e) => e.innerText)), 'the variation shows its strength');
 
+    // Cancel a long run once its steps are under way: no clip, and the page says so.
+    await page.$eval('#steps', (e) => { e.value = '500'; });
+    await page.$eval('#variations', (e) => { e.value = '1'; });
+    await page.click('#generate-button');
+    await page.waitForFunction(() => /step \d+ of 500/.test(document.getElementById('generate-progress-text').textContent), { timeout: 60000 });
+    await page.click('#cancel-button');
+    await page.waitForFunction(() => /^Cancelled/.test(document.getElementById('generate-progress-text').textContent), { timeout: 30000 });
+    check(await page.$$eval('#clips .clip', (items) => items.length === 3), 'Cancel stops the run without a clip');
+    check(await page.$eval('#generate-button', (e) => !e.disabled) && await page.$eval('#cancel-button', (e) => e.disabled),
+      'after Cancel, Generate is enabled again and Cancel is not');
+
     // Analyse an uploaded WAV: features, transcript and segments.
     const fileInput = await page.$('#analyse-file');
     await fileInput.uploadFile(tone);
