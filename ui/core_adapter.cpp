@@ -207,18 +207,6 @@ void CoreAdapter::saveAudio(std::shared_ptr<const AudioBuffer> audio, const QStr
 
 namespace {
 
-GenerateRequest toApiRequest(const GenerationRequest& request) {
-    GenerateRequest r;
-    r.prompt = request.prompt.toStdString();
-    r.negativePrompt = request.negativePrompt.toStdString();
-    r.durationSeconds = request.durationSeconds;
-    r.steps = request.steps;
-    r.guidanceScale = request.guidanceScale;
-    r.seed = request.seed;
-    r.scheduler = request.scheduler.toStdString();
-    return r;
-}
-
 // Where the Model Manager looks for a model, so the message can say where to put it.
 QString missingServiceMessage(TaskType type) {
     const QString folder = QDir::toNativeSeparators(QDir(modelsFolder()).filePath(
@@ -244,9 +232,9 @@ quint64 CoreAdapter::generate(const GenerationRequest& request) {
         // A variation starts from a clip: the API's ServiceBridge carries its audio (resampled to
         // what the generator expects) and its analysis, if any, into the generation task.
         TaskHandle handle = request.sourceAudio
-            ? api_->generateVariation(*request.sourceAudio, toApiRequest(request), request.variationStrength,
+            ? api_->generateVariation(*request.sourceAudio, request.settings, request.variationStrength,
                                       request.sourceAnalysis, callbacks)
-            : api_->generateAudio(toApiRequest(request), callbacks);
+            : api_->generateAudio(request.settings, callbacks);
         return track(std::move(handle), outcome.type);
     } catch (const std::exception& e) {
         return refuse(std::move(outcome), readableMessage(e));

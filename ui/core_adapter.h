@@ -20,14 +20,9 @@
 
 namespace grym::ui {
 
+// A generation as the app asks for it: the API's own request, plus the clip a variation starts from.
 struct GenerationRequest {
-    QString prompt;
-    QString negativePrompt;
-    double durationSeconds = 5.0;
-    int steps = 50;
-    double guidanceScale = 2.5;
-    qint64 seed = 0;
-    QString scheduler = QStringLiteral("ddim");
+    GenerateRequest settings;                        // prompt, steps, seed, ... as AudioApi takes them
     std::shared_ptr<const AudioBuffer> sourceAudio;  // set for a variation of an existing clip
     nlohmann::json sourceAnalysis;                   // that clip's analysis, when it has one
     quint64 sourceClipId = 0;

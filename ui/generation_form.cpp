@@ -62,9 +62,7 @@ GenerationForm::GenerationForm(QWidget* parent) : QWidget(parent) {
     seed_ = new QLineEdit(this);
     seed_->setObjectName(QStringLiteral("seedEdit"));
     for (QLineEdit* edit : {duration_, steps_, guidance_, seed_}) edit->setMaximumWidth(110);
-    duration_->setToolTip(tr("Length of the generated audio in seconds (%1–%2)").arg(limits_.minDuration).arg(limits_.maxDuration));
-    steps_->setToolTip(tr("Diffusion steps: more is slower and usually cleaner (%1–%2)").arg(limits_.minSteps).arg(limits_.maxSteps));
-    guidance_->setToolTip(tr("How closely to follow the prompt (%1–%2); 2–4 suits most prompts").arg(limits_.minGuidance).arg(limits_.maxGuidance));
+    describeLimits();
     dice_ = new QToolButton(this);
     dice_->setObjectName(QStringLiteral("randomiseSeedButton"));
     dice_->setText(tr("Randomise"));
@@ -78,7 +76,7 @@ GenerationForm::GenerationForm(QWidget* parent) : QWidget(parent) {
     scheduler_->addItem(tr("DPM-Solver++"), QStringLiteral("dpm++"));
     variations_ = new QSpinBox(this);
     variations_->setObjectName(QStringLiteral("variationsBox"));
-    variations_->setRange(1, 8);
+    variations_->setRange(1, limits_.maxVariations);
     variations_->setMaximumWidth(110);
     scheduler_->setMaximumWidth(160);
     variations_->setToolTip(tr("How many clips to generate, each with the next seed"));
@@ -201,19 +199,32 @@ QLabel* GenerationForm::makeErrorLabel() {
     return label;
 }
 
+void GenerationForm::setLimits(const ApiLimits& limits) {
+    limits_ = limits;
+    variations_->setRange(1, limits_.maxVariations);
+    describeLimits();
+    validate();
+}
+
+void GenerationForm::describeLimits() {
+    duration_->setToolTip(tr("Length of the generated audio in seconds (%1–%2)").arg(limits_.minGenerateSeconds).arg(limits_.maxGenerateSeconds));
+    steps_->setToolTip(tr("Diffusion steps: more is slower and usually cleaner (1–%1)").arg(limits_.maxSteps));
+    guidance_->setToolTip(tr("How closely to follow the prompt (0–%1); 2–4 suits most prompts").arg(limits_.maxGuidance));
+}
+
 void GenerationForm::validate() {
     errors_.clear();
     const QString prompt = prompt_->toPlainText().trimmed();
     if (prompt.isEmpty()) errors_[Field::Prompt] = tr("Describe the sound you want.");
-    else if (prompt.size() > limits_.maxPromptChars)
-        errors_[Field::Prompt] = tr("Too long: %1 characters, at most %2.").arg(prompt.size()).arg(limits_.maxPromptChars);
-    if (negative_->text().trimmed().size() > limits_.maxPromptChars)
-        errors_[Field::NegativePrompt] = tr("Too long: at most %1 characters.").arg(limits_.maxPromptChars);
-    if (QString e = checkNumber(duration_->text(), limits_.minDuration, limits_.maxDuration, false, tr(" s"), nullptr); !e.isEmpty())
+    else if (static_cast<size_t>(prompt.size()) > limits_.maxPromptChars)
+        errors_[Field::Prompt] = tr("Too long: %1 characters, at most %2.").arg(prompt.size()).arg(static_cast<qulonglong>(limits_.maxPromptChars));
+    if (static_cast<size_t>(negative_->text().trimmed().size()) > limits_.maxPromptChars)
+        errors_[Field::NegativePrompt] = tr("Too long: at most %1 characters.").arg(static_cast<qulonglong>(limits_.maxPromptChars));
+    if (QString e = checkNumber(duration_->text(), limits_.minGenerateSeconds, limits_.maxGenerateSeconds, false, tr(" s"), nullptr); !e.isEmpty())
         errors_[Field::Duration] = e;
-    if (QString e = checkNumber(steps_->text(), limits_.minSteps, limits_.maxSteps, true, {}, nullptr); !e.isEmpty())
+    if (QString e = checkNumber(steps_->text(), 1, limits_.maxSteps, true, {}, nullptr); !e.isEmpty())
         errors_[Field::Steps] = e;
-    if (QString e = checkNumber(guidance_->text(), limits_.minGuidance, limits_.maxGuidance, false, {}, nullptr); !e.isEmpty())
+    if (QString e = checkNumber(guidance_->text(), 0, limits_.maxGuidance, false, {}, nullptr); !e.isEmpty())
         errors_[Field::Guidance] = e;
     if (QString e = checkNumber(seed_->text(), 0, kMaxSeed, true, {}, nullptr); !e.isEmpty())
         errors_[Field::Seed] = e;
@@ -238,13 +249,13 @@ bool GenerationForm::isValid() const { return errors_.isEmpty(); }
 
 GenerationRequest GenerationForm::request() const {
     GenerationRequest r;
-    r.prompt = prompt_->toPlainText().trimmed();
-    r.negativePrompt = negative_->text().trimmed();
-    r.durationSeconds = duration_->text().trimmed().toDouble();
-    r.steps = steps_->text().trimmed().toInt();
-    r.guidanceScale = guidance_->text().trimmed().toDouble();
-    r.seed = seed_->text().trimmed().toLongLong();
-    r.scheduler = scheduler_->currentData().toString();
+    r.settings.prompt = prompt_->toPlainText().trimmed().toStdString();
+    r.settings.negativePrompt = negative_->text().trimmed().toStdString();
+    r.settings.durationSeconds = duration_->text().trimmed().toDouble();
+    r.settings.steps = steps_->text().trimmed().toInt();
+    r.settings.guidanceScale = guidance_->text().trimmed().toDouble();
+    r.settings.seed = seed_->text().trimmed().toLongLong();
+    r.settings.scheduler = scheduler_->currentData().toString().toStdString();
     r.sourceAudio = sourceAudio_;
     r.sourceClipId = sourceClipId_;
     return r;

@@ -25,19 +25,16 @@ class GenerationForm : public QWidget {
 public:
     enum class Field { Prompt, NegativePrompt, Duration, Steps, Guidance, Seed };
 
-    struct Limits {
-        double minDuration = 1.0, maxDuration = 30.0;
-        int minSteps = 1, maxSteps = 500;
-        double minGuidance = 0.0, maxGuidance = 20.0;
-        int maxPromptChars = 500;
-    };
-
     explicit GenerationForm(QWidget* parent = nullptr);
 
     bool isValid() const;
     QString fieldError(Field field) const { return errors_.value(field); }
     GenerationRequest request() const;  // the form's values (meaningful when valid)
     int variations() const;
+
+    // The limits the API validates against (AudioApi::limits()), so the form refuses exactly
+    // what the API would, with the same bounds.
+    void setLimits(const ApiLimits& limits);
 
     // While generating: Generate is disabled and Cancel enabled.
     void setBusy(bool busy);
@@ -81,7 +78,9 @@ private:
     void randomiseSeed();
     QLabel* makeErrorLabel();
 
-    Limits limits_;
+    void describeLimits();
+
+    ApiLimits limits_;  // the API's (setLimits); its defaults until then
     QPlainTextEdit* prompt_;
     QLineEdit* negative_;
     QLineEdit* duration_;

@@ -171,6 +171,7 @@ void MainWindow::buildDocks() {
     addDockWidget(Qt::LeftDockWidgetArea, libraryDock_);
 
     form_ = new GenerationForm(this);
+    form_->setLimits(adapter_->api().limits());
     generateDock_ = new QDockWidget(tr("Generate"), this);
     generateDock_->setObjectName(QStringLiteral("generateDock"));
     generateDock_->setWidget(form_);
@@ -466,13 +467,14 @@ void MainWindow::updateTaskStatus() {
 void MainWindow::onGenerateRequested(const GenerationRequest& request, int variations) {
     for (int i = 0; i < variations; ++i) {
         GenerationRequest r = request;
-        r.seed = request.seed + i;
+        r.settings.seed = request.settings.seed.value_or(0) + i;
         if (const Clip* source = library_->find(r.sourceClipId)) r.sourceAnalysis = source->analysis;
         generationTasks_.insert(adapter_->generate(r));
     }
     form_->setBusy(true);
     results_->setStatus(ResultsDisplay::Status::Generating,
-                        variations > 1 ? tr("%1 variations of \"%2\"").arg(variations).arg(request.prompt) : tr("\"%1\"").arg(request.prompt));
+                        variations > 1 ? tr("%1 variations of \"%2\"").arg(variations).arg(QString::fromStdString(request.settings.prompt))
+                                      : tr("\"%1\"").arg(QString::fromStdString(request.settings.prompt)));
     updateActions();
     updateTaskStatus();
 }
@@ -513,14 +515,15 @@ void MainWindow::onTaskFinished(const TaskOutcome& outcome) {
     using State = TaskOutcome::State;
     if (outcome.state == State::Succeeded && generation) {
         Clip clip;
-        clip.name = clipNameForPrompt(outcome.request.prompt, outcome.request.seed);
+        const GenerateRequest& settings = outcome.request.settings;
+        clip.name = clipNameForPrompt(QString::fromStdString(settings.prompt), settings.seed.value_or(0));
         clip.source = outcome.request.sourceAudio ? ClipSource::Variation : ClipSource::Generated;
         clip.audio = outcome.audio;
         clip.metrics = outcome.metrics;
-        clip.metrics["seed"] = outcome.request.seed;
-        clip.metrics["steps"] = outcome.request.steps;
-        clip.metrics["guidance_scale"] = outcome.request.guidanceScale;
-        clip.metrics["scheduler"] = outcome.request.scheduler.toStdString();
+        clip.metrics["seed"] = settings.seed.value_or(0);
+        clip.metrics["steps"] = settings.steps;
+        clip.metrics["guidance_scale"] = settings.guidanceScale;
+        clip.metrics["scheduler"] = settings.scheduler;
         selectClip(library_->add(std::move(clip)));
     } else if (outcome.state == State::Succeeded && analysis) {
         library_->setAnalysis(outcome.clipId, outcome.data);

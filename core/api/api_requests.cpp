@@ -1,6 +1,7 @@
 #include "api/api_requests.h"
 
 #include "common/json_reader.h"
+#include "common/strings.h"
 
 #include <cmath>
 #include <set>
@@ -17,6 +18,13 @@ namespace {
 
 }  // namespace
 
+nlohmann::json toJson(const ApiLimits& limits) {
+    return {{"min_duration", limits.minGenerateSeconds}, {"max_duration", limits.maxGenerateSeconds},
+            {"max_analyze_duration", limits.maxAnalyzeSeconds}, {"max_steps", limits.maxSteps},
+            {"max_variations", limits.maxVariations}, {"max_guidance", limits.maxGuidance},
+            {"max_prompt_chars", limits.maxPromptChars}};
+}
+
 void validate(const GenerateRequest& r, const ApiLimits& limits) {
     auto trimmedEmpty = r.prompt.find_first_not_of(" \t\r\n") == std::string::npos;
     if (trimmedEmpty) throw FieldError("prompt", "must not be empty");
@@ -24,13 +32,14 @@ void validate(const GenerateRequest& r, const ApiLimits& limits) {
         throw FieldError("prompt", "is longer than " + std::to_string(limits.maxPromptChars) + " characters");
     if (r.negativePrompt.size() > limits.maxPromptChars)
         throw FieldError("negative_prompt", "is longer than " + std::to_string(limits.maxPromptChars) + " characters");
-    if (!std::isfinite(r.durationSeconds) || r.durationSeconds <= 0.0 || r.durationSeconds > limits.maxGenerateSeconds)
-        throw FieldError("duration", "must be more than 0 and at most " + std::to_string(limits.maxGenerateSeconds) +
-                                         " seconds");
+    if (!std::isfinite(r.durationSeconds) || r.durationSeconds < limits.minGenerateSeconds ||
+        r.durationSeconds > limits.maxGenerateSeconds)
+        throw FieldError("duration", "must be between " + shortNumber(limits.minGenerateSeconds) + " and " +
+                                         shortNumber(limits.maxGenerateSeconds) + " seconds");
     if (r.steps < 1 || r.steps > limits.maxSteps)
         throw FieldError("steps", "must be between 1 and " + std::to_string(limits.maxSteps));
     if (!std::isfinite(r.guidanceScale) || r.guidanceScale < 0.0 || r.guidanceScale > limits.maxGuidance)
-        throw FieldError("guidance", "must be between 0 and " + std::to_string(limits.maxGuidance));
+        throw FieldError("guidance", "must be between 0 and " + shortNumber(limits.maxGuidance));
     if (r.seed && *r.seed < 0) throw FieldError("seed", "must not be negative");
     if (r.scheduler != "ddim" && r.scheduler != "dpm++")
         throw FieldError("scheduler", "must be \"ddim\" or \"dpm++\" (got \"" + r.scheduler + "\")");

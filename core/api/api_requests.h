@@ -22,14 +22,22 @@ private:
     std::string field_;
 };
 
+// The one set of generation limits: AudioApi holds it (AudioApiConfig::limits) and the desktop
+// form, the CLI and the HTTP API all validate against it (the form reads it from the API, the
+// browser page from GET /v1/status). Where the earlier per-front-end limits disagreed, the
+// stricter value was kept (guidance 20, prompts 500 characters); the shortest duration is
+// 0.1 s, which the tiny test models and `generate --duration` for short sounds need.
 struct ApiLimits {
+    double minGenerateSeconds = 0.1;
     double maxGenerateSeconds = 30.0;
     double maxAnalyzeSeconds = 600.0;
     int maxSteps = 500;
     int maxVariations = 8;
-    double maxGuidance = 30.0;
-    size_t maxPromptChars = 2000;
+    double maxGuidance = 20.0;
+    size_t maxPromptChars = 500;
 };
+
+nlohmann::json toJson(const ApiLimits& limits);
 
 struct GenerateRequest {
     std::string prompt;

@@ -280,6 +280,7 @@ nlohmann::json AudioApi::getServiceStatus() {
     out["queue"] = {{"queued", queue_->queuedCount()},
                     {"running", queue_->runningCount()},
                     {"max_queued", queue_->config().maxQueuedTasks}};
+    out["limits"] = toJson(config_.limits);
     return out;
 }
 

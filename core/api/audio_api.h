@@ -81,7 +81,7 @@ public:
     std::vector<ApiTaskRecord> tasks() const;  // newest first
     bool cancel(TaskId id);
 
-    // {wav2vec2: {...}, audioldm: {...}, memory: {...}, queue: {...}}
+    // {wav2vec2: {...}, audioldm: {...}, memory: {...}, queue: {...}, limits: {...}}
     nlohmann::json getServiceStatus();
 
     // The memory monitor's ring buffer (oldest first), sampled in the background when

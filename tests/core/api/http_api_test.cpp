@@ -34,6 +34,7 @@ struct ApiFixture {
         AudioApiConfig c;
         c.sampleMemory = false;
         c.queue.maxQueuedTasks = 256;
+        c.limits.minGenerateSeconds = 0.01;  // the fake generator makes tiny clips quickly
         return c;
     }
     httplib::Client client() const {

@@ -120,7 +120,7 @@ TEST_CASE("models list shows cached and folder models, what the services use, an
     CHECK_THAT(text.out, Catch::Contains(kRepo) && Catch::Contains("runs as wav2vec2") && Catch::Contains("[installed]"));
 }
 
-TEST_CASE("--model takes a repo id from the HF cache, and names the pull command when it is not there", "[hub][cli]") {
+TEST_CASE("a repo id given as --model is found in the HF cache, and the pull command is named when it is not there", "[hub][cli]") {
     CliHubSession hub;
     hub.session.server.addRepoFromFolder(kRepo, kWav2vec2Case);
     const fs::path wav = writeTone(hub.work);

@@ -227,8 +227,11 @@ TEST_CASE("The form explains bad values beside each field and enables Generate o
     CHECK(std::any_of(stepsError.begin(), stepsError.end(), [](QLabel* l) { return l->isVisible() && l->text() == QStringLiteral("must be a whole number"); }));
 
     form->stepsEdit()->setText(QStringLiteral("20"));
-    form->durationEdit()->setText(QStringLiteral("0.1"));
-    CHECK(form->fieldError(GenerationForm::Field::Duration).contains(QStringLiteral("between 1 and 30")));
+    // The form's bounds are the AudioApi's (one ApiLimits for the form, the CLI and the HTTP API).
+    const ApiLimits& limits = f.adapter.api().limits();
+    form->durationEdit()->setText(QStringLiteral("0.05"));
+    CHECK(form->fieldError(GenerationForm::Field::Duration)
+              .contains(QStringLiteral("between %1 and %2").arg(limits.minGenerateSeconds).arg(limits.maxGenerateSeconds)));
     form->durationEdit()->setText(QStringLiteral("4"));
     form->guidanceEdit()->setText(QStringLiteral("-1"));
     CHECK_FALSE(form->generateButton()->isEnabled());
