@@ -572,7 +572,25 @@ window.addEventListener('drop', (event) => event.preventDefault());
 // ---------------------------------------------------------------------------------------------
 // Status
 
+// The fields' ranges as the server's limits give them (the API still has the last word).
+function applyLimits(limits) {
+  if (!limits) return;
+  const ranges = {
+    duration: [limits.min_duration, limits.max_duration],
+    steps: [1, limits.max_steps],
+    guidance: [0, limits.max_guidance],
+    variations: [1, limits.max_variations],
+  };
+  for (const [id, [min, max]] of Object.entries(ranges)) {
+    const input = document.getElementById(id);
+    if (min !== undefined) input.min = String(min);
+    if (max !== undefined) input.max = String(max);
+  }
+  if (limits.max_prompt_chars) $('#prompt').maxLength = limits.max_prompt_chars;
+}
+
 function renderStatus(status, models) {
+  applyLimits(status.limits);
   const services = ['audioldm', 'wav2vec2'].map((id) => status[id] || { id, status: 'not configured' });
   const folders = models?.services || {};
   const serviceRows = services.map((s) => [
