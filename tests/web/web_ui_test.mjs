@@ -348,6 +348,18 @@ async function main() {
     check(/Segments/.test(analysis) && (await page.$$('#analysis table tbody tr')).length >= 1, 'the analysis lists segments');
     check(await page.$eval('#file-error', (e) => e.hidden), 'no upload error is shown');
 
+    // A file dropped on the Analyse section is analysed the same way.
+    await page.evaluate(async (base64) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const drop = new DataTransfer();
+      drop.items.add(new File([bytes], 'dropped.wav', { type: 'audio/wav' }));
+      const section = document.getElementById('analyse');
+      section.dispatchEvent(new DragEvent('dragover', { dataTransfer: drop, bubbles: true, cancelable: true }));
+      section.dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
+    }, fs.readFileSync(tone).toString('base64'));
+    await page.waitForFunction(() => /Analysis of dropped\.wav/.test(document.querySelector('#analysis h3')?.textContent || ''), { timeout: 120000 });
+    check(true, 'a file dropped on the Analyse section is analysed');
+
     // Analyse a generated clip from its own button (the raw audio/wav upload).
     await page.click('#clips .clip .analyse-clip');
     await page.waitForFunction(() => /Analysis of a-dog-barking/.test(document.querySelector('#analysis h3')?.textContent || ''), { timeout: 120000 });
