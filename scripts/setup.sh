@@ -17,6 +17,8 @@ packages=(
   qt6-qpa-plugins libqt6svg6
   xvfb xauth sox libsox-fmt-all espeak-ng lintian dpkg-dev file
 )
+# Only the test suite needs these: the Windows syntax check of the portable core.
+[ "$mode" = test ] && packages+=(g++-mingw-w64-x86-64-posix)
 # Each phase prints how long it took, so a slow first build is visible and measurable.
 phase_start=$SECONDS
 phase_done() {

@@ -35,7 +35,7 @@ void setModelsFolder(const QString& folder) { QSettings().setValue(QStringLitera
 QString modelFolderProblem(const QString& folder) {
     const QFileInfo info(folder);
     if (!info.exists())
-        return QObject::tr("%1 does not exist. Create it and copy the model (config JSON and .safetensors or PyTorch .bin weights) into it.").arg(folder);
+        return QObject::tr("%1 does not exist: download a recommended model below, or create it and copy a model (config JSON and .safetensors or PyTorch .bin weights) into it.").arg(folder);
     if (!info.isDir()) return QObject::tr("%1 is a file, not a folder.").arg(folder);
     if (!info.isReadable()) return QObject::tr("%1 cannot be read: check its permissions.").arg(folder);
     QDirIterator configs(folder, {QStringLiteral("*.json")}, QDir::Files, QDirIterator::Subdirectories);

@@ -1,5 +1,6 @@
 #include "analysis/dsp_fft.h"
 
+#include "common/math_constants.h"
 #include "common/error.h"
 
 #include <cmath>
@@ -25,7 +26,7 @@ Fft::Fft(size_t size) : size_(size) {
         bitReversed_[i] = r;
     }
     twiddles_.resize(size / 2);
-    for (size_t k = 0; k < size / 2; ++k) twiddles_[k] = std::polar(1.0, -2.0 * M_PI * static_cast<double>(k) / size);
+    for (size_t k = 0; k < size / 2; ++k) twiddles_[k] = std::polar(1.0, -2.0 * kPi * static_cast<double>(k) / size);
 }
 
 void Fft::transform(std::vector<std::complex<double>>& data, bool inverse) const {
@@ -63,7 +64,7 @@ void Fft::powerSpectrum(const float* frame, size_t length, std::vector<double>& 
 std::vector<float> hannWindow(size_t length) {
     std::vector<float> window(length);
     for (size_t i = 0; i < length; ++i)
-        window[i] = static_cast<float>(0.5 - 0.5 * std::cos(2.0 * M_PI * static_cast<double>(i) / length));
+        window[i] = static_cast<float>(0.5 - 0.5 * std::cos(2.0 * kPi * static_cast<double>(i) / length));
     return window;
 }
 

@@ -1,5 +1,6 @@
 #include "analysis/dsp_loudness.h"
 
+#include "common/math_constants.h"
 #include "common/error.h"
 
 #include <algorithm>
@@ -29,7 +30,7 @@ std::array<Biquad, 2> kWeightingFilters(int sampleRate) {
 
     std::array<Biquad, 2> stages;
     {
-        const double k = std::tan(M_PI * shelfFrequency / sampleRate);
+        const double k = std::tan(kPi * shelfFrequency / sampleRate);
         const double vh = std::pow(10.0, shelfGainDb / 20.0);
         const double vb = std::pow(vh, 0.4996667741545416);
         const double a0 = 1.0 + k / shelfQ + k * k;
@@ -37,7 +38,7 @@ std::array<Biquad, 2> kWeightingFilters(int sampleRate) {
         stages[0].a = {2.0 * (k * k - 1.0) / a0, (1.0 - k / shelfQ + k * k) / a0};
     }
     {
-        const double k = std::tan(M_PI * highPassFrequency / sampleRate);
+        const double k = std::tan(kPi * highPassFrequency / sampleRate);
         const double a0 = 1.0 + k / highPassQ + k * k;
         stages[1].b = {1.0, -2.0, 1.0};
         stages[1].a = {2.0 * (k * k - 1.0) / a0, (1.0 - k / highPassQ + k * k) / a0};

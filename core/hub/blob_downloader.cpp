@@ -105,7 +105,7 @@ uint64_t BlobDownloader::ensureBlob(const BlobRequest& request, const std::funct
                                                       " bytes are kept and the next pull resumes from there");
         if (attempt > 1) waitBeforeRetry(retry_, attempt, cancelled);
 
-        std::unique_ptr<std::FILE, FileCloser> out(std::fopen(partial.c_str(), "ab"));
+        std::unique_ptr<std::FILE, FileCloser> out(openFile(partial, "ab"));
         if (!out) throw HubError(HubErrorKind::Cache, "cannot write " + partial.string() + ": " + std::strerror(errno));
         bool diskFull = false;
         std::string writeError;
@@ -146,7 +146,7 @@ uint64_t BlobDownloader::ensureBlob(const BlobRequest& request, const std::funct
                 return false;
             }
             if (std::fwrite(data, 1, length, out.get()) != length) {
-                diskFull = errno == ENOSPC || errno == EDQUOT;
+                diskFull = isDiskFullError(errno);
                 writeError = std::strerror(errno);
                 return false;
             }
@@ -157,7 +157,7 @@ uint64_t BlobDownloader::ensureBlob(const BlobRequest& request, const std::funct
             return true;
         };
         HttpResponse response = http_.perform(get, sink, cancelled, onStart);
-        if (std::fclose(out.release()) != 0 && (errno == ENOSPC || errno == EDQUOT)) diskFull = true;
+        if (std::fclose(out.release()) != 0 && isDiskFullError(errno)) diskFull = true;
 
         if (diskFull)
             throw HubError(HubErrorKind::DiskFull, "the disk is full while writing " + path + " of " + request.repoId +

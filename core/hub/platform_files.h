@@ -1,9 +1,11 @@
 #pragma once
-// The few operating-system calls the Hub cache needs, kept in one place so that a Windows port
-// replaces this file pair only: free disk space (statvfs), an advisory lock file (flock),
-// shell-style globs (fnmatch) and "symlink, else copy".
+// The few operating-system calls the Hub cache needs, in one place with a POSIX and a Windows
+// implementation: free disk space, an advisory lock file (flock / LockFileEx), opening a file by
+// its path (wide on Windows), shell-style globs as Python's fnmatch reads them, "symlink, else
+// copy" and atomic small writes.
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -30,8 +32,14 @@ public:
     static bool isFree(const std::filesystem::path& lockFile);
 
 private:
-    int descriptor_ = -1;
+    intptr_t handle_ = -1;  // a file descriptor (POSIX) or a HANDLE (Windows)
 };
+
+// ENOSPC, or EDQUOT where the system has quotas.
+bool isDiskFullError(int error);
+
+// std::fopen for a path that may hold any characters (the wide API on Windows).
+std::FILE* openFile(const std::filesystem::path& path, const char* mode);
 
 // Shell-style match as Python's fnmatch does it (`*` also crosses `/`, `?`, `[...]`).
 bool globMatches(const std::string& pattern, const std::string& path);

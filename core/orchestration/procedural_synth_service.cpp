@@ -1,5 +1,6 @@
 #include "orchestration/procedural_synth_service.h"
 
+#include "common/math_constants.h"
 #include "common/elapsed.h"
 
 #include "common/error.h"
@@ -13,8 +14,6 @@
 namespace grym {
 
 namespace {
-
-constexpr double kPi = 3.14159265358979323846;
 
 struct Partial {
     double frequency;
