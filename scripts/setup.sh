@@ -35,6 +35,15 @@ if [ "$mode" = run ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] \
   exit 1
 fi
 
+# The browser page's test (tests/web) drives headless Chromium from Node. Node may come from
+# elsewhere (NodeSource's nodejs bundles npm and conflicts with Debian's npm), so Debian's is
+# installed only when the command is missing.
+if [ "$mode" = test ]; then
+  packages+=(chromium)
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -47,6 +56,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 phase_done "installing packages"
+
+if [ "$mode" = test ] && { [ ! -d tests/web/node_modules ] || [ tests/web/package-lock.json -nt tests/web/node_modules ]; }; then
+  (cd tests/web && npm ci --no-audit --no-fund)  # puppeteer-core, pinned by the lock file
+  phase_done "installing the browser test's node packages"
+fi
 
 # ccache: paths relative to the checkout and no working directory in the hash, so two clones
 # share hits; the sloppiness settings let it cache translation units that use the torch PCH.

@@ -1,6 +1,7 @@
 #include "api/http_server.h"
 
 #include "api/audio_api.h"
+#include "api/web_assets.h"
 #include "audio/audio_file.h"
 #include "common/error.h"
 
@@ -114,13 +115,17 @@ struct HttpServer::Impl {
         return j;
     }
 
-    void handleGenerate(const httplib::Request& req, httplib::Response& res) {
-        nlohmann::json body;
+    // Throws FieldError("body") when the body is not JSON, so the answer names it like any field.
+    static nlohmann::json parseJsonBody(const httplib::Request& req) {
         try {
-            body = nlohmann::json::parse(req.body);
+            return nlohmann::json::parse(req.body);
         } catch (const std::exception& e) {
-            return sendError(res, 400, std::string("body is not valid JSON: ") + e.what(), "body");
+            throw FieldError("body", std::string("is not valid JSON: ") + e.what());
         }
+    }
+
+    void handleGenerate(const httplib::Request& req, httplib::Response& res) {
+        const nlohmann::json body = parseJsonBody(req);
         GenerateRequest request = parseGenerateRequest(body, api.limits());
         // Each variation is its own task (seed, seed+1, ...): one more slot each.
         if (activeTasks() + static_cast<size_t>(request.variations) > config.maxActiveTasks)
@@ -134,6 +139,36 @@ struct HttpServer::Impl {
                             {"ids", ids},
                             {"state", toString(first.state())},
                             {"url", "/v1/tasks/" + std::to_string(first.id())}});
+    }
+
+    // A variation of a finished clip: the clip's own settings with the body's fields over them,
+    // and a fresh seed unless the body gives one (the source's seed would repeat its noise).
+    void handleVariation(const httplib::Request& req, httplib::Response& res) {
+        auto rec = findTask(req, res);
+        if (!rec) return;
+        if (rec->handle.state() != TaskState::Succeeded)
+            return sendError(res, 409, std::string("task is ") + toString(rec->handle.state()) + ", not succeeded", "id");
+        const TaskResult source = rec->handle.result().get();
+        if (!source.audio) return sendError(res, 409, "task " + std::to_string(rec->handle.id()) + " made no audio to vary", "id");
+        nlohmann::json body = req.body.empty() ? nlohmann::json::object() : parseJsonBody(req);
+        if (!body.is_object()) throw FieldError("body", "must be a JSON object");
+        double strength = 0.5;
+        if (body.contains("strength")) {
+            if (!body["strength"].is_number()) throw FieldError("strength", "must be a number");
+            strength = body["strength"].get<double>();
+            body.erase("strength");
+        }
+        nlohmann::json settings = rec->request;
+        for (const char* inherited : {"strength", "seed", "latents_file", "latents_key"}) settings.erase(inherited);
+        settings["variations"] = 1;
+        settings.update(body);
+        const GenerateRequest request = parseGenerateRequest(settings, api.limits());
+        if (request.variations != 1) throw FieldError("variations", "must be 1: a variation request makes one clip");
+        if (activeTasks() >= config.maxActiveTasks)
+            return sendError(res, 429, "too many tasks are queued or running (limit " +
+                                           std::to_string(config.maxActiveTasks) + "); retry later");
+        TaskHandle h = api.generateVariation(*source.audio, request, strength);
+        sendJson(res, 202, {{"id", h.id()}, {"state", toString(h.state())}, {"url", "/v1/tasks/" + std::to_string(h.id())}});
     }
 
     void handleAnalyze(const httplib::Request& req, httplib::Response& res) {
@@ -241,6 +276,27 @@ struct HttpServer::Impl {
         return httplib::Server::HandlerResponse::Unhandled;
     }
 
+    // The browser page, compiled in (web_assets.h). Served without a token: it holds no data,
+    // and asks for the token itself before it calls the API.
+    static void handlePageFile(const httplib::Request& req, httplib::Response& res) {
+        const std::string path = req.path == "/" ? "/index.html" : req.path;
+        for (const WebAsset& asset : webAssets()) {
+            if (asset.path != path) continue;
+            res.status = 200;
+            res.set_content(std::string(asset.bytes), std::string(asset.contentType));
+            res.set_header("Cache-Control", "no-cache");
+            res.set_header("X-Content-Type-Options", "nosniff");
+            res.set_header("Referrer-Policy", "no-referrer");
+            // Only this server's own files and the page's own blobs: nothing loads from elsewhere.
+            res.set_header("Content-Security-Policy",
+                           "default-src 'self'; media-src 'self' blob:; img-src 'self' blob: data:; "
+                           "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                           "frame-ancestors 'none'");
+            return;
+        }
+        sendError(res, 404, "no such page or endpoint (the API is under /v1/, see /v1/openapi.json)");
+    }
+
     void routes() {
         server.set_pre_routing_handler(
             [this](const httplib::Request& req, httplib::Response& res) { return screen(req, res); });
@@ -262,6 +318,7 @@ struct HttpServer::Impl {
         };
         server.Post("/v1/generate", guarded(&Impl::handleGenerate));
         server.Post("/v1/analyze", guarded(&Impl::handleAnalyze));
+        server.Post(R"(/v1/tasks/([^/]+)/variation)", guarded(&Impl::handleVariation));
         server.Get(R"(/v1/tasks/([^/]+)/audio)", guarded(&Impl::handleAudio));
         server.Get(R"(/v1/tasks/([^/]+)/events)", guarded(&Impl::handleEvents));
         server.Get(R"(/v1/tasks/([^/]+))", guarded(&Impl::handleTask));
@@ -272,6 +329,7 @@ struct HttpServer::Impl {
         server.Get("/v1/openapi.json", [](const httplib::Request&, httplib::Response& res) {
             sendJson(res, 200, openApiDocument());
         });
+        server.Get(R"(/[^/]*)", handlePageFile);
         server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
             if (!res.body.empty()) return;
             if (res.status == 413)
