@@ -66,7 +66,8 @@ protected:
     StateDict loadFile(const std::string& file) const override { return loadSafetensors(file); }
     uint64_t fileElementCount(const std::string& file) const override {
         uint64_t n = 0;
-        for (const auto& t : SafetensorsFile(file).tensors()) n += shapeElements(t.shape);
+        const SafetensorsFile header(file);  // kept alive: tensors() refers into it
+        for (const auto& t : header.tensors()) n += shapeElements(t.shape);
         return n;
     }
 };
@@ -79,7 +80,8 @@ protected:
     StateDict loadFile(const std::string& file) const override { return loadPytorchCheckpoint(file); }
     uint64_t fileElementCount(const std::string& file) const override {
         uint64_t n = 0;
-        for (const auto& t : PytorchCheckpoint(file).tensors()) n += shapeElements(t.shape);
+        const PytorchCheckpoint header(file);  // kept alive: tensors() refers into it
+        for (const auto& t : header.tensors()) n += shapeElements(t.shape);
         return n;
     }
 };
