@@ -15,7 +15,7 @@ namespace grym {
 
 struct Wav2vec2ServiceOptions {
     std::string modelDir;                 // transformers folder; empty: DSP-only analysis
-    Wav2vec2RuntimeOptions runtime;
+    LoadOptions runtime;
     Wav2vec2AnalysisOptions analysis;
     double repeatThreshold = 0.9;         // cosine similarity for "repeated section"
 };

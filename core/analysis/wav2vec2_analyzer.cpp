@@ -43,10 +43,10 @@ std::vector<std::pair<int64_t, int64_t>> planWindows(int64_t samples, int64_t wi
     return plan;
 }
 
-Wav2vec2Analyzer::Wav2vec2Analyzer(const std::string& folder, const Wav2vec2RuntimeOptions& runtime)
+Wav2vec2Analyzer::Wav2vec2Analyzer(const std::string& folder, const LoadOptions& runtime)
     : preprocessor_(loadWav2vec2PreprocessorConfig(folderFile(folder, "preprocessor_config.json"))),
-      model_(Wav2vec2Model::fromFolder(folder, runtime)) {
-    if (model_.hasCtcHead()) vocabulary_ = std::make_shared<CtcVocabulary>(CtcVocabulary::fromFolder(folder));
+      model_(Wav2vec2Model::load(folder, runtime)) {
+    if (model_.hasCtcHead()) vocabulary_ = std::make_shared<CtcVocabulary>(CtcVocabulary::load(folder));
 }
 
 Wav2vec2Analyzer::Wav2vec2Analyzer(Wav2vec2Model model, Wav2vec2PreprocessorConfig preprocessor,

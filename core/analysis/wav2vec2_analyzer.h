@@ -54,7 +54,7 @@ using WindowCallback = std::function<bool(int window, int windows)>;
 class Wav2vec2Analyzer {
 public:
     // Loads config.json, the checkpoint, preprocessor_config.json and (with a CTC head) vocab.json.
-    explicit Wav2vec2Analyzer(const std::string& folder, const Wav2vec2RuntimeOptions& runtime = {});
+    explicit Wav2vec2Analyzer(const std::string& folder, const LoadOptions& runtime = {});
     // Wraps an already built model (benchmarks, tests); no transcript without a vocabulary.
     Wav2vec2Analyzer(Wav2vec2Model model, Wav2vec2PreprocessorConfig preprocessor, std::shared_ptr<const CtcVocabulary> vocabulary = {});
     ~Wav2vec2Analyzer();

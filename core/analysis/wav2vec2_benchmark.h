@@ -13,7 +13,7 @@ struct Wav2vec2BenchmarkOptions {
     std::string configDir;          // holds config.json (e.g. full_configs/wav2vec2-base-960h)
     double audioSeconds = 10.0;     // length of the (random) input
     int repeats = 3;                // timed runs after one warm-up
-    Wav2vec2RuntimeOptions runtime;
+    LoadOptions runtime;
     std::string referenceTimingFile; // timing.json with reference_seconds_openblas; optional
 };
 

@@ -8,7 +8,7 @@ namespace grym {
 
 void runVocoderGolden(GoldenCase& c) {
     torch::NoGradGuard noGrad;
-    auto vocoder = audioldm::loadVocoder(c.dir());
+    auto vocoder = audioldm::Vocoder::load(c.dir());
     c.compare("waveform", vocoder->forward(c.tensor("mel")));
     c.compare("waveform_unbatched", vocoder->forward(c.tensor("mel_unbatched")));
 }

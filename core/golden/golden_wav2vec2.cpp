@@ -38,7 +38,7 @@ void runWav2vec2Golden(GoldenCase& c) {
     if (c.hasTensor("attention_mask"))
         c.compareExact("attention_mask", torch::equal(batch.attentionMask, c.tensor("attention_mask").to(torch::kInt64)));
 
-    const Wav2vec2Model model = Wav2vec2Model::fromFolder(dir);
+    const Wav2vec2Model model = Wav2vec2Model::load(dir);
     // The reference passes a mask exactly when the case lists one (models whose feature
     // extractor returns masks); base models take the zero-padded batch alone.
     const torch::Tensor mask = c.hasTensor("attention_mask") ? batch.attentionMask : torch::Tensor();
@@ -67,7 +67,7 @@ void runWav2vec2Golden(GoldenCase& c) {
         const auto& decode = c.spec().at("decode");
         const std::string expected = decode.value("text", std::string());
         const torch::Tensor logits = c.tensor(decode.value("logits", std::string("decode.logits")));
-        const CtcVocabulary vocab = CtcVocabulary::fromFolder(dir);
+        const CtcVocabulary vocab = CtcVocabulary::load(dir);
         const std::string text = vocab.greedyDecode(logits.dim() == 3 ? logits[0] : logits);
         c.compareExact("decode", text == expected, "\"" + text + "\" vs \"" + expected + "\"");
     }

@@ -62,7 +62,7 @@ private:
 
 struct RoutedTask {
     std::shared_ptr<ModelService> service;
-    TaskAnalysis config;
+    TaskAnalysis analysis;  // what the router decided from (service, memory, work units)
     ServiceLease lease;
 };
 

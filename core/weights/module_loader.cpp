@@ -72,7 +72,7 @@ void foldWeightNorm(StateDict& weights) {
     }
 }
 
-void loadModuleWeights(torch::nn::Module& module, const StateDict& weights, const LoadOptions& options) {
+void loadModuleWeights(torch::nn::Module& module, const StateDict& weights, const ModuleWeightOptions& options) {
     const std::string src = options.source.empty() ? std::string("checkpoint") : options.source;
     std::map<std::string, torch::Tensor> targets;
     for (const auto& p : module.named_parameters(/*recurse=*/true)) targets[p.key()] = p.value();
@@ -110,6 +110,13 @@ void loadModuleWeights(torch::nn::Module& module, const StateDict& weights, cons
         if (!seen.count(key))
             throw ModelError(src + ": missing tensor '" + options.stripPrefix + key + "'");
     }
+}
+
+uint64_t moduleParameterBytes(const torch::nn::Module& module) {
+    uint64_t n = 0;
+    for (const auto& p : module.parameters()) n += static_cast<uint64_t>(p.nbytes());
+    for (const auto& b : module.buffers()) n += static_cast<uint64_t>(b.nbytes());
+    return n;
 }
 
 void checkFinite(const torch::nn::Module& module, const std::string& source) {

@@ -2,17 +2,18 @@
 // Puts checkpoint tensors into a torch::nn::Module whose parameter and buffer names
 // match the checkpoint keys one to one. Anything missing, unexpected or mis-shaped is an
 // error naming the key: a loader that silently skips a tensor is a loader that lies.
-#include "weights/safetensors.h"
+#include "weights/weight_source.h"
 
 #include <torch/nn/module.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
 namespace grym {
 
-struct LoadOptions {
+struct ModuleWeightOptions {
     // Checkpoint keys that are known non-weights (e.g. "position_ids"); a key is ignored
     // when it ends with one of these.
     std::vector<std::string> ignoredKeySuffixes;
@@ -30,7 +31,11 @@ void foldWeightNorm(StateDict& weights);
 
 // Copies every tensor into the module (converted to the parameter's dtype and device).
 // Throws ModelError on a missing key, an unexpected key or a shape mismatch.
-void loadModuleWeights(torch::nn::Module& module, const StateDict& weights, const LoadOptions& options = {});
+void loadModuleWeights(torch::nn::Module& module, const StateDict& weights, const ModuleWeightOptions& options = {});
+
+// Bytes every parameter and buffer of `module` takes on its device (quantised weights live in
+// buffers): the one count behind every model's parameterBytes().
+uint64_t moduleParameterBytes(const torch::nn::Module& module);
 
 // Throws ModelError naming the first tensor that holds NaN or Inf.
 void checkFinite(const torch::nn::Module& module, const std::string& source);

@@ -4,7 +4,6 @@
 
 #include "common/error.h"
 #include "weights/mapped_file.h"
-#include "weights/pytorch_tensors.h"
 
 #include <nlohmann/json.hpp>
 
@@ -45,6 +44,12 @@ torch::ScalarType safetensorsScalarType(const std::string& dtype) {
     const DtypeSpec* spec = findDtype(dtype);
     if (!spec) throw ModelError("unsupported tensor dtype '" + dtype + "'");
     return spec->type;
+}
+
+const char* safetensorsDtypeName(torch::ScalarType type) {
+    for (const auto& d : kDtypes)
+        if (d.type == type) return d.name;
+    return nullptr;
 }
 
 namespace {
@@ -194,13 +199,11 @@ void saveSafetensors(const std::string& path, const StateDict& tensors, const st
     std::vector<torch::Tensor> data;
     uint64_t offset = 0;
     for (const auto& [name, tensor] : tensors) {
-        const DtypeSpec* spec = nullptr;
-        for (const auto& d : kDtypes)
-            if (d.type == tensor.scalar_type()) spec = &d;
-        if (!spec) throw ModelError(path + ": tensor '" + name + "' has a dtype safetensors cannot store");
+        const char* dtype = safetensorsDtypeName(tensor.scalar_type());
+        if (!dtype) throw ModelError(path + ": tensor '" + name + "' has a dtype safetensors cannot store");
         torch::Tensor t = tensor.detach().to(torch::kCPU).contiguous();
-        const uint64_t bytes = static_cast<uint64_t>(t.numel()) * spec->bytes;
-        header[name] = {{"dtype", spec->name}, {"shape", t.sizes().vec()}, {"data_offsets", {offset, offset + bytes}}};
+        const uint64_t bytes = static_cast<uint64_t>(t.nbytes());
+        header[name] = {{"dtype", dtype}, {"shape", t.sizes().vec()}, {"data_offsets", {offset, offset + bytes}}};
         offset += bytes;
         data.push_back(t);
     }
@@ -213,103 +216,6 @@ void saveSafetensors(const std::string& path, const StateDict& tensors, const st
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     for (const auto& t : data) out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes()));
     if (!out.flush()) throw ModelError(path + ": write failed (disk full?)");
-}
-
-namespace {
-
-StateDict loadShards(const fs::path& index, bool pytorch) {
-    StateDict out;
-    for (const auto& [shard, names] : readShardIndex(index.string())) {
-        const std::string path = (index.parent_path() / shard).string();
-        const StateDict tensors = pytorch ? loadPytorchCheckpoint(path) : loadSafetensors(path);
-        for (const auto& n : names) {
-            const auto it = tensors.find(n);
-            if (it == tensors.end()) throw ModelError(path + ": index says it holds '" + n + "' but it does not");
-            out[n] = it->second;
-        }
-    }
-    return out;
-}
-
-}  // namespace
-
-std::map<std::string, std::set<std::string>> readShardIndex(const std::string& indexPath) {
-    const fs::path index(indexPath);
-    nlohmann::json j;
-    try {
-        std::ifstream in(index);
-        j = nlohmann::json::parse(in);
-    } catch (const std::exception& e) {
-        throw ModelError(index.string() + ": not valid JSON (" + e.what() + ")");
-    }
-    if (!j.contains("weight_map") || !j["weight_map"].is_object())
-        throw ModelError(index.string() + ": has no \"weight_map\" object");
-    std::map<std::string, std::set<std::string>> byShard;
-    for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
-        if (!it.value().is_string()) throw ModelError(index.string() + ": weight_map entry '" + it.key() + "' is not a file name");
-        const std::string shard = it.value().get<std::string>();
-        if (shard.find('/') != std::string::npos || shard.find('\\') != std::string::npos || shard.find("..") != std::string::npos)
-            throw ModelError(index.string() + ": shard name '" + shard + "' must be a plain file name");
-        byShard[shard].insert(it.key());
-    }
-    return byShard;
-}
-
-std::string pytorchStem(const std::string& stem) { return stem == "model" ? "pytorch_model" : stem; }
-
-std::string findPytorchCheckpointFile(const std::string& folder, const std::string& stem) {
-    const fs::path dir(folder);
-    const std::string pytorch = pytorchStem(stem);
-    for (const std::string& name : {pytorch + ".bin", pytorch + ".bin.index.json", stem + ".pt", stem + ".pth", stem + ".ckpt", stem + ".bin"})
-        if (fs::is_regular_file(dir / name)) return (dir / name).string();
-    return {};
-}
-
-std::string findCheckpointFile(const std::string& folder, const std::string& stem) {
-    const fs::path dir(folder);
-    for (const std::string& name : {stem + ".safetensors", stem + ".safetensors.index.json"})
-        if (fs::is_regular_file(dir / name)) return (dir / name).string();
-    return findPytorchCheckpointFile(folder, stem);
-}
-
-uint64_t checkpointElementCount(const std::string& folder, const std::string& stem) {
-    const std::string path = findCheckpointFile(folder, stem);
-    auto count = [](const std::vector<int64_t>& shape) {
-        uint64_t n = 1;
-        for (auto d : shape) n *= static_cast<uint64_t>(d);
-        return n;
-    };
-    auto fileCount = [&](const std::string& file, bool pytorch) {
-        uint64_t n = 0;
-        if (pytorch) {
-            const PytorchCheckpoint checkpoint(file);
-            for (const auto& t : checkpoint.tensors()) n += count(t.shape);
-        } else {
-            const SafetensorsFile header(file);
-            for (const auto& t : header.tensors()) n += count(t.shape);
-        }
-        return n;
-    };
-    if (path.empty()) return 0;
-    const bool pytorch = !endsWith(path, ".safetensors") && !endsWith(path, ".safetensors.index.json");
-    if (!endsWith(path, ".index.json")) return fileCount(path, pytorch);
-    uint64_t n = 0;
-    for (const auto& [shard, names] : readShardIndex(path)) n += fileCount((fs::path(path).parent_path() / shard).string(), pytorch);
-    return n;
-}
-
-StateDict loadCheckpoint(const std::string& folder, const std::string& stem) {
-    if (!fs::is_directory(fs::path(folder))) throw ModelError(folder + ": model folder does not exist");
-    const std::string path = findCheckpointFile(folder, stem);
-    if (path.empty()) {
-        const std::string pytorch = pytorchStem(stem);
-        throw ModelError(folder + ": no " + stem + ".safetensors (or " + stem + ".safetensors.index.json) and no " +
-                         pytorch + ".bin (or " + pytorch + ".bin.index.json): the model's weights are missing");
-    }
-    if (endsWith(path, ".safetensors")) return loadSafetensors(path);
-    if (endsWith(path, ".safetensors.index.json")) return loadShards(path, false);
-    if (endsWith(path, ".bin.index.json")) return loadShards(path, true);
-    return loadPytorchCheckpoint(path);
 }
 
 }  // namespace grym

@@ -68,29 +68,8 @@ void saveSafetensors(const std::string& path, const StateDict& tensors,
 
 // The torch dtype of a safetensors dtype name ("F32", "BF16", ...); throws ModelError for others.
 torch::ScalarType safetensorsScalarType(const std::string& dtype);
-
-// The one way every model loader reads its weights. Looks in `folder`, in this order, for
-// `<stem>.safetensors`, `<stem>.safetensors.index.json` (shards), then the PyTorch names the
-// Hugging Face repos use: `pytorch_model.bin` for stem `model` (`<stem>.bin` otherwise) and its
-// `.bin.index.json`, then `<stem>.pt`, `.pth`, `.ckpt`. PyTorch files are read by the restricted
-// reader (pytorch_checkpoint.h), never by Python's pickle. A folder with neither format gets
-// one ModelError naming both.
-StateDict loadCheckpoint(const std::string& folder, const std::string& stem);
-
-// The file loadCheckpoint would read (a weights file or a shard index), or "" if there is none.
-std::string findCheckpointFile(const std::string& folder, const std::string& stem);
-// The same among the PyTorch names only (a .bin, its .bin.index.json, .pt, .pth, .ckpt).
-std::string findPytorchCheckpointFile(const std::string& folder, const std::string& stem);
-// The Hugging Face name of the PyTorch twin of `<stem>.safetensors`: "pytorch_model" for
-// "model", the stem itself otherwise (diffusers' "diffusion_pytorch_model").
-std::string pytorchStem(const std::string& stem);
-
-// A sharded checkpoint's index (`*.index.json`): shard file name -> the tensor names it holds.
-// Throws ModelError for malformed JSON or shard names that are not plain file names.
-std::map<std::string, std::set<std::string>> readShardIndex(const std::string& indexPath);
-
-// How many elements the tensors loadCheckpoint would return hold, read from the safetensors
-// headers or the PyTorch pickle alone (no tensor data is touched); 0 when there is no checkpoint.
-uint64_t checkpointElementCount(const std::string& folder, const std::string& stem);
+// The safetensors dtype name of a torch dtype ("F32", ...), or nullptr when the format has none.
+// The one table both writers (saveSafetensors, SafetensorsWriter) and the reader use.
+const char* safetensorsDtypeName(torch::ScalarType type);
 
 }  // namespace grym

@@ -1,6 +1,7 @@
 #include "weights/safetensors_writer.h"
 
 #include "common/error.h"
+#include "weights/safetensors.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -11,21 +12,6 @@
 namespace grym {
 
 namespace {
-
-const char* dtypeName(torch::ScalarType t) {
-    switch (t) {
-        case torch::kFloat32: return "F32";
-        case torch::kFloat16: return "F16";
-        case torch::kBFloat16: return "BF16";
-        case torch::kFloat64: return "F64";
-        case torch::kInt64: return "I64";
-        case torch::kInt32: return "I32";
-        case torch::kInt8: return "I8";
-        case torch::kUInt8: return "U8";
-        case torch::kBool: return "BOOL";
-        default: return nullptr;
-    }
-}
 
 uint64_t byteSize(const TensorSpec& s) {
     uint64_t n = c10::elementSize(s.dtype);
@@ -42,7 +28,7 @@ SafetensorsWriter::SafetensorsWriter(const std::string& path, std::vector<Tensor
     if (!metadata.empty()) header["__metadata__"] = metadata;
     uint64_t offset = 0;
     for (const auto& s : specs_) {
-        const char* name = dtypeName(s.dtype);
+        const char* name = safetensorsDtypeName(s.dtype);
         if (!name) throw ModelError(path + ": tensor '" + s.name + "' has a dtype safetensors cannot store");
         const uint64_t end = offset + byteSize(s);
         header[s.name] = {{"dtype", name}, {"shape", s.shape}, {"data_offsets", {offset, end}}};

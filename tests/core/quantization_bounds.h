@@ -3,7 +3,7 @@
 // numeric_bounds.h for why no bound is tuned to one machine).
 #include "models/audioldm/weight_quantization.h"
 #include "numeric_bounds.h"
-#include "weights/safetensors.h"
+#include "weights/weight_source.h"
 
 #include <unistd.h>
 

@@ -115,10 +115,9 @@ void AudioLdmService::load() {
     try {
         if (options_.device == ComputeDevice::Cuda && !torch::cuda::is_available())
             throw ModelError("AudioLDM: CUDA was requested but this build or machine has no CUDA device");
-        auto pipeline = std::make_shared<AudioLdmPipeline>(AudioLdmPipeline::load(
-            options_.modelPath, torchDevice(options_.device), torchDtype(options_.precision, options_.device)));
-        const auto quantization = weightQuantization(options_.precision);
-        if (quantization != WeightQuantization::None) pipeline->quantizeWeights(quantization);
+        const LoadOptions load{torchDevice(options_.device), torchDtype(options_.precision, options_.device),
+                               weightQuantization(options_.precision)};
+        auto pipeline = std::make_shared<AudioLdmPipeline>(AudioLdmPipeline::load(options_.modelPath, load));
         std::lock_guard<std::mutex> lock(mutex_);
         pipeline_ = std::move(pipeline);
         info_.status = ServiceStatus::Ready;

@@ -47,13 +47,6 @@ uint64_t countParameters(const torch::nn::Module& module) {
     return n;
 }
 
-uint64_t countParameterBytes(const torch::nn::Module& module) {
-    uint64_t n = 0;
-    for (const auto& p : module.parameters()) n += static_cast<uint64_t>(p.numel()) * p.element_size();
-    for (const auto& b : module.buffers()) n += static_cast<uint64_t>(b.numel()) * b.element_size();
-    return n;
-}
-
 torch::Tensor QuantLinearImpl::forward(const torch::Tensor& x) {
     if (!quantized.defined()) return LinearImpl::forward(x);
     return F::linear(x, quantized.dequantize(x.scalar_type()), bias);
@@ -84,12 +77,12 @@ QuantizationReport quantizeModuleWeights(torch::nn::Module& module, WeightQuanti
     }
     QuantizationReport report;
     report.level = level;
-    report.bytesBefore = countParameterBytes(module);
+    report.bytesBefore = moduleParameterBytes(module);
     torch::NoGradGuard noGrad;
     for (auto [layer, quantized] : layers) {
         if (level == WeightQuantization::None || quantized->defined()) continue;
         auto weight = layer->named_parameters(/*recurse=*/false)["weight"];
-        report.layerBytesBefore += static_cast<uint64_t>(weight.numel()) * weight.element_size();
+        report.layerBytesBefore += static_cast<uint64_t>(weight.nbytes());
         *quantized = QuantizedWeight::quantize(weight, level);
         report.layerBytesAfter += quantized->bytes();
         ++report.layers;
@@ -99,7 +92,7 @@ QuantizationReport quantizeModuleWeights(torch::nn::Module& module, WeightQuanti
         // Every handle to the float weight (the layer's member included) now sees an empty tensor.
         weight.set_data(torch::empty({0}, weight.options()));
     }
-    report.bytesAfter = countParameterBytes(module);
+    report.bytesAfter = moduleParameterBytes(module);
     return report;
 }
 

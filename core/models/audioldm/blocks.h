@@ -5,6 +5,7 @@
 // Heavy header: include it from .cpp files only.
 #include "models/activation.h"
 #include "models/audioldm/weight_quantization.h"
+#include "weights/module_loader.h"
 
 #include <torch/torch.h>
 
@@ -20,8 +21,7 @@ namespace grym::audioldm {
 torch::Tensor firstParameter(const torch::nn::Module& module);  // throws if it has none
 // Quantised weights count with the size they had before quantising.
 uint64_t countParameters(const torch::nn::Module& module);
-// Parameters and buffers (quantised weights as their integers and scales).
-uint64_t countParameterBytes(const torch::nn::Module& module);
+// Bytes of parameters and buffers: grym::moduleParameterBytes (weights/module_loader.h).
 
 // Multi-head scaled-dot-product attention.
 // q: [B, Nq, heads*D], k, v: [B, Nk, heads*D] -> [B, Nq, heads*D].

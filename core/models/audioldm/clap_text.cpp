@@ -284,9 +284,11 @@ ClapTextEncoder::~ClapTextEncoder() = default;
 ClapTextEncoder::ClapTextEncoder(ClapTextEncoder&&) noexcept = default;
 ClapTextEncoder& ClapTextEncoder::operator=(ClapTextEncoder&&) noexcept = default;
 
-ClapTextEncoder ClapTextEncoder::load(const std::string& folder, torch::Device device, torch::ScalarType dtype) {
-    ClapTextEncoder encoder(ClapTextConfig::fromFile((fs::path(folder) / "config.json").string()), device, dtype);
-    StateDict weights = loadCheckpoint(folder, "model");
+ClapTextEncoder ClapTextEncoder::load(const std::string& folder, const LoadOptions& loadOptions) {
+    ClapTextEncoder encoder(ClapTextConfig::fromFile((fs::path(folder) / "config.json").string()), loadOptions.device,
+                            loadOptions.dtype);
+    const auto source = openWeightSource(folder, "model");
+    StateDict weights = source->load();
     // A full ClapModel checkpoint also carries the audio branch, which text encoding never uses.
     for (auto it = weights.begin(); it != weights.end();) {
         const std::string& key = it->first;
@@ -294,11 +296,12 @@ ClapTextEncoder ClapTextEncoder::load(const std::string& folder, torch::Device d
                                  key == "logit_scale_a" || key == "logit_scale_t";
         it = audioBranch ? weights.erase(it) : std::next(it);
     }
-    LoadOptions options;
+    ModuleWeightOptions options;
     options.ignoredKeySuffixes = {"position_ids", "token_type_ids"};
-    options.source = findCheckpointFile(folder, "model");
+    options.source = source->path();
     loadModuleWeights(*encoder.impl_->model, weights, options);
     checkFinite(*encoder.impl_->model, options.source);
+    encoder.quantizeWeights(loadOptions.precision);
     return encoder;
 }
 

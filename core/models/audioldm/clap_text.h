@@ -64,10 +64,9 @@ struct ClapTextForwardOptions {
 
 class ClapTextEncoder {
 public:
-    // Reads config.json and model.safetensors (or its shards) from a text_encoder folder,
-    // with the weights on `device` in `dtype`.
-    static ClapTextEncoder load(const std::string& folder, torch::Device device = torch::kCPU,
-                                torch::ScalarType dtype = torch::kFloat32);
+    // Reads config.json and the model weights (weights/weight_source.h) from a text_encoder
+    // folder, with the weights on options.device in options.dtype, quantised to options.precision.
+    static ClapTextEncoder load(const std::string& folder, const LoadOptions& options = {});
 
     // A model with the config's shapes and untrained weights (tests, benchmarks).
     ClapTextEncoder(const ClapTextConfig& config, torch::Device device = torch::kCPU,

@@ -11,7 +11,7 @@
 #include "models/audioldm/unet.h"
 #include "models/audioldm/vae.h"
 #include "models/audioldm/vocoder.h"
-#include "weights/safetensors.h"
+#include "weights/weight_source.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
@@ -151,22 +151,22 @@ AudioLdmPipeline::~AudioLdmPipeline() = default;
 AudioLdmPipeline::AudioLdmPipeline(AudioLdmPipeline&&) noexcept = default;
 AudioLdmPipeline& AudioLdmPipeline::operator=(AudioLdmPipeline&&) noexcept = default;
 
-AudioLdmPipeline AudioLdmPipeline::load(const std::string& folder, torch::Device device, torch::ScalarType dtype) {
+AudioLdmPipeline AudioLdmPipeline::load(const std::string& folder, const LoadOptions& options) {
     validatePipelineFolder(folder);
     const fs::path root(folder);
     auto impl = std::make_unique<Impl>();
     impl->folder = folder;
-    impl->device = device;
-    impl->dtype = dtype;
+    impl->device = options.device;
+    impl->dtype = options.dtype;
     const auto index = readJsonFile((root / "model_index.json").string());
     impl->randomWeights = JsonReader(index, (root / "model_index.json").string()).boolean(kRandomWeightsKey, false);
 
-    impl->tokenizer = std::make_unique<RobertaTokenizer>((root / "tokenizer").string());
-    impl->textEncoder = std::make_unique<ClapTextEncoder>(ClapTextEncoder::load((root / "text_encoder").string(), device, dtype));
-    impl->unet = std::make_unique<UNet>(UNet::load((root / "unet").string(), device, dtype));
-    impl->vae = std::make_unique<Vae>(Vae::load((root / "vae").string(), device, dtype));
-    impl->vocoder = loadVocoder((root / "vocoder").string());
-    impl->vocoder->to(device, dtype);
+    impl->tokenizer = std::make_unique<RobertaTokenizer>(RobertaTokenizer::load((root / "tokenizer").string()));
+    impl->textEncoder = std::make_unique<ClapTextEncoder>(ClapTextEncoder::load((root / "text_encoder").string(), options));
+    impl->unet = std::make_unique<UNet>(UNet::load((root / "unet").string(), options));
+    impl->vae = std::make_unique<Vae>(Vae::load((root / "vae").string(), options));
+    impl->vocoder = Vocoder::load((root / "vocoder").string(), {options.device, options.dtype});
+    impl->quantization = options.precision;
     impl->schedulerSource = (root / "scheduler" / "scheduler_config.json").string();
     impl->schedulerConfig = readJsonFile(impl->schedulerSource);
     makeScheduler(impl->schedulerConfig, impl->schedulerSource);  // reject unsupported configs now
@@ -200,15 +200,8 @@ torch::ScalarType AudioLdmPipeline::dtype() const { return impl_->dtype; }
 int AudioLdmPipeline::sampleRate() const { return static_cast<int>(impl_->vocoder->config().samplingRate); }
 
 uint64_t AudioLdmPipeline::parameterBytes() const {
-    uint64_t bytes = impl_->unet->parameterBytes() + impl_->vae->parameterBytes();
-    // Parameters and buffers: quantised weights live in buffers.
-    auto add = [&bytes](const torch::nn::Module& module) {
-        for (const auto& p : module.parameters()) bytes += p.nbytes();
-        for (const auto& b : module.buffers()) bytes += b.nbytes();
-    };
-    add(impl_->textEncoder->module());
-    add(*impl_->vocoder);
-    return bytes;
+    return impl_->unet->parameterBytes() + impl_->vae->parameterBytes() +
+           moduleParameterBytes(impl_->textEncoder->module()) + moduleParameterBytes(*impl_->vocoder);
 }
 
 QuantizationReport AudioLdmPipeline::quantizeWeights(WeightQuantization level) {

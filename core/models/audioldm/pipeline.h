@@ -63,8 +63,9 @@ class AudioLdmPipeline {
 public:
     // Loads a diffusers AudioLDM folder (model_index.json, tokenizer/, text_encoder/, unet/,
     // vae/, vocoder/, scheduler/). Throws ModelError naming what is missing or wrong.
-    static AudioLdmPipeline load(const std::string& folder, torch::Device device = torch::kCPU,
-                                 torch::ScalarType dtype = torch::kFloat32);
+    // Every part on options.device in options.dtype; the UNet, VAE and text encoder quantised
+    // to options.precision (the vocoder stays in the compute dtype).
+    static AudioLdmPipeline load(const std::string& folder, const LoadOptions& options = {});
     ~AudioLdmPipeline();
     AudioLdmPipeline(AudioLdmPipeline&&) noexcept;
     AudioLdmPipeline& operator=(AudioLdmPipeline&&) noexcept;

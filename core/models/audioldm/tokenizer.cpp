@@ -511,16 +511,20 @@ struct RobertaTokenizer::Impl {
     }
 };
 
-RobertaTokenizer::RobertaTokenizer(const std::string& folder) : impl_(std::make_unique<Impl>()) {
+RobertaTokenizer RobertaTokenizer::load(const std::string& folder) {
     if (!fs::is_directory(folder))
         throw ModelError(folder + ": not a folder (expected a tokenizer folder with vocab.json and merges.txt)");
-    impl_->folder = folder;
-    impl_->buildByteMap();
-    impl_->readVocabulary();
-    impl_->readMerges();
-    impl_->readConfig();
-    impl_->preTokenizer = std::make_unique<Pcre2Pattern>(kPreTokenPattern);
+    auto impl = std::make_unique<Impl>();
+    impl->folder = folder;
+    impl->buildByteMap();
+    impl->readVocabulary();
+    impl->readMerges();
+    impl->readConfig();
+    impl->preTokenizer = std::make_unique<Pcre2Pattern>(kPreTokenPattern);
+    return RobertaTokenizer(std::move(impl));
 }
+
+RobertaTokenizer::RobertaTokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 RobertaTokenizer::~RobertaTokenizer() = default;
 RobertaTokenizer::RobertaTokenizer(RobertaTokenizer&&) noexcept = default;

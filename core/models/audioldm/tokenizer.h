@@ -30,8 +30,9 @@ struct TokenBatch {
 
 class RobertaTokenizer {
 public:
-    // Reads the tokenizer folder; throws ModelError naming the file and field at fault.
-    explicit RobertaTokenizer(const std::string& folder);
+    // Reads the tokenizer folder; throws ModelError naming the file and field at fault. The
+    // models' X::load(folder, LoadOptions) without options: a tokenizer holds no tensors.
+    static RobertaTokenizer load(const std::string& folder);
     ~RobertaTokenizer();
     RobertaTokenizer(RobertaTokenizer&&) noexcept;
     RobertaTokenizer& operator=(RobertaTokenizer&&) noexcept;
@@ -61,6 +62,7 @@ public:
 
 private:
     struct Impl;
+    explicit RobertaTokenizer(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
 

@@ -517,18 +517,20 @@ UNet UNet::randomlyInitialised(const UNetConfig& config, torch::Device device, t
     return UNet(model);
 }
 
-UNet UNet::load(const std::string& dir, torch::Device device, torch::ScalarType dtype) {
+UNet UNet::load(const std::string& dir, const LoadOptions& options) {
     namespace fs = std::filesystem;
     const auto config = UNetConfig::fromFile((fs::path(dir) / "config.json").string());
     auto model = std::make_shared<UNetModel>(config);
     model->eval();
-    const auto weights = loadCheckpoint(dir, "diffusion_pytorch_model");
-    LoadOptions options;
-    options.source = findCheckpointFile(dir, "diffusion_pytorch_model");
-    loadModuleWeights(*model, weights, options);
-    checkFinite(*model, options.source);
-    model->to(device, dtype);
-    return UNet(model);
+    const auto source = openWeightSource(dir, "diffusion_pytorch_model");
+    ModuleWeightOptions mapping;
+    mapping.source = source->path();
+    loadModuleWeights(*model, source->load(), mapping);
+    checkFinite(*model, mapping.source);
+    model->to(options.device, options.dtype);
+    UNet unet(model);
+    unet.quantizeWeights(options.precision);
+    return unet;
 }
 
 torch::Tensor UNet::forward(const torch::Tensor& sample, const torch::Tensor& timestep,
@@ -568,7 +570,7 @@ const UNetConfig& UNet::config() const { return model_->config; }
 torch::Device UNet::device() const { return firstParameter(*model_).device(); }
 torch::ScalarType UNet::dtype() const { return firstParameter(*model_).scalar_type(); }
 uint64_t UNet::parameterCount() const { return countParameters(*model_); }
-uint64_t UNet::parameterBytes() const { return countParameterBytes(*model_); }
+uint64_t UNet::parameterBytes() const { return moduleParameterBytes(*model_); }
 QuantizationReport UNet::quantizeWeights(WeightQuantization level) { return quantizeModuleWeights(*model_, level); }
 
 }  // namespace grym::audioldm

@@ -65,10 +65,9 @@ struct UNetConfig {
 
 class UNet {
 public:
-    // Loads `dir`/config.json and `dir`/diffusion_pytorch_model.safetensors (or its sharded
-    // index) onto `device` in `dtype` (float32; float16/bfloat16 are meant for CUDA).
-    static UNet load(const std::string& dir, torch::Device device = torch::kCPU,
-                     torch::ScalarType dtype = torch::kFloat32);
+    // Loads `dir`/config.json and the diffusion_pytorch_model weights (weights/weight_source.h)
+    // onto options.device in options.dtype, quantised to options.precision.
+    static UNet load(const std::string& dir, const LoadOptions& options = {});
     // A model with the config's shapes and untrained (default-initialised) weights; for tests.
     static UNet randomlyInitialised(const UNetConfig& config, torch::Device device = torch::kCPU,
                                     torch::ScalarType dtype = torch::kFloat32);

@@ -303,18 +303,20 @@ Vae Vae::randomlyInitialised(const VaeConfig& config, torch::Device device, torc
     return Vae(model);
 }
 
-Vae Vae::load(const std::string& dir, torch::Device device, torch::ScalarType dtype) {
+Vae Vae::load(const std::string& dir, const LoadOptions& options) {
     namespace fs = std::filesystem;
     const auto config = VaeConfig::fromFile((fs::path(dir) / "config.json").string());
     auto model = std::make_shared<VaeModel>(config);
     model->eval();
-    const auto weights = withCurrentAttentionNames(loadCheckpoint(dir, "diffusion_pytorch_model"));
-    LoadOptions options;
-    options.source = findCheckpointFile(dir, "diffusion_pytorch_model");
-    loadModuleWeights(*model, weights, options);
-    checkFinite(*model, options.source);
-    model->to(device, dtype);
-    return Vae(model);
+    const auto source = openWeightSource(dir, "diffusion_pytorch_model");
+    ModuleWeightOptions mapping;
+    mapping.source = source->path();
+    loadModuleWeights(*model, withCurrentAttentionNames(source->load()), mapping);
+    checkFinite(*model, mapping.source);
+    model->to(options.device, options.dtype);
+    Vae vae(model);
+    vae.quantizeWeights(options.precision);
+    return vae;
 }
 
 torch::Tensor Vae::decodeWhole(const torch::Tensor& latents) const {
@@ -404,7 +406,7 @@ const VaeConfig& Vae::config() const { return model_->config; }
 torch::Device Vae::device() const { return firstParameter(*model_).device(); }
 torch::ScalarType Vae::dtype() const { return firstParameter(*model_).scalar_type(); }
 uint64_t Vae::parameterCount() const { return countParameters(*model_); }
-uint64_t Vae::parameterBytes() const { return countParameterBytes(*model_); }
+uint64_t Vae::parameterBytes() const { return moduleParameterBytes(*model_); }
 QuantizationReport Vae::quantizeWeights(WeightQuantization level) { return quantizeModuleWeights(*model_, level); }
 
 }  // namespace grym::audioldm

@@ -63,8 +63,8 @@ struct VaeDecodeOptions {
 
 class Vae {
 public:
-    static Vae load(const std::string& dir, torch::Device device = torch::kCPU,
-                    torch::ScalarType dtype = torch::kFloat32);
+    // As UNet::load: config.json and the diffusion_pytorch_model weights.
+    static Vae load(const std::string& dir, const LoadOptions& options = {});
     static Vae randomlyInitialised(const VaeConfig& config, torch::Device device = torch::kCPU,
                                    torch::ScalarType dtype = torch::kFloat32);
 

@@ -142,16 +142,20 @@ torch::Tensor VocoderImpl::forward(const torch::Tensor& spectrogram) {
     return batched ? waveform : waveform.squeeze(0);
 }
 
-Vocoder loadVocoder(const std::string& folder) {
+Vocoder Vocoder::load(const std::string& folder, const LoadOptions& options) {
     namespace fs = std::filesystem;
+    if (options.precision != WeightQuantization::None)
+        throw ModelError(folder + ": the vocoder is not quantised (it stays in the compute dtype)");
     const auto configPath = (fs::path(folder) / "config.json").string();
     Vocoder vocoder(VocoderConfig::fromFile(configPath));
-    auto weights = loadCheckpoint(folder, "model");
+    const auto source = openWeightSource(folder, "model");
+    auto weights = source->load();
     foldWeightNorm(weights);
-    LoadOptions options;
-    options.source = findCheckpointFile(folder, "model");
-    loadModuleWeights(*vocoder, weights, options);
+    ModuleWeightOptions mapping;
+    mapping.source = source->path();
+    loadModuleWeights(*vocoder, weights, mapping);
     vocoder->eval();
+    vocoder->to(options.device, options.dtype);
     return vocoder;
 }
 

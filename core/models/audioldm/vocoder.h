@@ -2,6 +2,8 @@
 // SpeechT5 HiFi-GAN generator, the vocoder AudioLDM uses to turn a log-mel spectrogram
 // into a 16 kHz waveform (transformers' SpeechT5HifiGan layout: conv_pre, upsampler.i,
 // resblocks.j.convs1/convs2.k, conv_post, mean/scale buffers).
+#include "models/load_options.h"
+
 #include <nlohmann/json_fwd.hpp>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
@@ -52,10 +54,18 @@ private:
     torch::nn::Conv1d convPost_{nullptr};
     torch::Tensor mean_, scale_;
 };
-TORCH_MODULE(Vocoder);
 
-// Loads config.json + model(.safetensors) from a diffusers/transformers vocoder folder.
-// Weight norm, in either stored form, is folded into plain weights.
-Vocoder loadVocoder(const std::string& folder);
+// TORCH_MODULE(Vocoder) spelled out, to hold the loader.
+class Vocoder : public torch::nn::ModuleHolder<VocoderImpl> {
+public:
+    using torch::nn::ModuleHolder<VocoderImpl>::ModuleHolder;
+    using Impl = VocoderImpl;
+
+    // Loads config.json + the model weights (weights/weight_source.h) from a
+    // diffusers/transformers vocoder folder onto options.device in options.dtype. Weight norm, in
+    // either stored form, is folded into plain weights. The vocoder is not quantised: a
+    // precision other than None is a ModelError.
+    static Vocoder load(const std::string& folder, const LoadOptions& options = {});
+};
 
 }  // namespace grym::audioldm

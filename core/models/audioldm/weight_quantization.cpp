@@ -139,7 +139,7 @@ int64_t QuantizedWeight::numel() const {
 
 uint64_t QuantizedWeight::bytes() const {
     if (!defined()) return 0;
-    return static_cast<uint64_t>(values_.numel() * values_.element_size() + scales_.numel() * scales_.element_size());
+    return static_cast<uint64_t>(values_.nbytes() + scales_.nbytes());
 }
 
 }  // namespace grym::audioldm

@@ -7,6 +7,8 @@
 //         flattened in x kh x kw of a conv), max|w| / 7, values in [-7, 7], two to a byte.
 // Quantise after loading (checkpoint names are unchanged until then): UNet::quantizeWeights,
 // Vae::quantizeWeights.
+#include "models/load_options.h"
+
 #include <torch/types.h>
 
 #include <cstdint>
@@ -15,7 +17,7 @@
 
 namespace grym::audioldm {
 
-enum class WeightQuantization { None, Int8, Int4 };
+using grym::WeightQuantization;  // declared beside LoadOptions (models/load_options.h)
 
 // "none" | "int8" | "int4" (the performance suite's "8bit" / "4bit" too); anything else throws
 // ModelError naming the value.

@@ -24,7 +24,7 @@ std::string tokenName(const nlohmann::json& cfg, const char* field, const std::s
 
 }  // namespace
 
-CtcVocabulary CtcVocabulary::fromFolder(const std::string& folder) {
+CtcVocabulary CtcVocabulary::load(const std::string& folder) {
     namespace fs = std::filesystem;
     const std::string vocabPath = (fs::path(folder) / "vocab.json").string();
     const nlohmann::json vocab = readJsonFile(vocabPath);

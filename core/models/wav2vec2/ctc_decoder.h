@@ -15,7 +15,7 @@ class CtcVocabulary {
 public:
     // vocab.json: {"token": id, ...}. tokenizer_config.json (optional, same folder) may name
     // pad_token and word_delimiter_token; the defaults are "<pad>" and "|".
-    static CtcVocabulary fromFolder(const std::string& folder);
+    static CtcVocabulary load(const std::string& folder);
     CtcVocabulary(std::unordered_map<int64_t, std::string> tokens, const std::string& padToken, const std::string& wordDelimiter,
                   const std::string& source = "vocab.json");
 

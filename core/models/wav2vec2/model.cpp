@@ -2,7 +2,7 @@
 
 #include "common/error.h"
 #include "weights/module_loader.h"
-#include "weights/safetensors.h"
+#include "weights/weight_source.h"
 
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -236,7 +236,7 @@ public:
     Linear lmHead{nullptr};
 };
 
-void checkWav2vec2Runtime(const Wav2vec2RuntimeOptions& runtime) {
+void checkWav2vec2Runtime(const LoadOptions& runtime) {
     if (runtime.device.is_cuda()) {
         if (!torch::cuda::is_available())
             throw ModelError("wav2vec2: CUDA was requested but this build of libtorch sees no CUDA device");
@@ -249,12 +249,14 @@ void checkWav2vec2Runtime(const Wav2vec2RuntimeOptions& runtime) {
     } else {
         throw ModelError("wav2vec2: unsupported device " + runtime.device.str());
     }
+    if (runtime.precision != WeightQuantization::None)
+        throw ModelError("wav2vec2: weight quantisation is not supported (precision must be None)");
 }
 
-Wav2vec2Model::Wav2vec2Model(const Wav2vec2Config& config, bool withCtcHead, const Wav2vec2RuntimeOptions& runtime)
+Wav2vec2Model::Wav2vec2Model(const Wav2vec2Config& config, bool withCtcHead, const LoadOptions& runtime)
     : Wav2vec2Model(config, withCtcHead, runtime, true) {}
 
-Wav2vec2Model::Wav2vec2Model(const Wav2vec2Config& config, bool withCtcHead, const Wav2vec2RuntimeOptions& runtime, bool initialise)
+Wav2vec2Model::Wav2vec2Model(const Wav2vec2Config& config, bool withCtcHead, const LoadOptions& runtime, bool initialise)
     : config_(config), hasCtcHead_(withCtcHead), runtime_(runtime) {
     checkWav2vec2Runtime(runtime);
     net_ = std::make_shared<Wav2vec2Network>(config, withCtcHead);
@@ -266,17 +268,17 @@ Wav2vec2Model::~Wav2vec2Model() = default;
 Wav2vec2Model::Wav2vec2Model(Wav2vec2Model&&) noexcept = default;
 Wav2vec2Model& Wav2vec2Model::operator=(Wav2vec2Model&&) noexcept = default;
 
-Wav2vec2Model Wav2vec2Model::fromFolder(const std::string& folder, const Wav2vec2RuntimeOptions& runtime) {
+Wav2vec2Model Wav2vec2Model::load(const std::string& folder, const LoadOptions& runtime) {
     namespace fs = std::filesystem;
     if (!fs::is_directory(folder)) throw ModelError(folder + ": wav2vec2 model folder does not exist");
     const std::string configPath = (fs::path(folder) / "config.json").string();
     Wav2vec2Config config = loadWav2vec2Config(configPath);
-    StateDict weights = loadCheckpoint(folder, "model");
-    return fromWeights(config, std::move(weights), findCheckpointFile(folder, "model"), runtime);
+    const auto source = openWeightSource(folder, "model");
+    return fromWeights(config, source->load(), source->path(), runtime);
 }
 
 Wav2vec2Model Wav2vec2Model::fromWeights(const Wav2vec2Config& configIn, StateDict weights, const std::string& source,
-                                         const Wav2vec2RuntimeOptions& runtime) {
+                                         const LoadOptions& runtime) {
     foldWeightNorm(weights);
     auto startsWith = [](const std::string& s, const char* p) { return s.rfind(p, 0) == 0; };
     bool prefixed = false;
@@ -295,7 +297,7 @@ Wav2vec2Model Wav2vec2Model::fromWeights(const Wav2vec2Config& configIn, StateDi
     config.hasMaskedSpecEmbed = weights.count(prefixed || head ? "wav2vec2.masked_spec_embed" : "masked_spec_embed") != 0;
 
     Wav2vec2Model model(config, head, runtime, /*initialise=*/false);
-    LoadOptions options;
+    ModuleWeightOptions options;
     options.source = source;
     if (prefixed || head) loadModuleWeights(*model.net_, weights, options);
     else loadModuleWeights(*model.net_->backbone, weights, options);
@@ -350,11 +352,7 @@ int64_t Wav2vec2Model::parameterCount() const {
     return n;
 }
 
-int64_t Wav2vec2Model::parameterBytes() const {
-    int64_t n = 0;
-    for (const auto& p : net_->parameters()) n += p.numel() * static_cast<int64_t>(p.element_size());
-    return n;
-}
+int64_t Wav2vec2Model::parameterBytes() const { return static_cast<int64_t>(moduleParameterBytes(*net_)); }
 
 StateDict Wav2vec2Model::stateDict() const {
     StateDict out;

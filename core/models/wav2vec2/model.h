@@ -3,6 +3,7 @@
 // embedding -> transformer encoder (post-LN "base" or stable pre-LN "large") -> optional CTC
 // head. The module tree's parameter names are the checkpoint keys of transformers'
 // Wav2Vec2ForCTC ("wav2vec2.*", "lm_head.*") or of a bare Wav2Vec2Model.
+#include "models/load_options.h"
 #include "models/wav2vec2/config.h"
 #include "weights/safetensors.h"
 
@@ -22,28 +23,23 @@ struct Wav2vec2Output {
     torch::Tensor frameMask;                  // (batch, frames) bool: frames that see real audio
 };
 
-struct Wav2vec2RuntimeOptions {
-    torch::Device device = torch::kCPU;
-    // CPU runs float32; CUDA runs float32, float16 or bfloat16.
-    torch::ScalarType dtype = torch::kFloat32;
-};
-
 class Wav2vec2Network;  // the torch::nn module tree (model.cpp)
 
 class Wav2vec2Model {
 public:
     // A model with freshly initialised (random) weights: for benchmarks and tests.
-    Wav2vec2Model(const Wav2vec2Config& config, bool withCtcHead, const Wav2vec2RuntimeOptions& runtime = {});
+    Wav2vec2Model(const Wav2vec2Config& config, bool withCtcHead, const LoadOptions& runtime = {});
     ~Wav2vec2Model();
     Wav2vec2Model(Wav2vec2Model&&) noexcept;
     Wav2vec2Model& operator=(Wav2vec2Model&&) noexcept;
 
-    // Loads config.json and model.safetensors (or its sharded index) from a transformers
+    // Loads config.json and the model weights (weights/weight_source.h) from a transformers
     // folder. The CTC head is present exactly when the checkpoint holds "lm_head.*".
-    static Wav2vec2Model fromFolder(const std::string& folder, const Wav2vec2RuntimeOptions& runtime = {});
+    // CPU runs float32; CUDA runs float32, float16 or bfloat16; no weight quantisation.
+    static Wav2vec2Model load(const std::string& folder, const LoadOptions& runtime = {});
     // Builds the network for `config` and loads `weights` into it (weight norm folded here).
     static Wav2vec2Model fromWeights(const Wav2vec2Config& config, StateDict weights, const std::string& source,
-                                     const Wav2vec2RuntimeOptions& runtime = {});
+                                     const LoadOptions& runtime = {});
 
     // inputValues: (batch, samples) as the feature extractor makes them. attentionMask:
     // (batch, samples), nonzero on real samples; leave undefined for an unpadded batch.
@@ -52,7 +48,7 @@ public:
 
     const Wav2vec2Config& config() const { return config_; }
     bool hasCtcHead() const { return hasCtcHead_; }
-    const Wav2vec2RuntimeOptions& runtime() const { return runtime_; }
+    const LoadOptions& runtime() const { return runtime_; }
     int64_t parameterCount() const;
     int64_t parameterBytes() const;
     // Every parameter under its checkpoint key, as float32 on the CPU (weight norm folded).
@@ -61,14 +57,15 @@ public:
     std::vector<std::pair<std::string, std::vector<int64_t>>> parameterShapes() const;
 
 private:
-    Wav2vec2Model(const Wav2vec2Config& config, bool withCtcHead, const Wav2vec2RuntimeOptions& runtime, bool initialise);
+    Wav2vec2Model(const Wav2vec2Config& config, bool withCtcHead, const LoadOptions& runtime, bool initialise);
     Wav2vec2Config config_;
     bool hasCtcHead_ = false;
-    Wav2vec2RuntimeOptions runtime_;
+    LoadOptions runtime_;
     std::shared_ptr<Wav2vec2Network> net_;
 };
 
-// Throws ModelError when `runtime` cannot run here (CUDA absent, half precision on the CPU).
-void checkWav2vec2Runtime(const Wav2vec2RuntimeOptions& runtime);
+// Throws ModelError when `runtime` cannot run here (CUDA absent, half precision on the CPU, a
+// quantised precision).
+void checkWav2vec2Runtime(const LoadOptions& runtime);
 
 }  // namespace grym

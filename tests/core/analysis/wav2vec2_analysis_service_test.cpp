@@ -285,7 +285,7 @@ TEST_CASE("with a model a long file is analysed window by window, holding at mos
     memory.audio = grym::loadAudioFile(path);
     const auto m = analyse(service, memory);
     std::vector<torch::Tensor> weights;
-    for (const auto& [name, tensor] : grym::Wav2vec2Model::fromFolder(kBaseCase).stateDict()) weights.push_back(tensor);
+    for (const auto& [name, tensor] : grym::Wav2vec2Model::load(kBaseCase).stateDict()) weights.push_back(tensor);
     const double bound = grym::test::roundingBound(torch::kFloat32, grym::test::networkSize(weights));
     const auto& fileLayers = r.data["features"]["wav2vec2"]["layers"];
     const auto& memoryLayers = m.data["features"]["wav2vec2"]["layers"];

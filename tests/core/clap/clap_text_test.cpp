@@ -112,7 +112,7 @@ TEST_CASE("trimming keeps attended tokens that follow a masked gap", "[clap]") {
 }
 
 TEST_CASE("encodePrompts tokenizes like the pipeline and returns unit-length embeddings", "[clap]") {
-    const grym::RobertaTokenizer tokenizer(std::string(GRYM_TEST_DATA_DIR) + "/tokenizer");
+    const auto tokenizer = grym::RobertaTokenizer::load(std::string(GRYM_TEST_DATA_DIR) + "/tokenizer");
     auto json = smallTextConfig();
     json["vocab_size"] = tokenizer.vocabSize();
     json["max_position_embeddings"] = 514;
@@ -185,13 +185,13 @@ TEST_CASE("bad encoder inputs are errors, not crashes", "[clap]") {
 TEST_CASE("the encoder runs in the dtype it was loaded in", "[clap]") {
     const grym::GoldenCase golden(kClapCase);
     const auto ref = golden.tensor("text_embeds_normalized");
-    const auto f64 = grym::ClapTextEncoder::load(kClapCase, torch::kCPU, torch::kFloat64);
+    const auto f64 = grym::ClapTextEncoder::load(kClapCase, {torch::kCPU, torch::kFloat64});
     const auto out64 = f64.forward(golden.tensor("input_ids"), golden.tensor("attention_mask"));
     CHECK(out64.textEmbedsNormalized.scalar_type() == torch::kFloat64);
     // float64 is exact next to the float32 reference: the reference's own rounding is the bound.
     CHECK(relativeError(out64.textEmbedsNormalized, ref) < golden.toleranceRelativeL2());
 
-    const auto bf16 = grym::ClapTextEncoder::load(kClapCase, torch::kCPU, torch::kBFloat16);
+    const auto bf16 = grym::ClapTextEncoder::load(kClapCase, {torch::kCPU, torch::kBFloat16});
     const auto out16 = bf16.forward(golden.tensor("input_ids"), golden.tensor("attention_mask"));
     CHECK(out16.textEmbedsNormalized.scalar_type() == torch::kBFloat16);
     // bfloat16 weights and activations: the rounding bound of the whole encoder in bfloat16.

@@ -220,7 +220,7 @@ TEST_CASE("quantising again is refused unless it is to the same level", "[unet][
 
 
 TEST_CASE("a half-precision UNet keeps its dtype: scales in bfloat16, dequantised to bfloat16", "[unet][quantization]") {
-    auto unet = UNet::load(kCaseDir, torch::kCPU, torch::kBFloat16);
+    auto unet = UNet::load(kCaseDir, {torch::kCPU, torch::kBFloat16});
     torch::manual_seed(9);
     const auto sample = torch::randn({1, 8, 8, 8}).to(torch::kBFloat16);
     const auto labels = torch::randn({1, 16}).to(torch::kBFloat16);
@@ -236,7 +236,7 @@ TEST_CASE("a half-precision UNet keeps its dtype: scales in bfloat16, dequantise
     // depth, which is what failed on another CPU.)
     const auto twin = UNet::load(grym::test::writeDequantisedTwin(kCaseDir, "diffusion_pytorch_model", "unet_bf16",
                                                                   WeightQuantization::Int8, torch::kBFloat16),
-                                 torch::kCPU, torch::kBFloat16);
+                                 {torch::kCPU, torch::kBFloat16});
     CHECK(torch::equal(quantised, twin.forward(sample, 100.0, labels)));
 }
 

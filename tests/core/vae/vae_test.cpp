@@ -1,7 +1,7 @@
 #include "common/error.h"
 #include "models/audioldm/vae.h"
 #include "core/quantization_bounds.h"
-#include "weights/safetensors.h"
+#include "weights/weight_source.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

@@ -133,7 +133,7 @@ TEST_CASE("the module tree matches the full-size wav2vec2-base-960h checkpoint l
 }
 
 TEST_CASE("a bare Wav2Vec2Model checkpoint (no prefix, no CTC head) gives the same hidden states", "[wav2vec2]") {
-    const auto ctc = grym::Wav2vec2Model::fromFolder(kBaseCase);
+    const auto ctc = grym::Wav2vec2Model::load(kBaseCase);
     grym::StateDict bare;
     for (auto& [name, t] : grym::loadSafetensors(kBaseCase + "/model.safetensors"))
         if (name.rfind("wav2vec2.", 0) == 0) bare[name.substr(9)] = t;
@@ -169,7 +169,7 @@ TEST_CASE("a CTC checkpoint missing its head, or with a mis-shaped tensor, is re
 }
 
 TEST_CASE("audio shorter than the receptive field is a clear error", "[wav2vec2]") {
-    const auto model = grym::Wav2vec2Model::fromFolder(kBaseCase);
+    const auto model = grym::Wav2vec2Model::load(kBaseCase);
     CHECK_THROWS_WITH(model.forward(torch::zeros({1, 399})), Catch::Contains("too short") && Catch::Contains("400"));
     CHECK(model.forward(torch::zeros({1, 400})).lastHiddenState.size(1) == 1);
 }
@@ -214,7 +214,7 @@ TEST_CASE("a random model of another shape round-trips through safetensors", "[w
     weights[pos + ".weight_g"] = w.pow(2).sum(std::vector<int64_t>{0, 1}, true).sqrt();
     weights[pos + ".weight_v"] = w * 3.0;
     grym::saveSafetensors((dir / "model.safetensors").string(), weights);
-    const auto loaded = grym::Wav2vec2Model::fromFolder(dir.string());
+    const auto loaded = grym::Wav2vec2Model::load(dir.string());
     const auto after = loaded.forward(input, mask);
     // Folding g * v / |v| back rounds each weight once more; the rest is the same float32 model.
     std::vector<torch::Tensor> tensors;

@@ -2,7 +2,7 @@
 // every one must give a ModelError naming the file and the cause, never a crash.
 #include "common/error.h"
 #include "models/wav2vec2/model.h"
-#include "weights/safetensors.h"
+#include "weights/weight_source.h"
 
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
@@ -151,17 +151,17 @@ TEST_CASE("sharded checkpoints load through their index, and a broken index is r
 
 TEST_CASE("a model folder with missing files says which file is missing", "[weights][hostile]") {
     const auto dir = freshDir("folder");
-    CHECK_THROWS_WITH(grym::Wav2vec2Model::fromFolder((dir / "nowhere").string()), Catch::Contains("does not exist"));
-    CHECK_THROWS_WITH(grym::Wav2vec2Model::fromFolder(dir.string()), Catch::Contains("config.json") && Catch::Contains("missing"));
+    CHECK_THROWS_WITH(grym::Wav2vec2Model::load((dir / "nowhere").string()), Catch::Contains("does not exist"));
+    CHECK_THROWS_WITH(grym::Wav2vec2Model::load(dir.string()), Catch::Contains("config.json") && Catch::Contains("missing"));
     fs::copy_file(kBaseCase + "/config.json", dir / "config.json");
-    CHECK_THROWS_WITH(grym::Wav2vec2Model::fromFolder(dir.string()),
+    CHECK_THROWS_WITH(grym::Wav2vec2Model::load(dir.string()),
                       Catch::Contains("no model.safetensors") && Catch::Contains("no pytorch_model.bin"));
     std::ofstream(dir / "pytorch_model.bin") << "not really a pickle";
     CHECK_THROWS_WITH(grym::loadCheckpoint(dir.string(), "model"),
                       Catch::Contains("pytorch_model.bin") && Catch::Contains("not a PyTorch checkpoint"));
     writeBytes(dir / "model.safetensors", withHeader(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", "abc"));
-    CHECK_THROWS_WITH(grym::Wav2vec2Model::fromFolder(dir.string()), Catch::Contains("model.safetensors") && Catch::Contains("outside"));
+    CHECK_THROWS_WITH(grym::Wav2vec2Model::load(dir.string()), Catch::Contains("model.safetensors") && Catch::Contains("outside"));
     // A well-formed file holding the wrong tensors names the first surprise.
     grym::saveSafetensors((dir / "model.safetensors").string(), {{"text_model.embeddings.word_embeddings.weight", torch::zeros({4, 4})}});
-    CHECK_THROWS_WITH(grym::Wav2vec2Model::fromFolder(dir.string()), Catch::Contains("text_model.embeddings.word_embeddings.weight"));
+    CHECK_THROWS_WITH(grym::Wav2vec2Model::load(dir.string()), Catch::Contains("text_model.embeddings.word_embeddings.weight"));
 }

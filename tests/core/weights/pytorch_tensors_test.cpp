@@ -4,7 +4,7 @@
 #include "common/error.h"
 #include "weights/checkpoint_conversion.h"
 #include "weights/pytorch_tensors.h"
-#include "weights/safetensors.h"
+#include "weights/weight_source.h"
 
 #include "core/weights/torch_archive_builder.h"
 

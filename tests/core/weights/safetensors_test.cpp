@@ -109,7 +109,7 @@ TEST_CASE("loading names the missing, unexpected or mis-shaped key", "[weights]"
     CHECK_THROWS_WITH(grym::loadModuleWeights(*linear, shape), Catch::Contains("'weight' has shape (3, 3)"));
     grym::StateDict buffer = good;
     buffer["position_ids"] = torch::ones({1});
-    grym::LoadOptions opts;
+    grym::ModuleWeightOptions opts;
     opts.ignoredKeySuffixes = {"position_ids"};
     CHECK_NOTHROW(grym::loadModuleWeights(*linear, buffer, opts));
 }
