@@ -19,7 +19,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <iostream>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -186,10 +185,8 @@ AudioLdmPipeline AudioLdmPipeline::load(const std::string& folder, const LoadOpt
         throw ModelError(folder + ": the vocoder's " + std::to_string(impl->vocoder->config().modelInDim) +
                          " mel bands are not a multiple of the VAE scale factor " +
                          std::to_string(vaeConfig.scaleFactor()));
-    if (impl->randomWeights)
-        std::cerr << "warning: '" << folder
-                  << "' holds RANDOM weights (written by make-random-model): it produces noise, not sound "
-                     "matching the prompt; use it for benchmarks and tests only\n";
+    // A folder of random weights (make-random-model) loads: randomWeights() lets each front end
+    // say so in its own way (the CLI prints a note, the service a status message).
     return AudioLdmPipeline(std::move(impl));
 }
 
