@@ -490,6 +490,11 @@ TEST_CASE("The Local API switch serves the app's own AudioApi on loopback and st
     auto plain = client.Post("/v1/generate", {{"Authorization", "Bearer s3cret"}}, R"({"prompt":"x"})", "text/plain");
     REQUIRE(plain);
     CHECK(plain->status == 415);
+    // The browser page is served by the app's Local API too, without the token.
+    auto page = client.Get("/");
+    REQUIRE(page);
+    CHECK(page->status == 200);
+    CHECK_THAT(page->get_header_value("Content-Type"), Catch::Contains("text/html"));
 }
 
 TEST_CASE("The Local API starts with the window when it was left on", "[window][api]") {
