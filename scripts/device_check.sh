@@ -276,6 +276,7 @@ main() {
     echo "  \"cores\": $(nproc)"
     echo "}"
   } >"$OUT/environment.json"
+  nvidia-smi >"$OUT/nvidia-smi.txt" 2>&1 || true
   log "device check: torch prefix '$torch', prefix $prefix, build $build, out $OUT"
 
   if [ "$skip_unpack" = 0 ]; then
@@ -301,32 +302,39 @@ main() {
   fi
 
   local cli="$build/app/grym-synth-cli"
+  # float16 needs CUDA; a CPU run (--device cpu, for trying the script) stays in float32.
+  local narrow=fp16 narrow_golden=(float16 bfloat16)
+  [ "$device" = cpu ] && { narrow=fp32; narrow_golden=(); }
   if [ -x "$cli" ]; then
-    run_phase info 30 capture info.txt "$cli" info
-    for dtype in float32 float16 bfloat16; do
-      run_phase "golden_$dtype" 90 capture "golden_$dtype.txt" run_golden "$cli" "$device" "$dtype"
-    done
+    # Order: float32 golden first (is the arithmetic right?), then the benchmarks (the targets),
+    # then the narrow-dtype golden cases, so a short deadline drops the least important.
+    run_phase golden_float32 90 capture golden_float32.txt run_golden "$cli" "$device" float32
+    local random_model=""
     if [ -z "$model" ] && [ -n "$configs" ]; then
-      model=$(mktemp -d "${TMPDIR:-/tmp}/grym-ldm-full.XXXXXX")/audioldm-s-full-v2
+      random_model=$(mktemp -d "${TMPDIR:-/tmp}/grym-ldm-full.XXXXXX")
+      model=$random_model/audioldm-s-full-v2
       run_phase make_random_model 90 "$cli" make-random-model "$configs/audioldm-s-full-v2" "$model"
     fi
     local reference=()
     [ -n "$configs" ] && [ -f "$configs/timing.json" ] && reference=(--reference "$configs/timing.json")
     if [ -n "$model" ]; then
       start_vram_sampler vram_audioldm.txt
-      run_phase bench_audioldm_fp16 150 "$cli" bench audioldm --model "$model" --device "$device" --precision fp16 \
+      run_phase bench_audioldm_fp16 150 "$cli" bench audioldm --model "$model" --device "$device" --precision "$narrow" \
         --steps 10,50,200 --repeats 3 --out "$OUT/bench_audioldm_fp16.json" "${reference[@]}"
       stop_vram_sampler
     else
       log "bench audioldm: no --model and no full-size configs (device/full_configs); skipped"
     fi
+    [ -n "$random_model" ] && rm -rf "$random_model"
     if [ -n "$configs" ]; then
       start_vram_sampler vram_wav2vec2.txt
       run_phase bench_wav2vec2 60 capture bench_wav2vec2.json "$cli" bench wav2vec2 \
-        --config "$configs/wav2vec2-base-960h" --seconds 10 --repeats 5 --device "$device" --dtype fp16 --json
+        --config "$configs/wav2vec2-base-960h" --seconds 10 --repeats 5 --device "$device" --dtype "$narrow" --json
       stop_vram_sampler
     fi
-    [ -n "$model" ] && [ -z "${keep_model:-}" ] && case "$model" in "${TMPDIR:-/tmp}"/grym-ldm-full.*) rm -rf "$(dirname "$model")" ;; esac
+    for dtype in "${narrow_golden[@]}"; do
+      run_phase "golden_$dtype" 90 capture "golden_$dtype.txt" run_golden "$cli" "$device" "$dtype"
+    done
   else
     log "no CLI at $cli: nothing to run"
   fi
