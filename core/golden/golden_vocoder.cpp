@@ -9,8 +9,9 @@ namespace grym {
 void runVocoderGolden(GoldenCase& c) {
     torch::NoGradGuard noGrad;
     auto vocoder = audioldm::loadVocoder(c.dir());
-    c.compare("waveform", vocoder->forward(c.tensor("mel")));
-    c.compare("waveform_unbatched", vocoder->forward(c.tensor("mel_unbatched")));
+    vocoder->to(c.device(), c.dtype());
+    c.compare("waveform", vocoder->forward(c.input("mel")));
+    c.compare("waveform_unbatched", vocoder->forward(c.input("mel_unbatched")));
 }
 
 }  // namespace grym
