@@ -5,6 +5,7 @@
 #include "cli/shared_options.h"
 #include "cli/typed_options.h"
 
+#include "common/error.h"
 #include "models/audioldm/pipeline_bench.h"
 
 #include <nlohmann/json.hpp>
@@ -49,6 +50,8 @@ void printSummary(const nlohmann::json& r) {
     std::printf("AudioLDM %s%s, %d threads, libtorch %s\n", r["model"].get<std::string>().c_str(),
                 r["random_weights"].get<bool>() ? " (RANDOM weights)" : "", r["threads"].get<int>(),
                 r["libtorch"].get<std::string>().c_str());
+    std::printf("  device                  %s, %s\n", r["device"].get<std::string>().c_str(),
+                r["dtype"].get<std::string>().c_str());
     std::printf("  load                    %.3f s (%.1f MiB of weights)\n", r["load_seconds"].get<double>(),
                 r["parameter_bytes"].get<double>() / (1024.0 * 1024.0));
     auto component = [&](const char* label, const std::string& key) {
@@ -70,6 +73,12 @@ void printSummary(const nlohmann::json& r) {
                     r["quantization"]["bytes_before"].get<double>() / (1024.0 * 1024.0),
                     r["quantization"]["bytes_after"].get<double>() / (1024.0 * 1024.0));
     std::printf("  peak RSS                %.1f MiB\n", r["peak_rss_bytes"].get<double>() / (1024.0 * 1024.0));
+    if (r.contains("cuda_memory_runs"))
+        std::printf("  peak CUDA allocated     %.1f MiB (libtorch's allocator, runs after loading; %.1f MiB after loading)\n",
+                    r["cuda_memory_runs"]["peak_allocated_bytes"].get<double>() / (1024.0 * 1024.0),
+                    r.contains("cuda_memory_after_load")
+                        ? r["cuda_memory_after_load"]["allocated_bytes"].get<double>() / (1024.0 * 1024.0)
+                        : 0.0);
     if (r.contains("ratio_to_reference_openblas"))
         for (const auto& [name, ratio] : r["ratio_to_reference_openblas"].items())
             std::printf("  %-28s %.2fx the reference's time\n", name.c_str(), ratio.get<double>());
@@ -77,8 +86,13 @@ void printSummary(const nlohmann::json& r) {
 
 int runBenchAudioLdm(AudioLdmSuiteOptions options) {
     audioldm::AudioLdmBenchOptions& bench = options.bench;
-    // The benchmark names weight-only levels; float weights are its "none".
-    bench.quantization = options.precision == Precision::Fp32 ? "none" : toString(options.precision);
+    // fp16 / bf16 are the compute dtype; int8 / int4 are weight-only levels (float weights: "none").
+    const Precision p = options.precision;
+    const bool floatWeights = p == Precision::Fp32 || p == Precision::Fp16 || p == Precision::Bf16;
+    bench.quantization = floatWeights ? "none" : toString(p);
+    bench.dtype = p == Precision::Fp16 ? torch::kFloat16 : p == Precision::Bf16 ? torch::kBFloat16 : torch::kFloat32;
+    if (bench.dtype != torch::kFloat32 && !bench.device.is_cuda())
+        throw ApiError(std::string("--precision ") + toString(p) + " needs --device cuda");
     const bool json = options.json;
     const auto result =
         audioldm::runAudioLdmBenchmark(bench, [json](const std::string& s) {
@@ -112,7 +126,9 @@ void addBenchAudioLdmSuite(CommandLine& commandLine, CLI::App& bench) {
     addTextOption(command, "--out", options.out, "also write the JSON results here", "FILE.json");
     command.add_flag("--json", options.json, "print the results as JSON");
     addThreadsOption(command, b.threads);
-    addPrecisionOption(command, options.precision, {Precision::Fp32, Precision::Int8, Precision::Int4});
+    addPrecisionOption(command, options.precision,
+                       {Precision::Fp32, Precision::Fp16, Precision::Bf16, Precision::Int8, Precision::Int4});
+    addDeviceOption(command, b.device);
 }
 
 }  // namespace grym::cli

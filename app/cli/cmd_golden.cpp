@@ -1,7 +1,8 @@
-// `grym-synth-cli golden CASE_DIR...`: runs each golden reference case through our models and
-// prints every comparison; the status is 1 when any case failed.
+// `grym-synth-cli golden [--device D] [--dtype T] CASE_DIR...`: runs each golden reference case
+// through our models and prints every comparison; the status is 1 when any case failed.
 #include "cli/command_line.h"
 #include "cli/commands.h"
+#include "cli/shared_options.h"
 #include "golden/golden_case.h"
 
 #include <cstdio>
@@ -14,10 +15,25 @@ namespace grym::cli {
 
 namespace {
 
-int runGolden(const std::vector<std::string>& caseDirs) {
+struct GoldenOptions {
+    std::vector<std::string> caseDirs;
+    GoldenRuntime runtime;
+};
+
+int runGolden(const GoldenOptions& options) {
+    const auto& caseDirs = options.caseDirs;
+    const GoldenRuntime& runtime = options.runtime;
+    if (runtime.device.is_cuda() || runtime.dtype != torch::kFloat32) {
+        char line[256];
+        std::snprintf(line, sizeof line,
+                      "models on %s in %s (tokenizer and scheduler cases on the CPU); relative L2 bound at least %.2e\n",
+                      runtime.device.str().c_str(), c10::toString(runtime.dtype),
+                      goldenRelativeTolerance(0.0, runtime.dtype));
+        std::cout << line;
+    }
     int failed = 0;
     for (const auto& dir : caseDirs) {
-        const GoldenReport r = runGoldenCase(dir);
+        const GoldenReport r = runGoldenCase(dir, runtime);
         std::cout << (r.passed() ? "PASS " : "FAIL ") << dir << " [" << r.component << "]\n";
         for (const auto& c : r.comparisons) {
             char line[512];
@@ -36,9 +52,15 @@ int runGolden(const std::vector<std::string>& caseDirs) {
 }  // namespace
 
 void addGoldenCommand(CommandLine& commandLine) {
-    auto [command, caseDirs] = commandLine.addCommand<std::vector<std::string>>(
+    auto [command, options] = commandLine.addCommand<GoldenOptions>(
         commandLine.program(), "golden", "check our models against golden reference cases", runGolden);
-    command.add_option("CASE_DIR", caseDirs, "golden case folders (each with a case.json)")->required()->type_name("");
+    command.add_option("CASE_DIR", options.caseDirs, "golden case folders (each with a case.json)")
+        ->required()
+        ->type_name("");
+    addDeviceOption(command, options.runtime.device);
+    addDtypeOption(command, options.runtime.dtype)
+        ->description("compute type of the models (default fp32; fp16 and bf16 need cuda and compare with wider "
+                      "bounds: relative L2 at least 64 unit roundoffs, docs/GPU.md)");
 }
 
 }  // namespace grym::cli

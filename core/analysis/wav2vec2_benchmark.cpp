@@ -3,6 +3,7 @@
 #include "common/elapsed.h"
 
 #include "common/error.h"
+#include "common/torch_device_sync.h"
 #include "models/wav2vec2/config.h"
 #include "models/wav2vec2/feature_extractor.h"
 
@@ -16,19 +17,6 @@
 #include <fstream>
 
 namespace grym {
-
-namespace {
-
-
-void synchronize(const torch::Device& device) {
-#if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
-    if (device.is_cuda()) torch::cuda::synchronize();
-#else
-    if (device.is_cuda()) torch::zeros({1}, torch::TensorOptions().device(device)).cpu();  // forces a sync
-#endif
-}
-
-}  // namespace
 
 nlohmann::json runWav2vec2Benchmark(const Wav2vec2BenchmarkOptions& options) {
     namespace fs = std::filesystem;
@@ -54,7 +42,7 @@ nlohmann::json runWav2vec2Benchmark(const Wav2vec2BenchmarkOptions& options) {
         const auto t0 = std::chrono::steady_clock::now();
         const Wav2vec2Batch batch = prepareWav2vec2Batch({clip}, pre);
         const Wav2vec2Output out = model.forward(batch.inputValues, {}, /*allHiddenStates=*/false);
-        synchronize(options.runtime.device);
+        waitForDevice(options.runtime.device);
         if (!torch::isfinite(out.lastHiddenState).all().item<bool>()) throw ModelError("wav2vec2 benchmark: non-finite output");
         return secondsSince(t0);
     };

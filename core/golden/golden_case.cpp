@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -20,7 +21,39 @@ bool GoldenReport::passed() const {
     return true;
 }
 
-GoldenCase::GoldenCase(const std::string& dir) : dir_(dir) {
+namespace {
+
+// TF32 switches: deprecated in recent libtorch (which has a finer-grained precision API), so
+// they are called only where this libtorch still has them.
+template <typename Context>
+auto switchOffTf32(Context& context, int) -> decltype(context.setAllowTF32CuDNN(false), context.setAllowTF32CuBLAS(false),
+                                                     void()) {
+    context.setAllowTF32CuDNN(false);
+    context.setAllowTF32CuBLAS(false);
+}
+template <typename Context>
+void switchOffTf32(Context&, long) {}
+
+double unitRoundoff(torch::ScalarType dtype) {
+    switch (dtype) {
+        case torch::kFloat16: return std::ldexp(1.0, -11);
+        case torch::kBFloat16: return std::ldexp(1.0, -8);
+        default: return 0.0;
+    }
+}
+
+}  // namespace
+
+double goldenRelativeTolerance(double caseTolerance, torch::ScalarType dtype) {
+    return std::max(caseTolerance, 64.0 * unitRoundoff(dtype));
+}
+
+double goldenAbsoluteTolerance(double caseRelative, double caseAbsolute, torch::ScalarType dtype) {
+    const double widened = goldenRelativeTolerance(caseRelative, dtype);
+    return caseRelative > 0 ? caseAbsolute * widened / caseRelative : caseAbsolute;
+}
+
+GoldenCase::GoldenCase(const std::string& dir, const GoldenRuntime& runtime) : dir_(dir), runtime_(runtime) {
     report_.caseDir = dir;
     const fs::path specPath = fs::path(dir) / "case.json";
     std::ifstream in(specPath);
@@ -35,6 +68,8 @@ GoldenCase::GoldenCase(const std::string& dir) : dir_(dir) {
         tolRel_ = spec_["tolerance"].value("relative_l2", tolRel_);
         tolAbs_ = spec_["tolerance"].value("max_abs", tolAbs_);
     }
+    tolAbs_ = goldenAbsoluteTolerance(tolRel_, tolAbs_, runtime_.dtype);
+    tolRel_ = goldenRelativeTolerance(tolRel_, runtime_.dtype);
     const fs::path io = fs::path(dir) / "io.safetensors";
     if (fs::exists(io)) io_ = loadSafetensors(io.string());
 }
@@ -47,6 +82,11 @@ torch::Tensor GoldenCase::tensor(const std::string& name) const {
     auto it = io_.find(name);
     if (it == io_.end()) throw ModelError(dir_ + "/io.safetensors: no tensor '" + name + "'");
     return it->second;
+}
+
+torch::Tensor GoldenCase::input(const std::string& name) const {
+    const torch::Tensor t = tensor(name);
+    return t.is_floating_point() ? t.to(runtime_.device, runtime_.dtype) : t.to(runtime_.device);
 }
 
 std::string GoldenCase::path(const std::string& relative) const { return (fs::path(dir_) / relative).string(); }
@@ -95,11 +135,12 @@ void GoldenCase::compareExact(const std::string& name, bool equal, const std::st
     report_.comparisons.push_back(c);
 }
 
-GoldenReport runGoldenCase(const std::string& dir) {
+GoldenReport runGoldenCase(const std::string& dir, const GoldenRuntime& runtime) {
     GoldenReport fallback;
     fallback.caseDir = dir;
     try {
-        GoldenCase c(dir);
+        if (runtime.device.is_cuda() && runtime.dtype == torch::kFloat32) switchOffTf32(at::globalContext(), 0);
+        GoldenCase c(dir, runtime);
         const std::string comp = c.component();
         try {
             if (comp == "tokenizer") runTokenizerGolden(c);

@@ -8,7 +8,7 @@
 namespace grym {
 
 void runClapTextGolden(GoldenCase& c) {
-    const ClapTextEncoder encoder = ClapTextEncoder::load(c.dir());
+    const ClapTextEncoder encoder = ClapTextEncoder::load(c.dir(), LoadOptions{c.device(), c.dtype()});
     const torch::Tensor ids = c.tensor("input_ids");
     const torch::Tensor mask = c.tensor("attention_mask");
 

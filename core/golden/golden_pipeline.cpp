@@ -7,7 +7,7 @@
 namespace grym {
 
 void runPipelineGolden(GoldenCase& c) {
-    auto pipeline = audioldm::AudioLdmPipeline::load(c.dir());
+    auto pipeline = audioldm::AudioLdmPipeline::load(c.dir(), LoadOptions{c.device(), c.dtype()});
     for (const auto& run : c.spec().at("runs")) {
         const auto prefix = run.at("prefix").get<std::string>();
         audioldm::GenerationRequest request;
@@ -17,7 +17,7 @@ void runPipelineGolden(GoldenCase& c) {
         request.durationSeconds = run.at("audio_length_in_s").get<double>();
         request.steps = run.at("num_inference_steps").get<int64_t>();
         request.guidanceScale = run.at("guidance_scale").get<double>();
-        request.initialLatents = c.tensor(prefix + ".latents");
+        request.initialLatents = c.input(prefix + ".latents");
         audioldm::GenerationOptions options;
         options.keepStepLatents = true;
         auto result = pipeline.generate(request, {}, nullptr, options);

@@ -8,7 +8,7 @@ namespace grym {
 
 // unet(sample, timestep, encoder_hidden_states=None, class_labels) for every entry of calls[].
 void runUnetGolden(GoldenCase& c) {
-    const auto unet = audioldm::UNet::load(c.dir());
+    const auto unet = audioldm::UNet::load(c.dir(), LoadOptions{c.device(), c.dtype()});
     for (const auto& call : c.spec().at("calls")) {
         const std::string prefix = call.at("prefix").get<std::string>();
         const auto classLabels =

@@ -8,7 +8,7 @@ namespace grym {
 
 // decoded = vae.decode(latents); posterior = vae.encode(mel) -> mean, std, logvar.
 void runVaeGolden(GoldenCase& c) {
-    const auto vae = audioldm::Vae::load(c.dir());
+    const auto vae = audioldm::Vae::load(c.dir(), LoadOptions{c.device(), c.dtype()});
     if (c.hasTensor("latents")) c.compare("decoded", vae.decode(c.tensor("latents")));
     if (c.hasTensor("mel")) {
         const auto posterior = vae.encode(c.tensor("mel"));

@@ -8,9 +8,9 @@ namespace grym {
 
 void runVocoderGolden(GoldenCase& c) {
     torch::NoGradGuard noGrad;
-    auto vocoder = audioldm::Vocoder::load(c.dir());
-    c.compare("waveform", vocoder->forward(c.tensor("mel")));
-    c.compare("waveform_unbatched", vocoder->forward(c.tensor("mel_unbatched")));
+    auto vocoder = audioldm::Vocoder::load(c.dir(), LoadOptions{c.device(), c.dtype()});
+    c.compare("waveform", vocoder->forward(c.input("mel")));
+    c.compare("waveform_unbatched", vocoder->forward(c.input("mel_unbatched")));
 }
 
 }  // namespace grym

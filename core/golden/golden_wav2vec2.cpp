@@ -38,11 +38,12 @@ void runWav2vec2Golden(GoldenCase& c) {
     if (c.hasTensor("attention_mask"))
         c.compareExact("attention_mask", torch::equal(batch.attentionMask, c.tensor("attention_mask").to(torch::kInt64)));
 
-    const Wav2vec2Model model = Wav2vec2Model::load(dir);
+    const Wav2vec2Model model = Wav2vec2Model::load(dir, LoadOptions{c.device(), c.dtype()});
     // The reference passes a mask exactly when the case lists one (models whose feature
     // extractor returns masks); base models take the zero-padded batch alone.
     const torch::Tensor mask = c.hasTensor("attention_mask") ? batch.attentionMask : torch::Tensor();
-    const Wav2vec2Output out = model.forward(batch.inputValues, mask, /*allHiddenStates=*/true);
+    const Wav2vec2Output out = model.forward(batch.inputValues.to(c.device(), c.dtype()),
+                                             mask.defined() ? mask.to(c.device()) : mask, /*allHiddenStates=*/true);
 
     for (const auto& nameJson : c.spec().at("outputs")) {
         const std::string name = nameJson.get<std::string>();

@@ -28,4 +28,13 @@ TorchCudaMemory readTorchCudaMemory(int device) {
     return m;
 }
 
+void resetTorchCudaPeak(int device) {
+#ifdef GRYM_HAVE_CUDA_ALLOCATOR_STATS
+    if (!torch::cuda::is_available() || device >= static_cast<int>(torch::cuda::device_count())) return;
+    c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(device));
+#else
+    (void)device;
+#endif
+}
+
 }  // namespace grym

@@ -9,4 +9,7 @@ namespace grym {
 // available=false in CPU-only builds of libtorch and when no CUDA device is present.
 TorchCudaMemory readTorchCudaMemory(int device = 0);
 
+// Starts peakAllocatedBytes afresh from what is allocated now (nothing without CUDA).
+void resetTorchCudaPeak(int device = 0);
+
 }  // namespace grym

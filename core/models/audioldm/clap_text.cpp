@@ -71,9 +71,16 @@ struct SelfAttention : torch::nn::Module {
         const auto q = split(query->forward(x));
         const auto k = split(key->forward(x));
         const auto v = split(value->forward(x));
+#if TORCH_VERSION_MAJOR >= 2
+        // softmax(q k^T / sqrt(headDim) + maskBias) v in one fused call (flash / memory-efficient
+        // kernels on CUDA); the same arithmetic as the explicit form below.
+        const auto context = at::scaled_dot_product_attention(q, k, v, maskBias);
+#else
         auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(headDim));
         const auto weights = torch::softmax(scores + maskBias, -1);      // [B, heads, L, L]
-        return torch::matmul(weights, v).transpose(1, 2).reshape({batch, length, heads * headDim});
+        const auto context = torch::matmul(weights, v);
+#endif
+        return context.transpose(1, 2).reshape({batch, length, heads * headDim});
     }
 };
 

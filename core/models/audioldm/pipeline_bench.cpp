@@ -4,7 +4,9 @@
 
 #include "common/process_memory.h"
 #include "common/json_reader.h"
+#include "common/torch_device_sync.h"
 #include "models/audioldm/pipeline.h"
+#include "orchestration/torch_memory_probe.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -23,6 +25,12 @@ namespace {
 // depends on the neighbours; processor time divided by the threads used does much less.
 double processCpuSeconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
+nlohmann::json cudaMemoryJson(const TorchCudaMemory& m) {
+    return {{"peak_allocated_bytes", m.peakAllocatedBytes},
+            {"allocated_bytes", m.allocatedBytes},
+            {"reserved_bytes", m.reservedBytes}};
+}
+
 struct Timing {
     double wall = std::numeric_limits<double>::infinity();
     double cpu = std::numeric_limits<double>::infinity();
@@ -30,12 +38,14 @@ struct Timing {
 
 // Best of `repeats` runs (the first run also pays for one-time allocations).
 template <typename F>
-Timing bestOf(int repeats, F&& f) {
+Timing bestOf(int repeats, const torch::Device& device, F&& f) {
     Timing best;
     for (int i = 0; i < std::max(1, repeats); ++i) {
+        waitForDevice(device);
         const auto start = std::chrono::steady_clock::now();
         const double cpuStart = processCpuSeconds();
         f();
+        waitForDevice(device);
         best.wall = std::min(best.wall, secondsSince(start));
         best.cpu = std::min(best.cpu, processCpuSeconds() - cpuStart);
     }
@@ -61,10 +71,15 @@ nlohmann::json runAudioLdmBenchmark(const AudioLdmBenchOptions& options,
     out["model"] = options.modelDir;
     out["threads"] = torch::get_num_threads();
     out["libtorch"] = TORCH_VERSION;
+    const torch::Device device = options.device;
+    out["device"] = device.str();
+    out["dtype"] = c10::toString(options.dtype);
+    const int cudaIndex = device.is_cuda() ? std::max<int>(0, device.index()) : 0;
 
-    say("loading " + options.modelDir);
+    say("loading " + options.modelDir + " onto " + device.str() + " in " + c10::toString(options.dtype));
+    // Start to ready: on CUDA this includes creating the CUDA context (the first CUDA call).
     auto start = std::chrono::steady_clock::now();
-    auto pipeline = AudioLdmPipeline::load(options.modelDir);
+    auto pipeline = AudioLdmPipeline::load(options.modelDir, LoadOptions{device, options.dtype});
     const auto level = parseWeightQuantization(options.quantization);
     if (level != WeightQuantization::None) {
         say(std::string("quantising the UNet and VAE to ") + toString(level));
@@ -74,7 +89,13 @@ nlohmann::json runAudioLdmBenchmark(const AudioLdmBenchOptions& options,
                                {"bytes_before", report.bytesBefore},
                                {"bytes_after", report.bytesAfter}};
     }
+    waitForDevice(device);
     out["load_seconds"] = secondsSince(start);
+    if (device.is_cuda()) {
+        const TorchCudaMemory m = readTorchCudaMemory(cudaIndex);
+        if (m.available) out["cuda_memory_after_load"] = cudaMemoryJson(m);
+        resetTorchCudaPeak(cudaIndex);
+    }
     out["random_weights"] = pipeline.randomWeights();
     out["parameter_bytes"] = pipeline.parameterBytes();
 
@@ -83,18 +104,18 @@ nlohmann::json runAudioLdmBenchmark(const AudioLdmBenchOptions& options,
     say("text encoder (batch 2)");
     torch::Tensor embeds;
     record(components, "text_encoder_batch2",
-           bestOf(options.repeats, [&] { embeds = pipeline.encodePrompts({"", "a dog barking in the rain"}); }));
+           bestOf(options.repeats, device, [&] { embeds = pipeline.encodePrompts({"", "a dog barking in the rain"}); }));
 
     const std::vector<int64_t> latentShape{2, 8, layout.latentHeight, layout.latentWidth};
-    auto latents = torch::randn(latentShape);
+    auto latents = torch::randn(latentShape, torch::TensorOptions().device(device).dtype(options.dtype));
     say("UNet step (batch 2)");
-    record(components, "unet_step_batch2", bestOf(options.repeats, [&] { pipeline.denoise(latents, 500, embeds); }));
+    record(components, "unet_step_batch2", bestOf(options.repeats, device, [&] { pipeline.denoise(latents, 500, embeds); }));
     components["unet_latent_shape"] = latentShape;
     say("VAE decode");
     torch::Tensor mel;
-    record(components, "vae_decode", bestOf(options.repeats, [&] { mel = pipeline.decodeLatents(latents.slice(0, 0, 1)); }));
+    record(components, "vae_decode", bestOf(options.repeats, device, [&] { mel = pipeline.decodeLatents(latents.slice(0, 0, 1)); }));
     say("vocoder");
-    record(components, "vocoder", bestOf(options.repeats, [&] { pipeline.melToWaveform(mel); }));
+    record(components, "vocoder", bestOf(options.repeats, device, [&] { pipeline.melToWaveform(mel); }));
     components["vocoder_frames"] = mel.size(2);
     out["components"] = components;
 
@@ -115,6 +136,12 @@ nlohmann::json runAudioLdmBenchmark(const AudioLdmBenchOptions& options,
     }
     out["end_to_end"] = endToEnd;
     out["peak_rss_bytes"] = peakResidentBytes();
+    if (device.is_cuda()) {
+        // Peak of libtorch's caching allocator over the component and end-to-end runs (reset after
+        // loading, so the weights count only as the allocation they stay).
+        const TorchCudaMemory m = readTorchCudaMemory(cudaIndex);
+        if (m.available) out["cuda_memory_runs"] = cudaMemoryJson(m);
+    }
 
     if (!options.referenceTimingPath.empty()) {
         const auto reference = readJsonFile(options.referenceTimingPath);

@@ -119,7 +119,9 @@ struct SelfAttentionImpl : Module {
         auto split = [&](const torch::Tensor& y) { return y.view({b, t, heads, headDim}).transpose(1, 2); };
         const torch::Tensor q = split(qProj(x)), k = split(kProj(x)), v = split(vProj(x));  // (b, heads, t, headDim)
 #if TORCH_VERSION_MAJOR >= 2
-        torch::Tensor context = at::scaled_dot_product_attention(q, k, v, keyBias.defined() ? c10::optional<torch::Tensor>(keyBias) : c10::nullopt);
+        // (An undefined mask is passed as no mask at all, not as an optional holding nothing.)
+        torch::Tensor context = keyBias.defined() ? at::scaled_dot_product_attention(q, k, v, keyBias)
+                                                  : at::scaled_dot_product_attention(q, k, v);
 #else
         // softmax(q k^T / sqrt(d) + bias) v
         torch::Tensor scores = torch::matmul(q * (1.0 / std::sqrt(static_cast<double>(headDim))), k.transpose(-2, -1));
