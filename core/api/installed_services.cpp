@@ -33,6 +33,11 @@ std::optional<hub::HubEnvironment> hubEnvironment(const ModelLocations& location
     return environment;
 }
 
+// How to get the recommended model of a service, for the lines that say one is missing.
+std::string pullHint(const std::string& service) {
+    return "or get one with: grym-synth-cli models pull " + hub::defaultRepoFor(service);
+}
+
 }  // namespace
 
 ModelChoice chooseModelFolder(const ModelLocations& locations, const std::string& service) {
@@ -114,7 +119,8 @@ std::vector<std::string> addInstalledServices(AudioApi& api, const ModelLocation
         const std::string where = w2v.origin.empty() ? w2v.folder : w2v.origin + ": " + w2v.folder;
         lines.push_back("wav2vec2: " + where + " (loaded on the first analysis)");
     } else {
-        lines.push_back("wav2vec2: no model at " + w2v.folder + "; analysis gives DSP features only");
+        lines.push_back("wav2vec2: no model at " + w2v.folder + "; analysis gives DSP features only (" +
+                        pullHint("wav2vec2") + ")");
     }
     api.addService(std::make_shared<Wav2vec2AnalysisService>(analysis));
 
@@ -130,7 +136,7 @@ std::vector<std::string> addInstalledServices(AudioApi& api, const ModelLocation
             const std::string where = ldm.origin.empty() ? ldm.folder : ldm.origin + ": " + ldm.folder;
             lines.push_back("audioldm: " + where + " (loaded on the first generation)");
         } catch (const Error& e) {
-            lines.push_back(std::string("audioldm: ") + e.what());
+            lines.push_back(std::string("audioldm: ") + e.what() + " (" + pullHint("audioldm") + ")");
         }
     }
     api.addService(std::make_shared<audioldm::AudioLdmService>(generation));
