@@ -7,6 +7,7 @@
 #include "local_api_dialog.h"
 #include "main_window.h"
 #include "model_manager_dialog.h"
+#include "models_folder.h"
 #include "resource_graphs.h"
 #include "results_display.h"
 #include "waveform_view.h"
