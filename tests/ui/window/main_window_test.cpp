@@ -13,7 +13,7 @@
 #include "waveform_view.h"
 
 #include "api/installed_services.h"
-#include "ui/test_doubles.h"
+#include "support/fake_services.h"
 #include "ui/ui_test_support.h"
 #include "core/measurement_bounds.h"
 
