@@ -19,6 +19,8 @@ packages=(
 )
 # Only the test suite needs these: the Windows syntax check of the portable core.
 [ "$mode" = test ] && packages+=(g++-mingw-w64-x86-64-posix)
+# The batch command's Slurm test starts a single-node cluster on loopback (tests/scripts).
+[ "$mode" = test ] && packages+=(slurm-wlm munge)
 # Each phase prints how long it took, so a slow first build is visible and measurable.
 phase_start=$SECONDS
 phase_done() {
