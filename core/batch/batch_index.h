@@ -3,10 +3,12 @@
 // as it happens, so it can be read while the batch runs. Several shards may append to the same
 // file on a shared file system: each line goes out in one write on a file opened for appending
 // (O_APPEND; FILE_APPEND_DATA on Windows), so lines never interleave mid-line.
+#include "platform/append_only_file.h"
+
 #include <nlohmann/json.hpp>
 
-#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -16,9 +18,6 @@ class BatchIndex {
 public:
     // Opens (creating) the file for appending; throws ApiError naming it when it cannot.
     explicit BatchIndex(std::filesystem::path path);
-    ~BatchIndex();
-    BatchIndex(const BatchIndex&) = delete;
-    BatchIndex& operator=(const BatchIndex&) = delete;
 
     const std::filesystem::path& path() const { return path_; }
 
@@ -32,7 +31,7 @@ public:
 
 private:
     std::filesystem::path path_;
-    intptr_t handle_ = -1;  // a file descriptor (POSIX) or a HANDLE (Windows)
+    std::unique_ptr<AppendOnlyFile> file_;
 };
 
 }  // namespace grym::batch

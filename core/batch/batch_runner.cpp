@@ -5,7 +5,7 @@
 #include "batch/batch_index.h"
 #include "common/elapsed.h"
 #include "common/error.h"
-#include "hub/platform_files.h"
+#include "platform/atomic_file.h"
 
 #include <algorithm>
 #include <chrono>
@@ -159,9 +159,9 @@ std::string BatchRunner::audioFileName(const ClipJob& job) const {
 }
 
 void BatchRunner::removeStaleTemporaries(const ClipJob& job) const {
-    // What a killed run left: saveAudioFile's ".<name>.tmp-XXXXXX" and writeFileAtomically's
-    // "<name>.tmp-N". No other process writes this clip's files (shards never share a clip).
-    const std::string audioPrefix = "." + audioFileName(job) + ".tmp-";
+    // What a killed run left: writeFileAtomically's "<name>.tmp-N" (saveAudioFile writes through
+    // it too). No other process writes this clip's files (shards never share a clip).
+    const std::string audioPrefix = audioFileName(job) + ".tmp-";
     const std::string sidecarPrefix = sidecarFileName(job) + ".tmp-";
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(options_.outputFolder, ec)) {
@@ -200,7 +200,8 @@ ClipOutcome BatchRunner::makeClip(const ClipJob& job, LoadedModel& model, const 
         nlohmann::json sidecar = sidecarJson(job, outcome.file, options_, model.model, model.loadSeconds, result,
                                              generationSeconds, 0.0, startedAt);
         sidecar["timings"]["write_seconds"] = secondsSince(writeStart);
-        hub::writeFileAtomically(options_.outputFolder / sidecarFileName(job), sidecar.dump(2) + "\n");
+        const std::string sidecarText = sidecar.dump(2) + "\n";
+        writeFileAtomically(options_.outputFolder / sidecarFileName(job), sidecarText.data(), sidecarText.size());
         outcome.status = ClipStatus::Done;
     } catch (const TaskCancelled&) {
         throw;

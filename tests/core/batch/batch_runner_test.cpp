@@ -5,8 +5,8 @@
 
 #include "audio/audio_file.h"
 #include "batch/batch_index.h"
-#include "core/api/fake_services.h"
 #include "core/test_files.h"
+#include "support/fake_services.h"
 
 #include <catch2/catch.hpp>
 
@@ -19,6 +19,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The test double, failing the clips whose prompt is "fail".
+class PromptFailingGenerator : public test::FakeGenerationService {
+public:
+    using FakeGenerationService::FakeGenerationService;
+    TaskResult run(const TaskInput& input, const ProgressCallback& progress, const CancellationToken& cancel) override {
+        if (input.prompt == "fail") throw ModelError("the fake generator was asked to fail");
+        return FakeGenerationService::run(input, progress, cancel);
+    }
+};
+
 struct CountingFactory {
     std::shared_ptr<int> made = std::make_shared<int>(0);
     std::shared_ptr<std::vector<std::string>> models = std::make_shared<std::vector<std::string>>();
@@ -26,7 +36,7 @@ struct CountingFactory {
     std::shared_ptr<ModelService> operator()(const BatchModel& model, Precision, ComputeDevice) const {
         ++*made;
         models->push_back(model.folder);
-        return std::make_shared<test::FakeGenerator>(stepMillis);
+        return std::make_shared<PromptFailingGenerator>(std::chrono::milliseconds(stepMillis));
     }
 };
 
@@ -111,12 +121,12 @@ TEST_CASE("a rerun skips finished clips without loading a model and redoes unfin
     // Killed after the audio was renamed into place but before the sidecar: not finished.
     fs::remove(out / "b.json");
     // A temporary a killed save left behind is removed when the clip is made again.
-    test::writeWholeFile(out / ".b.flac.tmp-abc123", "half");
+    test::writeWholeFile(out / "b.flac.tmp-abc123", "half");
     summary = BatchRunner(again, optionsFor(out)).run(jobs, {}, stop);
     CHECK(summary.counts.skipped == 1);
     CHECK(summary.counts.done == 1);
     CHECK(fs::exists(out / "b.json"));
-    CHECK_FALSE(fs::exists(out / ".b.flac.tmp-abc123"));
+    CHECK_FALSE(fs::exists(out / "b.flac.tmp-abc123"));
     CHECK(indexRecords(out).size() == 3);
 }
 
