@@ -5,6 +5,7 @@
 #include "cli/shared_options.h"
 #include "cli/typed_options.h"
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "models/audioldm/pipeline_bench.h"
 
@@ -98,7 +99,7 @@ int runBenchAudioLdm(AudioLdmSuiteOptions options) {
         audioldm::runAudioLdmBenchmark(bench, [json](const std::string& s) {
             if (!json) std::cerr << "bench: " << s << "\n";
         });
-    if (!options.out.empty()) std::ofstream(options.out) << result.dump(2) << "\n";
+    if (!options.out.empty()) writeFileAtomically(options.out, result.dump(2) + "\n");
     if (json) std::cout << result.dump(2) << "\n";
     else printSummary(result);
     return 0;

@@ -1,12 +1,10 @@
 #include "audio/audio_file.h"
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 
 #include <sndfile.h>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -175,53 +173,6 @@ int sndfileFormat(const std::string& path, AudioFileFormat format, SampleEncodin
     return SF_FORMAT_WAV | subtype;
 }
 
-// A uniquely named file beside the destination; removed unless committed by rename.
-class TemporarySibling {
-public:
-    explicit TemporarySibling(const std::string& destination) : destination_(destination) {
-        const fs::path dest(destination);
-        fs::path folder = dest.parent_path();
-        if (folder.empty()) folder = ".";
-        std::error_code ec;
-        const auto status = fs::status(folder, ec);
-        if (ec || !fs::exists(status)) fail(destination, "cannot save: the folder '" + folder.string() + "' does not exist");
-        if (!fs::is_directory(status)) fail(destination, "cannot save: '" + folder.string() + "' is not a folder");
-        if (fs::is_directory(fs::status(dest, ec))) fail(destination, "cannot save: the path is a folder");
-
-        std::string pattern = (folder / ("." + dest.filename().string() + ".tmp-XXXXXX")).string();
-        fd_ = mkstemp(pattern.data());
-        if (fd_ < 0) fail(destination, std::string("cannot save: cannot create a file in '") + folder.string() +
-                                           "' (" + std::strerror(errno) + ")");
-        path_ = pattern;
-        // Keep an existing file's permissions; mkstemp's 0600 would be a surprise otherwise.
-        struct stat existing {};
-        fchmod(fd_, stat(destination.c_str(), &existing) == 0 ? (existing.st_mode & 07777) : 0644);
-    }
-    ~TemporarySibling() {
-        if (fd_ >= 0) close(fd_);
-        if (!committed_) unlink(path_.c_str());
-    }
-    TemporarySibling(const TemporarySibling&) = delete;
-    TemporarySibling& operator=(const TemporarySibling&) = delete;
-
-    int fd() const { return fd_; }
-
-    void commit() {
-        if (fsync(fd_) != 0) fail(destination_, std::string("cannot save: flushing failed (") + std::strerror(errno) + ")");
-        close(fd_);
-        fd_ = -1;
-        if (std::rename(path_.c_str(), destination_.c_str()) != 0)
-            fail(destination_, std::string("cannot save: renaming the temporary file failed (") + std::strerror(errno) + ")");
-        committed_ = true;
-    }
-
-private:
-    std::string destination_;
-    std::string path_;
-    int fd_ = -1;
-    bool committed_ = false;
-};
-
 }  // namespace
 
 const char* toString(SampleEncoding encoding) {
@@ -319,19 +270,23 @@ void saveAudioFile(const std::string& path, const AudioBuffer& audio, const Save
         fail(path, "cannot save: " + containerName(sfInfo.format) + " " + encodingName(sfInfo.format) + " does not allow " +
                        std::to_string(audio.channels) + " channels at " + std::to_string(audio.sampleRate) + " Hz");
 
-    TemporarySibling temp(path);
-    {
-        SndFileHandle out(sf_open_fd(temp.fd(), SFM_WRITE, &sfInfo, SF_FALSE));
-        if (!out) fail(path, std::string("cannot save: ") + sf_strerror(nullptr));
-        sf_command(out.get(), SFC_SET_CLIPPING, nullptr, SF_TRUE);
-        const sf_count_t written = sf_writef_float(out.get(), audio.samples.data(), audio.frames());
-        if (written != audio.frames())
-            fail(path, "cannot save: wrote " + std::to_string(written) + " of " + std::to_string(audio.frames()) +
-                           " frames (" + sf_strerror(out.get()) + ")");
-        SNDFILE* raw = out.release();
-        if (const int err = sf_close(raw); err != 0) fail(path, std::string("cannot save: ") + sf_error_number(err));
+    try {
+        AtomicFile temp(path);
+        {
+            SndFileHandle out(sf_open_fd(temp.descriptor(), SFM_WRITE, &sfInfo, SF_FALSE));
+            if (!out) fail(path, std::string("cannot save: ") + sf_strerror(nullptr));
+            sf_command(out.get(), SFC_SET_CLIPPING, nullptr, SF_TRUE);
+            const sf_count_t written = sf_writef_float(out.get(), audio.samples.data(), audio.frames());
+            if (written != audio.frames())
+                fail(path, "cannot save: wrote " + std::to_string(written) + " of " + std::to_string(audio.frames()) +
+                               " frames (" + sf_strerror(out.get()) + ")");
+            SNDFILE* raw = out.release();
+            if (const int err = sf_close(raw); err != 0) fail(path, std::string("cannot save: ") + sf_error_number(err));
+        }
+        temp.commit();
+    } catch (const FileWriteError& e) {
+        fail(path, "cannot save: " + e.cause());
     }
-    temp.commit();
 }
 
 }  // namespace grym

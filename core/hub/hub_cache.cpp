@@ -1,5 +1,6 @@
 #include "hub/hub_cache.h"
 
+#include "common/atomic_file.h"
 #include "hub/content_digest.h"
 #include "hub/hub_error.h"
 #include "hub/platform_files.h"
@@ -144,7 +145,14 @@ std::optional<std::string> HubCache::readRef(const std::string& repoId, const st
 void HubCache::writeRef(const std::string& repoId, const std::string& revision, const std::string& commit) const {
     if (revision == commit) return;
     if (readRef(repoId, revision) == commit) return;
-    writeFileAtomically(repoFolder(repoId) / "refs" / revision, commit);
+    const fs::path ref = repoFolder(repoId) / "refs" / revision;
+    std::error_code ignored;
+    fs::create_directories(ref.parent_path(), ignored);  // AtomicFile names a missing folder itself
+    try {
+        writeFileAtomically(ref, commit);
+    } catch (const FileWriteError& e) {
+        throw HubError(isDiskFullError(e.errorCode()) ? HubErrorKind::DiskFull : HubErrorKind::Cache, e.what());
+    }
 }
 
 std::optional<fs::path> HubCache::snapshotFor(const std::string& repoId, const std::string& revision) const {

@@ -218,25 +218,5 @@ bool linkOrCopy(const fs::path& target, const fs::path& link) {
     return linked;
 }
 
-void writeFileAtomically(const fs::path& path, const std::string& content) {
-    std::error_code ec;
-    fs::create_directories(path.parent_path(), ec);
-    fs::path staging = temporarySibling(path);
-    {
-        std::ofstream out(staging, std::ios::binary | std::ios::trunc);
-        out << content;
-        out.flush();
-        if (!out) {
-            out.close();
-            fs::remove(staging, ec);
-            throw HubError(HubErrorKind::Cache, "cannot write " + path.string());
-        }
-    }
-    fs::rename(staging, path, ec);
-    if (ec) {
-        fs::remove(staging);
-        throw HubError(HubErrorKind::Cache, "cannot write " + path.string() + ": " + ec.message());
-    }
-}
 
 }  // namespace grym::hub

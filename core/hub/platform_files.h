@@ -2,7 +2,7 @@
 // The few operating-system calls the Hub cache needs, in one place with a POSIX and a Windows
 // implementation: free disk space, an advisory lock file (flock / LockFileEx), opening a file by
 // its path (wide on Windows), shell-style globs as Python's fnmatch reads them, "symlink, else
-// copy" and atomic small writes.
+// copy". (Atomic writes are common/atomic_file.h's.)
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -48,9 +48,5 @@ bool globMatches(const std::string& pattern, const std::string& path);
 // atomically); where the file system refuses symbolic links, copies `target` instead.
 // Returns true when a link was made, false when a copy was.
 bool linkOrCopy(const std::filesystem::path& target, const std::filesystem::path& link);
-
-// Writes `content` to `path` through a temporary file and a rename, so a reader sees the old or
-// the new content, never half of one.
-void writeFileAtomically(const std::filesystem::path& path, const std::string& content);
 
 }  // namespace grym::hub

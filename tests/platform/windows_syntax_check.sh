@@ -23,7 +23,6 @@ for f in /usr/include/openssl/* "$arch_include"/openssl/*; do [ -e "$f" ] && ln 
 # The folders that must stay portable, and the files in them not yet ported (with the reason).
 folders=(core/common core/audio core/orchestration core/hub core/analysis core/api core/weights)
 declare -A not_yet=(
-  [core/audio/audio_file.cpp]="atomic save through mkstemp/fchmod/fsync"
   [core/orchestration/memory_monitor.cpp]="reads /proc, mallinfo2 and dlopen(NVML)"
   [core/api/http_server.cpp]="upload scratch files through mkstemps"
 )

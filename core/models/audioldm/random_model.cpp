@@ -2,6 +2,7 @@
 
 #include "common/strings.h"
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/json_reader.h"
 #include "weights/safetensors_writer.h"
@@ -90,7 +91,11 @@ RandomModelSummary writeRandomAudioLdmModel(const std::string& fullConfigDir, co
     fs::create_directories(out);
     auto index = readJsonFile((src / "model_index.json").string());
     index["grym_random_weights"] = true;
-    std::ofstream((out / "model_index.json").string()) << index.dump(2) << "\n";
+    try {
+        writeFileAtomically(out / "model_index.json", index.dump(2) + "\n");
+    } catch (const FileWriteError& e) {
+        throw ModelError(e.what());
+    }
     copyFile(src / "scheduler" / "scheduler_config.json", out / "scheduler" / "scheduler_config.json");
     for (const auto& entry : fs::directory_iterator(tokenizer))
         if (entry.is_regular_file()) copyFile(entry.path(), out / "tokenizer" / entry.path().filename());
