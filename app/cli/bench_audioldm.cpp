@@ -5,9 +5,9 @@
 #include "cli/shared_options.h"
 #include "cli/typed_options.h"
 
-#include "common/atomic_file.h"
 #include "common/error.h"
 #include "models/audioldm/pipeline_bench.h"
+#include "platform/atomic_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -99,7 +99,14 @@ int runBenchAudioLdm(AudioLdmSuiteOptions options) {
         audioldm::runAudioLdmBenchmark(bench, [json](const std::string& s) {
             if (!json) std::cerr << "bench: " << s << "\n";
         });
-    if (!options.out.empty()) writeFileAtomically(options.out, result.dump(2) + "\n");
+    if (!options.out.empty()) {
+        const std::string text = result.dump(2) + "\n";
+        try {
+            writeFileAtomically(options.out, text.data(), text.size());
+        } catch (const std::system_error& e) {
+            throw ApiError(options.out + ": cannot write the benchmark report (" + e.what() + ")");
+        }
+    }
     if (json) std::cout << result.dump(2) << "\n";
     else printSummary(result);
     return 0;

@@ -1,13 +1,14 @@
 #include "hub/hub_cache.h"
 
-#include "common/atomic_file.h"
 #include "hub/content_digest.h"
 #include "hub/hub_error.h"
-#include "hub/platform_files.h"
+#include "hub/cache_files.h"
+#include "platform/atomic_file.h"
 
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <system_error>
 
 namespace fs = std::filesystem;
 
@@ -146,12 +147,12 @@ void HubCache::writeRef(const std::string& repoId, const std::string& revision, 
     if (revision == commit) return;
     if (readRef(repoId, revision) == commit) return;
     const fs::path ref = repoFolder(repoId) / "refs" / revision;
-    std::error_code ignored;
-    fs::create_directories(ref.parent_path(), ignored);  // AtomicFile names a missing folder itself
+    std::error_code ec;
+    fs::create_directories(ref.parent_path(), ec);
     try {
-        writeFileAtomically(ref, commit);
-    } catch (const FileWriteError& e) {
-        throw HubError(isDiskFullError(e.errorCode()) ? HubErrorKind::DiskFull : HubErrorKind::Cache, e.what());
+        writeFileAtomically(ref, commit.data(), commit.size());
+    } catch (const std::system_error& e) {
+        throw HubError(HubErrorKind::Cache, "cannot write " + ref.string() + ": " + e.what());
     }
 }
 

@@ -2,8 +2,8 @@
 
 #include "common/strings.h"
 
-#include "common/atomic_file.h"
 #include "common/error.h"
+#include "platform/atomic_file.h"
 #include "weights/pytorch_tensors.h"
 #include "weights/weight_source.h"
 
@@ -88,9 +88,10 @@ WeightConversion convertOne(const fs::path& dir, const std::string& stem, const 
     }
     const nlohmann::json index = {{"metadata", {{"total_size", totalBytes}}}, {"weight_map", weightMap}};
     try {
-        writeFileAtomically(target, index.dump(2) + "\n");
-    } catch (const FileWriteError& e) {
-        throw ModelError(e.what());
+        const std::string text = index.dump(2) + "\n";
+        writeFileAtomically(target, text.data(), text.size());
+    } catch (const std::system_error& e) {
+        throw ModelError(target.string() + ": cannot write (" + e.what() + ")");
     }
     result.converted = true;
     return result;

@@ -2,9 +2,8 @@
 
 #include "common/strings.h"
 
-#include "common/atomic_file.h"
 #include "common/error.h"
-#include "weights/mapped_file.h"
+#include "platform/mapped_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -210,18 +209,13 @@ void saveSafetensors(const std::string& path, const StateDict& tensors, const st
     }
     std::string text = header.dump();
     text.append((8 - text.size() % 8) % 8, ' ');
-    try {
-        AtomicFile out(path);  // an existing checkpoint is replaced whole or not at all
-        const uint64_t n = text.size();
-        unsigned char length[8];
-        for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>((n >> (8 * i)) & 0xff);
-        out.write(length, sizeof length);
-        out.write(text);
-        for (const auto& t : data) out.write(t.data_ptr(), t.nbytes());
-        out.commit();
-    } catch (const FileWriteError& e) {
-        throw ModelError(e.what());
-    }
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) throw ModelError(path + ": cannot open for writing");
+    const uint64_t n = text.size();
+    for (int i = 0; i < 8; ++i) out.put(static_cast<char>((n >> (8 * i)) & 0xff));
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    for (const auto& t : data) out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes()));
+    if (!out.flush()) throw ModelError(path + ": write failed (disk full?)");
 }
 
 }  // namespace grym

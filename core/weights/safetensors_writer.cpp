@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <cstdio>
+#include <filesystem>
 
 namespace grym {
 
@@ -21,7 +23,7 @@ uint64_t byteSize(const TensorSpec& s) {
 
 SafetensorsWriter::SafetensorsWriter(const std::string& path, std::vector<TensorSpec> specs,
                                      const std::map<std::string, std::string>& metadata)
-    : path_(path), specs_(std::move(specs)) {
+    : path_(path), tempPath_(path + ".partial"), specs_(std::move(specs)) {
     nlohmann::ordered_json header = nlohmann::ordered_json::object();
     if (!metadata.empty()) header["__metadata__"] = metadata;
     uint64_t offset = 0;
@@ -34,33 +36,32 @@ SafetensorsWriter::SafetensorsWriter(const std::string& path, std::vector<Tensor
     }
     std::string text = header.dump();
     text.append((8 - text.size() % 8) % 8, ' ');  // keep the data area 8-byte aligned
+    out_.open(tempPath_, std::ios::binary | std::ios::trunc);
+    if (!out_) throw ModelError("cannot create '" + tempPath_ + "'");
     const uint64_t length = text.size();
     unsigned char le[8];
     for (int i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>(length >> (8 * i));
-    try {
-        out_ = std::make_unique<AtomicFile>(path_);
-        out_->write(le, 8);
-        out_->write(text);
-    } catch (const FileWriteError& e) {
-        throw ModelError(e.what());
+    out_.write(reinterpret_cast<const char*>(le), 8);
+    out_.write(text.data(), static_cast<std::streamsize>(text.size()));
+    if (!out_) throw ModelError("cannot write '" + tempPath_ + "'");
+}
+
+SafetensorsWriter::~SafetensorsWriter() {
+    if (!finished_) {
+        out_.close();
+        std::remove(tempPath_.c_str());
     }
 }
 
-SafetensorsWriter::~SafetensorsWriter() = default;  // an unfinished file is removed by AtomicFile
-
 void SafetensorsWriter::write(const torch::Tensor& tensor) {
     if (next_ >= specs_.size()) throw ModelError(path_ + ": more tensors written than the header lists");
-    if (!out_) throw ModelError(path_ + ": the file is already finished");
     const auto& spec = specs_[next_];
     if (tensor.scalar_type() != spec.dtype || tensor.sizes() != torch::IntArrayRef(spec.shape))
         throw ModelError(path_ + ": tensor '" + spec.name + "' does not match its header entry");
     // The format is little-endian, as are the CPUs we build for.
     auto data = tensor.to(torch::kCPU).contiguous();
-    try {
-        out_->write(data.data_ptr(), data.nbytes());
-    } catch (const FileWriteError& e) {
-        throw ModelError(e.what());
-    }
+    out_.write(static_cast<const char*>(data.data_ptr()), static_cast<std::streamsize>(data.nbytes()));
+    if (!out_) throw ModelError("cannot write '" + tempPath_ + "' (disk full?)");
     ++next_;
 }
 
@@ -68,13 +69,12 @@ void SafetensorsWriter::finish() {
     if (next_ != specs_.size())
         throw ModelError(path_ + ": only " + std::to_string(next_) + " of " + std::to_string(specs_.size()) +
                          " tensors were written");
-    if (!out_) throw ModelError(path_ + ": the file is already finished");
-    try {
-        out_->commit();
-    } catch (const FileWriteError& e) {
-        throw ModelError(e.what());
-    }
-    out_.reset();
+    out_.close();
+    if (!out_) throw ModelError("cannot finish writing '" + tempPath_ + "'");
+    std::error_code ec;
+    std::filesystem::rename(tempPath_, path_, ec);
+    if (ec) throw ModelError("cannot rename '" + tempPath_ + "' to '" + path_ + "': " + ec.message());
+    finished_ = true;
 }
 
 }  // namespace grym

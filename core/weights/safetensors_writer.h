@@ -2,13 +2,11 @@
 // Streaming writer for the safetensors format (see safetensors.h; saveSafetensors there writes a
 // whole state dict at once). Tensors go to disk one at a time in header order, so a
 // multi-gigabyte checkpoint never has to sit in memory at once.
-#include "common/atomic_file.h"
-
 #include <torch/types.h>
 
 #include <cstdint>
+#include <fstream>
 #include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,8 +20,7 @@ struct TensorSpec {
 
 class SafetensorsWriter {
 public:
-    // Writes the header for `specs` (in this order) to a temporary file beside `path` (AtomicFile:
-    // an existing checkpoint at `path` stays whole until finish() replaces it).
+    // Writes the header for `specs` (in this order) to a temporary file beside `path`.
     // Throws ModelError naming the file on I/O errors or unsupported dtypes.
     SafetensorsWriter(const std::string& path, std::vector<TensorSpec> specs,
                       const std::map<std::string, std::string>& metadata = {});
@@ -40,10 +37,11 @@ public:
     size_t written() const { return next_; }
 
 private:
-    std::string path_;
+    std::string path_, tempPath_;
     std::vector<TensorSpec> specs_;
-    std::unique_ptr<AtomicFile> out_;
+    std::ofstream out_;
     size_t next_ = 0;
+    bool finished_ = false;
 };
 
 }  // namespace grym

@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             case 0: (void)grym::audioldm::VaeConfig::fromJson(j, source); break;
             case 1: (void)grym::audioldm::UNetConfig::fromJson(j, source); break;
             case 2: (void)grym::audioldm::VocoderConfig::fromJson(j, source); break;
-            case 3: (void)grym::ClapTextConfig::fromJson(j, source); break;
+            case 3: (void)grym::audioldm::ClapTextConfig::fromJson(j, source); break;
             case 4: (void)grym::audioldm::parseNoiseScheduleConfig(j, source); break;
             case 5: (void)grym::audioldm::parseDdimConfig(j, source); break;
             case 6: (void)grym::audioldm::parseDpmSolverConfig(j, source); break;

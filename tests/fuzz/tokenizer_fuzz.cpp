@@ -55,7 +55,7 @@ bool isValidUtf8(const std::string& s) {
 }
 
 void fuzzPrompt(const std::string& text) {
-    static const grym::RobertaTokenizer tokenizer = grym::RobertaTokenizer::load(GRYM_FUZZ_DATA_DIR "/tokenizer");
+    static const grym::audioldm::RobertaTokenizer tokenizer = grym::audioldm::RobertaTokenizer::load(GRYM_FUZZ_DATA_DIR "/tokenizer");
     try {
         const std::vector<int64_t> ids = tokenizer.tokenize(text);
         for (int64_t id : ids)
@@ -86,7 +86,7 @@ void fuzzTokenizerFile(int which, const uint8_t* data, size_t size) {
         scratch.write(name, reinterpret_cast<const uint8_t*>(text.data()), text.size());
     scratch.write(names[which], data, size);
     try {
-        const auto tokenizer = grym::RobertaTokenizer::load(scratch.path().string());
+        const auto tokenizer = grym::audioldm::RobertaTokenizer::load(scratch.path().string());
         const auto ids = tokenizer.encode("a dog barking <mask> in the rain");
         (void)tokenizer.decode(ids);
         (void)tokenizer.encodeBatch({"", "hello world"}, 8);

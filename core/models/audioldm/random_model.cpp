@@ -2,8 +2,8 @@
 
 #include "common/strings.h"
 
-#include "common/atomic_file.h"
 #include "common/error.h"
+#include "platform/atomic_file.h"
 #include "common/json_reader.h"
 #include "weights/safetensors_writer.h"
 
@@ -92,9 +92,10 @@ RandomModelSummary writeRandomAudioLdmModel(const std::string& fullConfigDir, co
     auto index = readJsonFile((src / "model_index.json").string());
     index["grym_random_weights"] = true;
     try {
-        writeFileAtomically(out / "model_index.json", index.dump(2) + "\n");
-    } catch (const FileWriteError& e) {
-        throw ModelError(e.what());
+        const std::string text = index.dump(2) + "\n";
+        writeFileAtomically(out / "model_index.json", text.data(), text.size());
+    } catch (const std::system_error& e) {
+        throw ModelError((out / "model_index.json").string() + ": cannot write (" + e.what() + ")");
     }
     copyFile(src / "scheduler" / "scheduler_config.json", out / "scheduler" / "scheduler_config.json");
     for (const auto& entry : fs::directory_iterator(tokenizer))

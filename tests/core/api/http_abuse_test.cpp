@@ -4,7 +4,7 @@
 // getting answers, and the server's memory stays bounded. Loopback only.
 #include "api/audio_api.h"
 #include "api/http_server.h"
-#include "fake_services.h"
+#include "support/fake_services.h"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
@@ -35,8 +35,8 @@ struct AbuseFixture {
         : api(makeConfig()), server(api, withAnyPort(std::move(config), api, stepMillis)), port(server.start()) {}
 
     static HttpServerConfig withAnyPort(HttpServerConfig config, AudioApi& api, int stepMillis) {
-        api.addService(std::make_shared<test::FakeGenerator>(stepMillis));
-        api.addService(std::make_shared<test::FakeAnalyzer>());
+        api.addService(std::make_shared<test::FakeGenerationService>(std::chrono::milliseconds(stepMillis)));
+        api.addService(std::make_shared<test::FakeAnalysisService>());
         config.port = 0;
         return config;
     }

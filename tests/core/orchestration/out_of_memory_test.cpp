@@ -2,7 +2,7 @@
 // do, while the queue, the router and the other services keep working. Allocation failures are
 // injected here (this file also runs under ThreadSanitizer, whose allocator aborts instead of
 // throwing); tests/core/api/fault_tolerance_test.cpp makes libtorch's allocator really fail.
-#include "fake_services.h"
+#include "support/fake_services.h"
 #include "orchestration/task_router.h"
 
 #include <catch2/catch.hpp>
