@@ -1,6 +1,7 @@
 // `grym-synth-cli models pull|list|verify|rm`: models from the Hugging Face Hub, kept in the
 // shared HF cache (core/hub), and what is installed in the models folder.
 #include "cli/command_line.h"
+#include "cli/progress_text.h"
 #include "cli/commands.h"
 #include "cli/typed_options.h"
 
@@ -27,15 +28,6 @@ namespace {
 std::atomic<bool> pullInterrupted{false};
 extern "C" void onPullInterrupt(int) { pullInterrupted.store(true); }
 
-std::string clockText(double seconds) {
-    if (seconds < 0) return "--:--";
-    const long total = static_cast<long>(seconds + 0.5);
-    char text[32];
-    if (total >= 3600) std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", total / 3600, total / 60 % 60, total % 60);
-    else std::snprintf(text, sizeof text, "%ld:%02ld", total / 60, total % 60);
-    return text;
-}
-
 // One line of progress: redrawn in place on a terminal, else printed every few seconds so a
 // log still shows the pull advancing.
 class ProgressLine {
@@ -53,7 +45,7 @@ public:
         char percent[16];
         std::snprintf(percent, sizeof percent, "%3.0f%%", 100.0 * fraction);
         std::string line = bar + " " + percent + "  " + formatBytes(p.bytesDone) + " / " + formatBytes(p.bytesTotal) +
-                           "  " + formatBytes(p.bytesPerSecond) + "/s  " + clockText(p.secondsLeft) + " left  " +
+                           "  " + formatBytes(p.bytesPerSecond) + "/s  " + formatClock(p.secondsLeft) + " left  " +
                            std::to_string(p.filesDone) + "/" + std::to_string(p.filesTotal) + " files";
         if (terminal_) std::cerr << "\r" << line << "\x1b[K" << std::flush;
         else std::cerr << line << "\n";

@@ -9,6 +9,7 @@ void addInfoCommand(CommandLine& commandLine);
 void addGoldenCommand(CommandLine& commandLine);
 void addAnalyzeCommand(CommandLine& commandLine);
 void addGenerateCommand(CommandLine& commandLine);
+void addBatchCommand(CommandLine& commandLine);
 void addBenchCommand(CommandLine& commandLine);  // and its suites (bench.h)
 void addConvertCommand(CommandLine& commandLine);
 void addModelsCommand(CommandLine& commandLine);  // models pull|list|verify|rm

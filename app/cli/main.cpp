@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
     grym::cli::addGoldenCommand(commandLine);
     grym::cli::addAnalyzeCommand(commandLine);
     grym::cli::addGenerateCommand(commandLine);
+    grym::cli::addBatchCommand(commandLine);
     grym::cli::addBenchCommand(commandLine);
     grym::cli::addConvertCommand(commandLine);
     grym::cli::addModelsCommand(commandLine);

@@ -16,7 +16,10 @@ namespace {
 
 void sendJson(httplib::Response& res, int status, const nlohmann::json& body) {
     res.status = status;
-    res.set_content(body.dump(), "application/json");
+    // Invalid UTF-8 from the client can reach a body (a JSON parse error quotes the bytes it
+    // stopped at): replace it instead of throwing, which turned a 400 into a 500 (found by the
+    // abuse tests, http_abuse_test.cpp).
+    res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
 void sendError(httplib::Response& res, int status, const std::string& message, const std::string& field = {}) {
@@ -80,9 +83,25 @@ struct HttpServer::Impl {
     }
 
     // Throws FieldError("body") when the body is not JSON, so the answer names it like any field.
+    // A request body is a few hundred bytes of flat JSON; a parsed document costs far more memory
+    // than its text (about 80 bytes per nesting level), so a body of a million '[' would take
+    // gigabytes. Bodies over kMaxJsonBodyBytes or nested deeper than kMaxJsonDepth are refused
+    // while parsing, before they are built.
+    static constexpr size_t kMaxJsonBodyBytes = 256 * 1024;
+    static constexpr int kMaxJsonDepth = 32;
     static nlohmann::json parseJsonBody(const httplib::Request& req) {
+        if (req.body.size() > kMaxJsonBodyBytes)
+            throw FieldError("body", "is larger than a JSON request may be (" + std::to_string(kMaxJsonBodyBytes / 1024) +
+                                         " KB)");
+        const auto limitDepth = [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+            if (depth > kMaxJsonDepth)
+                throw FieldError("body", "nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+            return true;
+        };
         try {
-            return nlohmann::json::parse(req.body);
+            return nlohmann::json::parse(req.body, limitDepth);
+        } catch (const FieldError&) {
+            throw;
         } catch (const std::exception& e) {
             throw FieldError("body", std::string("is not valid JSON: ") + e.what());
         }

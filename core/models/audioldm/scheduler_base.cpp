@@ -136,6 +136,9 @@ DdimConfig parseDdimConfig(const nlohmann::json& j, const std::string& source) {
 }
 
 DpmSolverConfig parseDpmSolverConfig(const nlohmann::json& j, const std::string& source) {
+    // Refuses a config that is not an object (a bare number or list) before it is indexed below;
+    // found by tests/fuzz/model_config_fuzz.cpp, which got nlohmann's type error instead.
+    (void)JsonReader(j, source);
     nlohmann::json withDefaults = j;
     // DPM-Solver's own default spacing differs from DDIM's.
     if (!withDefaults.contains("timestep_spacing") || withDefaults["timestep_spacing"].is_null())

@@ -75,9 +75,9 @@ TEST_CASE("every command's --help exits 0 with its generated help on stdout", "[
     const auto& commands = allCommands(scratch);
     // The discovery must find the commands the program is known to have, or the checks below
     // would pass on nothing.
-    for (const char* known : {"info", "golden", "analyze", "generate", "bench", "bench service", "bench wav2vec2",
-                              "bench audioldm", "bench quantization", "convert", "serve", "make-random-model",
-                              "completion"})
+    for (const char* known : {"info", "golden", "analyze", "generate", "batch", "bench", "bench service",
+                              "bench wav2vec2", "bench audioldm", "bench quantization", "convert", "serve",
+                              "make-random-model", "completion"})
         CHECK(std::find(commands.begin(), commands.end(), known) != commands.end());
 
     const auto top = scratch.run("--help");
@@ -119,6 +119,8 @@ TEST_CASE("a bad option value exits 2 with one line naming the option and the va
          "fp8"},
         {"generate", "rain -o x.wav --model m --device tpu", "--device takes cpu or cuda", "tpu"},
         {"generate", "rain -o x.wav --model m --bits 12", "--bits takes 16, 24 or 32", "12"},
+        {"batch", "m.jsonl --out o --format mp3", "--format takes flac or wav", "mp3"},
+        {"batch", "m.jsonl --out o --shard 3/3", "--shard takes I/N with 0 <= I < N", "3/3"},
         {"bench", "--iterations 0", "--iterations expects a whole number of at least 1", "0"},
         {"bench service", "--service nothing", "--service takes audioldm or procedural-synth", "nothing"},
         {"bench wav2vec2", "--config c --threads 0", "--threads expects a whole number of at least 1", "0"},
