@@ -11,6 +11,7 @@ void addAnalyzeCommand(CommandLine& commandLine);
 void addGenerateCommand(CommandLine& commandLine);
 void addBenchCommand(CommandLine& commandLine);  // and its suites (bench.h)
 void addConvertCommand(CommandLine& commandLine);
+void addExportCommand(CommandLine& commandLine);
 void addModelsCommand(CommandLine& commandLine);  // models pull|list|verify|rm
 void addServeCommand(CommandLine& commandLine);
 void addMakeRandomModelCommand(CommandLine& commandLine);

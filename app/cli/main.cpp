@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
     grym::cli::addGenerateCommand(commandLine);
     grym::cli::addBenchCommand(commandLine);
     grym::cli::addConvertCommand(commandLine);
+    grym::cli::addExportCommand(commandLine);
     grym::cli::addModelsCommand(commandLine);
     grym::cli::addServeCommand(commandLine);
     grym::cli::addMakeRandomModelCommand(commandLine);
