@@ -29,7 +29,7 @@ done
 # libtorch (the pip wheel carries it, with its own OpenBLAS/MKL). pkgconf: the machine may have
 # no pkg-config at all.
 wanted=(
-  libsndfile1-dev libsamplerate0-dev nlohmann-json3-dev libpcre2-dev libcpp-httplib-dev
+  libsndfile1-dev libsamplerate0-dev libebur128-dev nlohmann-json3-dev libpcre2-dev libcpp-httplib-dev
   catch2 libcli11-dev libcurl4-openssl-dev libssl-dev pkgconf
 )
 # Left out of the closure: the C library and compiler runtime (any machine with a working g++

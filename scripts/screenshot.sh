@@ -23,5 +23,6 @@ sox -n -r 16000 -c 1 "$work/rain texture.wav" synth 6 pinknoise band 2000 1500 t
 # Fresh settings, so the shot shows the default layout.
 export XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data"
 mkdir -p "$(dirname "$out")"
-xvfb-run -a -s "-screen 0 1600x1000x24" "$app" --screenshot "$out" "$work/rain texture.wav" "$work/arpeggio in C.wav"
+# The arpeggio (shown) with its middle selected, as for a drag-out or an export of that part.
+xvfb-run -a -s "-screen 0 1600x1000x24" "$app" --screenshot "$out" --select 1.2:3.0 "$work/rain texture.wav" "$work/arpeggio in C.wav"
 echo "screenshot: $out"

@@ -11,7 +11,7 @@ cd "$here"
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-pthread
-  libsndfile1-dev libsamplerate0-dev nlohmann-json3-dev libpcre2-dev libcpp-httplib-dev catch2
+  libsndfile1-dev libsamplerate0-dev libebur128-dev nlohmann-json3-dev libpcre2-dev libcpp-httplib-dev catch2
   libcli11-dev libcurl4-openssl-dev libssl-dev
   qt6-base-dev qt6-multimedia-dev qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev libgl-dev libvulkan-dev
   qt6-qpa-plugins libqt6svg6

@@ -30,6 +30,13 @@ struct Clip {
     int sampleRate() const { return audio ? audio->sampleRate : 0; }
 };
 
+// A part of a clip in seconds, [startSeconds, endSeconds): a selection in the waveform.
+struct TimeRange {
+    double startSeconds = 0.0;
+    double endSeconds = 0.0;
+    double length() const { return endSeconds - startSeconds; }
+};
+
 // "1:05.3" for 65.3 s; "0:00.0" for anything not positive.
 QString formatSeconds(double seconds);
 

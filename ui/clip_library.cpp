@@ -1,6 +1,10 @@
 #include "clip_library.h"
 
+#include "clip_drag.h"
+
 #include <QFileInfo>
+#include <QMimeData>
+#include <QUrl>
 
 namespace grym::ui {
 
@@ -72,6 +76,31 @@ QVariant ClipLibrary::data(const QModelIndex& index, int role) const {
         return QVariant::fromValue(clip.id);
     }
     return {};
+}
+
+Qt::ItemFlags ClipLibrary::flags(const QModelIndex& index) const {
+    Qt::ItemFlags flags = QAbstractTableModel::flags(index);
+    if (index.isValid() && dragExporter_) flags |= Qt::ItemIsDragEnabled;
+    return flags;
+}
+
+QStringList ClipLibrary::mimeTypes() const { return {QStringLiteral("text/uri-list")}; }
+
+QMimeData* ClipLibrary::mimeData(const QModelIndexList& indexes) const {
+    if (!dragExporter_) return nullptr;
+    // A row's cells all come in `indexes`; each clip is written once.
+    QList<QUrl> urls;
+    QList<int> rows;
+    for (const QModelIndex& index : indexes) {
+        if (!index.isValid() || index.row() >= clips_.size() || rows.contains(index.row())) continue;
+        rows << index.row();
+        const QString path = dragExporter_->writeFile(clips_[index.row()]);
+        if (!path.isEmpty()) urls << QUrl::fromLocalFile(path);
+    }
+    if (urls.isEmpty()) return nullptr;
+    auto* mime = new QMimeData;
+    mime->setUrls(urls);
+    return mime;
 }
 
 QVariant ClipLibrary::headerData(int section, Qt::Orientation orientation, int role) const {

@@ -7,6 +7,8 @@
 
 namespace grym::ui {
 
+class ClipDragExporter;
+
 class ClipLibrary : public QAbstractTableModel {
     Q_OBJECT
 public:
@@ -29,9 +31,18 @@ public:
     QVariant data(const QModelIndex& index, int role) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
 
+    // Rows drag out of the app as files written by `exporter` (drag-out); without one they
+    // do not drag.
+    void setDragExporter(ClipDragExporter* exporter) { dragExporter_ = exporter; }
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
+    QStringList mimeTypes() const override;
+    QMimeData* mimeData(const QModelIndexList& indexes) const override;
+    Qt::DropActions supportedDragActions() const override { return Qt::CopyAction; }
+
 private:
     QVector<Clip> clips_;  // index 0 is the newest
     quint64 nextId_ = 1;
+    ClipDragExporter* dragExporter_ = nullptr;
 };
 
 }  // namespace grym::ui

@@ -205,6 +205,26 @@ void CoreAdapter::saveAudio(std::shared_ptr<const AudioBuffer> audio, const QStr
     });
 }
 
+void CoreAdapter::exportClip(std::shared_ptr<const AudioBuffer> audio, const QString& path, const ExportOptions& options) {
+    std::shared_ptr<AudioApi> api = api_;
+    filePool_.start([this, api, audio, path, options] {
+        QString reason, summary;
+        try {
+            if (!audio || audio->empty()) throw AudioError(path.toStdString() + ": cannot export: there is no audio");
+            const ExportResult result = api->exportClip(*audio, path.toStdString(), options);
+            summary = tr("%1 s, %2").arg(result.duration(), 0, 'f', 3).arg(QString::fromLatin1(displayName(result.format)));
+            if (options.normaliseLufs) summary += tr(", %1 LUFS").arg(*options.normaliseLufs, 0, 'f', 1);
+            if (result.clipped()) summary += tr(" (peaks clipped: choose WAV float or a lower target)");
+        } catch (const std::exception& e) {
+            reason = readableMessage(e);
+        }
+        post([this, path, reason, summary] {
+            if (reason.isEmpty()) emit clipExported(path, summary);
+            else emit exportFailed(path, reason);
+        });
+    });
+}
+
 namespace {
 
 // Where the Model Manager looks for a model, so the message can say where to put it.

@@ -6,6 +6,7 @@
 // back as signals emitted on the GUI thread (queued across threads). Nothing here ever blocks
 // the event loop on model work.
 #include "api/audio_api.h"
+#include "audio/clip_export.h"
 #include "audio/audio_buffer.h"
 
 #include <QHash>
@@ -99,6 +100,9 @@ public:
     void loadPaths(const QStringList& paths);
     static QStringList audioFileSuffixes();
     void saveAudio(std::shared_ptr<const AudioBuffer> audio, const QString& path);
+    // Exports (trim, fades, loudness) on the file pool through AudioApi::exportClip; emits
+    // clipExported or exportFailed.
+    void exportClip(std::shared_ptr<const AudioBuffer> audio, const QString& path, const ExportOptions& options);
 
     quint64 generate(const GenerationRequest& request);
     quint64 analyse(quint64 clipId, std::shared_ptr<const AudioBuffer> audio);
@@ -117,6 +121,9 @@ signals:
     void fileRefused(const QString& path, const QString& reason);
     void audioSaved(const QString& path);
     void audioSaveFailed(const QString& path, const QString& reason);
+    // `summary`: "2.500 s, FLAC 24-bit, -14.0 LUFS" for the status bar.
+    void clipExported(const QString& path, const QString& summary);
+    void exportFailed(const QString& path, const QString& reason);
     void taskQueued(quint64 taskId, grym::TaskType type);
     void taskStarted(quint64 taskId);
     void taskProgressed(quint64 taskId, const grym::ui::TaskProgress& progress);

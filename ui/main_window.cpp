@@ -2,15 +2,20 @@
 
 #include "audio_controls.h"
 #include "audio_player.h"
+#include "clip_drag.h"
+#include "data_paths.h"
+#include "export_dialog.h"
 #include "generation_form.h"
 #include "local_api_dialog.h"
 #include "model_manager_dialog.h"
 #include "resource_graphs.h"
 #include "results_display.h"
+#include "waveform_view.h"
 
 #include "hub/recommended_models.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QCheckBox>
 #include <QPlainTextEdit>
@@ -57,7 +62,10 @@ QString clipNameForPrompt(const QString& prompt, qint64 seed) {
 }  // namespace
 
 MainWindow::MainWindow(CoreAdapter* adapter, QWidget* parent)
-    : QMainWindow(parent), adapter_(adapter), library_(new ClipLibrary(this)) {
+    : QMainWindow(parent),
+      adapter_(adapter),
+      library_(new ClipLibrary(this)),
+      dragExporter_(new ClipDragExporter(adapter, QDir(userDataDirectory()).filePath(QStringLiteral("drag-out")), this)) {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(QStringLiteral("grym-synth"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/grym-synth.svg")));
@@ -109,6 +117,17 @@ MainWindow::MainWindow(CoreAdapter* adapter, QWidget* parent)
     connect(adapter_, &CoreAdapter::audioSaveFailed, this, [this](const QString& path, const QString& reason) {
         results_->setStatus(ResultsDisplay::Status::Error, tr("Could not save %1: %2").arg(QFileInfo(path).fileName(), reason));
     });
+    connect(adapter_, &CoreAdapter::clipExported, this, [this](const QString& path, const QString& summary) {
+        statusBar()->showMessage(tr("Exported %1 (%2)").arg(QDir::toNativeSeparators(path), summary), 8000);
+    });
+    connect(adapter_, &CoreAdapter::exportFailed, this, [this](const QString& path, const QString& reason) {
+        results_->setStatus(ResultsDisplay::Status::Error, tr("Could not export %1: %2").arg(QFileInfo(path).fileName(), reason));
+    });
+    connect(dragExporter_, &ClipDragExporter::failed, this, [this](const QString& message) {
+        results_->setStatus(ResultsDisplay::Status::Error, tr("Drag-out failed: %1").arg(message));
+    });
+    connect(results_, &ResultsDisplay::exportRequested, this, &MainWindow::openExportDialog);
+    connect(results_, &ResultsDisplay::dragOutRequested, this, &MainWindow::dragOutCurrent);
     connect(adapter_, &CoreAdapter::serviceFailed, this, [this](const QString& id, const QString& message) {
         statusBar()->showMessage(tr("%1: %2").arg(id, message), 8000);
     });
@@ -157,10 +176,25 @@ void MainWindow::buildDocks() {
     libraryView_->setModel(library_);
     libraryView_->setSelectionBehavior(QAbstractItemView::SelectRows);
     libraryView_->setSelectionMode(QAbstractItemView::SingleSelection);
+    // Rows drag out of the app as files (drag-out); nothing is dropped onto the list itself.
+    library_->setDragExporter(dragExporter_);
+    libraryView_->setDragEnabled(true);
+    libraryView_->setDragDropMode(QAbstractItemView::DragOnly);
+    libraryView_->setDefaultDropAction(Qt::CopyAction);
     libraryView_->verticalHeader()->hide();
     libraryView_->horizontalHeader()->setSectionResizeMode(ClipLibrary::Name, QHeaderView::Stretch);
     for (int c : {ClipLibrary::Duration, ClipLibrary::Rate, ClipLibrary::Source})
         libraryView_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    // The header sizes ResizeToContents columns when its own sections change, not when rows
+    // arrive: without this the first clips' "44.1 kHz" stays cut to the header's "Rate" width.
+    auto fitColumns = [this] {
+        QTimer::singleShot(0, libraryView_, [view = libraryView_] {
+            for (int c : {ClipLibrary::Duration, ClipLibrary::Rate, ClipLibrary::Source}) view->resizeColumnToContents(c);
+        });
+    };
+    connect(library_, &QAbstractItemModel::rowsInserted, libraryView_, fitColumns);
+    connect(library_, &QAbstractItemModel::rowsRemoved, libraryView_, fitColumns);
+    connect(library_, &QAbstractItemModel::dataChanged, libraryView_, fitColumns);
     libraryView_->setAlternatingRowColors(true);
     libraryView_->setShowGrid(false);
     libraryView_->setWordWrap(false);
@@ -202,6 +236,10 @@ void MainWindow::buildActions() {
         const quint64 id = currentClipId();
         if (id != 0 && library_->remove(id)) showCurrentClip();
     });
+    exportAction_ = new QAction(tr("&Export Clip…"), this);
+    exportAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    exportAction_->setToolTip(tr("Export with trim, fades and loudness normalisation as WAV, FLAC or OGG"));
+    connect(exportAction_, &QAction::triggered, this, &MainWindow::openExportDialog);
     quitAction_ = new QAction(tr("&Quit"), this);
     quitAction_->setShortcut(QKeySequence::Quit);
     connect(quitAction_, &QAction::triggered, this, &QWidget::close);
@@ -248,6 +286,18 @@ void MainWindow::buildMenus() {
     file->addAction(openAction_);
     recentMenu_ = file->addMenu(tr("Open &Recent"));
     file->addAction(saveAction_);
+    file->addAction(exportAction_);
+    dragFormatMenu_ = file->addMenu(tr("&Drag-out Format"));
+    dragFormatMenu_->setToolTip(tr("The format of the files that clips dragged out of the app become"));
+    auto* dragFormats = new QActionGroup(dragFormatMenu_);
+    for (ExportFormat format : allExportFormats()) {
+        QAction* choice = dragFormatMenu_->addAction(QString::fromLatin1(displayName(format)));
+        choice->setCheckable(true);
+        choice->setData(QString::fromLatin1(toString(format)));
+        choice->setChecked(format == dragExporter_->format());
+        dragFormats->addAction(choice);
+        connect(choice, &QAction::triggered, this, [this, format] { setDragOutFormat(format); });
+    }
     file->addSeparator();
     file->addAction(removeAction_);
     file->addSeparator();
@@ -336,6 +386,8 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
     auto* widget = qobject_cast<QWidget*>(watched);
     if (!widget || widget->window() != this) return false;
     auto* drop = static_cast<QDropEvent*>(event);
+    // A drag-out that comes back onto the window is not a new file to load.
+    if (drop->source() != nullptr) return false;
     const QStringList paths = localPaths(drop->mimeData());
     if (paths.isEmpty()) return false;  // text drops keep going to the text fields
     drop->acceptProposedAction();
@@ -449,6 +501,7 @@ void MainWindow::showCurrentClip() {
 void MainWindow::updateActions() {
     const bool hasClip = currentClipId() != 0;
     saveAction_->setEnabled(hasClip);
+    exportAction_->setEnabled(hasClip);
     removeAction_->setEnabled(hasClip);
     analyseAction_->setEnabled(hasClip);
     variationAction_->setEnabled(hasClip);
@@ -565,6 +618,45 @@ void MainWindow::promptSaveCurrent() {
         path += filter.startsWith(QLatin1String("FLAC")) ? QStringLiteral(".flac") : QStringLiteral(".wav");
     settings.setValue(QStringLiteral("paths/lastSaveDir"), QFileInfo(path).absolutePath());
     saveClipTo(clip->id, path);
+}
+
+ExportDialog* MainWindow::openExportDialog() {
+    const Clip* clip = library_->find(currentClipId());
+    if (!clip || !clip->audio) return nullptr;
+    QSettings settings;
+    QString base = clip->filePath.isEmpty() ? clip->name : QFileInfo(clip->filePath).completeBaseName();
+    base.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9 _.-]+")), QStringLiteral("_"));
+    const QString dir = settings.value(QStringLiteral("paths/lastExportDir"),
+                                       settings.value(QStringLiteral("paths/lastSaveDir"), QDir::homePath()))
+                            .toString();
+    auto* dialog = new ExportDialog(clip->duration(), QDir(dir).filePath(base.trimmed() + QStringLiteral(".wav")),
+                                    results_->waveform()->selection(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    const quint64 clipId = clip->id;
+    connect(dialog, &QDialog::accepted, this,
+            [this, dialog, clipId] { exportClipTo(clipId, dialog->path(), dialog->options()); });
+    dialog->open();
+    return dialog;
+}
+
+void MainWindow::exportClipTo(quint64 clipId, const QString& path, const ExportOptions& options) {
+    const Clip* clip = library_->find(clipId);
+    if (!clip) return;
+    statusBar()->showMessage(tr("Exporting %1…").arg(QFileInfo(path).fileName()));
+    adapter_->exportClip(clip->audio, path, options);
+}
+
+void MainWindow::dragOutCurrent() {
+    const Clip* clip = library_->find(currentClipId());
+    if (!clip) return;
+    dragExporter_->startDrag(results_->waveform(), *clip, results_->waveform()->selection());
+}
+
+void MainWindow::setDragOutFormat(ExportFormat format) {
+    dragExporter_->setFormat(format);
+    saveDragFormat(format);
+    for (QAction* choice : dragFormatMenu_->actions())
+        choice->setChecked(choice->data().toString() == QString::fromLatin1(toString(format)));
 }
 
 void MainWindow::saveClipTo(quint64 clipId, const QString& path) {

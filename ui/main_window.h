@@ -2,6 +2,7 @@
 // The main window: clip library (left), generation panel (left), results (centre) with the
 // transport bar, live resource graphs (right); menus, toolbar and status bar. Files and folders
 // dropped anywhere on the window are loaded. Layout, recent files and settings are remembered.
+#include "audio/clip_export.h"
 #include "clip_library.h"
 #include "core_adapter.h"
 #include "local_api_server.h"
@@ -22,6 +23,8 @@ namespace grym::ui {
 
 class AudioControls;
 class AudioPlayer;
+class ClipDragExporter;
+class ExportDialog;
 class GenerationForm;
 class ModelManagerDialog;
 class ResourceGraphs;
@@ -39,6 +42,14 @@ public:
     // Loads files and folders (File ▸ Open, drops, the command line, recent files).
     void openPaths(const QStringList& paths);
     void saveClipTo(quint64 clipId, const QString& path);
+    // File ▸ Export Clip…: opens the dialog (non-modal) for the current clip, its trim set to
+    // the waveform's selection; Export writes through exportClipTo. nullptr without a clip.
+    ExportDialog* openExportDialog();
+    void exportClipTo(quint64 clipId, const QString& path, const ExportOptions& options);
+    // Drag-out of the current clip, or of the waveform's selection when there is one.
+    void dragOutCurrent();
+    ClipDragExporter* dragExporter() const { return dragExporter_; }
+    void setDragOutFormat(ExportFormat format);
     void selectClip(quint64 clipId);
     void analyseClip(quint64 clipId);
     void startVariation(quint64 clipId);
@@ -109,6 +120,9 @@ private:
     AudioControls* controls_ = nullptr;
     ResourceGraphs* graphs_ = nullptr;
     ModelManagerDialog* modelManager_ = nullptr;
+    ClipDragExporter* dragExporter_ = nullptr;
+    QMenu* dragFormatMenu_ = nullptr;
+    QAction* exportAction_ = nullptr;
     ModelDownloader::EnvironmentSource hubEnvironment_;
     QDockWidget* libraryDock_ = nullptr;
     QDockWidget* generateDock_ = nullptr;

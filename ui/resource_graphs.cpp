@@ -12,6 +12,7 @@
 #include <QLineSeries>
 #include <QPen>
 #include <QStackedBarSeries>
+#include <QStackedWidget>
 #include <QValueAxis>
 #include <QVBoxLayout>
 
@@ -115,10 +116,25 @@ ResourceGraphs::ResourceGraphs(CoreAdapter* adapter, QWidget* parent) : QWidget(
     memoryView->setObjectName(QStringLiteral("memoryChart"));
     memoryView->setRenderHint(QPainter::Antialiasing);
     memoryView->setMinimumHeight(170);
-    auto* taskView = new QChartView(taskChart_, this);
-    taskView->setObjectName(QStringLiteral("taskChart"));
-    taskView->setRenderHint(QPainter::Antialiasing);
-    taskView->setMinimumHeight(150);
+    taskView_ = new QChartView(taskChart_, this);
+    taskView_->setObjectName(QStringLiteral("taskChart"));
+    taskView_->setRenderHint(QPainter::Antialiasing);
+    taskView_->setMinimumHeight(150);
+    // An empty bar chart reads as broken: until the first task, say what will be drawn there.
+    taskPlaceholder_ = new QLabel(
+        tr("<b>Task timing</b><br><br>Each generation and analysis you run appears here as a bar: time waiting "
+           "in the queue, loading the model, running and decoding, with the speed in steps per second.<br><br>"
+           "Nothing has run yet."),
+        this);
+    taskPlaceholder_->setObjectName(QStringLiteral("taskPlaceholder"));
+    taskPlaceholder_->setWordWrap(true);
+    taskPlaceholder_->setAlignment(Qt::AlignCenter);
+    taskPlaceholder_->setMargin(16);
+    taskPlaceholder_->setStyleSheet(QStringLiteral("background: #1f232a; color: #8a8f98; border-radius: 4px;"));
+    taskStack_ = new QStackedWidget(this);
+    taskStack_->addWidget(taskPlaceholder_);
+    taskStack_->addWidget(taskView_);
+    taskStack_->setMinimumHeight(150);
     summary_ = new QLabel(this);
     summary_->setObjectName(QStringLiteral("resourceSummary"));
     summary_->setWordWrap(true);
@@ -127,7 +143,7 @@ ResourceGraphs::ResourceGraphs(CoreAdapter* adapter, QWidget* parent) : QWidget(
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(summary_);
     layout->addWidget(memoryView, 3);
-    layout->addWidget(taskView, 2);
+    layout->addWidget(taskStack_, 2);
 
     timer_.setInterval(kRefreshMs);
     connect(&timer_, &QTimer::timeout, this, &ResourceGraphs::refresh);
@@ -157,16 +173,29 @@ void ResourceGraphs::refresh() {
     ramPeak_->replace(ramPeak);
     vramUsed_->replace(vramUsed);
     vramPeak_->replace(vramPeak);
+    const bool haveGpu = !vramUsed.isEmpty();
+    for (QLineSeries* vram : {vramUsed_, vramPeak_}) vram->setVisible(haveGpu);
+    for (QLegendMarker* marker : memoryChart_->legend()->markers(vramUsed_)) marker->setVisible(haveGpu);
+
+    // The axis follows the memory in use; thresholds far above it would flatten the lines.
+    const double top = memoryAxisTop(std::max({seriesMax(ramPeak_), seriesMax(vramPeak_)}));
+    memoryAxis_->setRange(0, top);
+    // Ticks on round numbers: 1, 2.5 and 5 (x10^n) divide into fifths, 2 into quarters.
+    const double mantissa = top / std::pow(10.0, std::floor(std::log10(top)));
+    memoryAxis_->setTickCount(std::abs(mantissa - 2.0) < 1e-9 ? 5 : 6);
+    memoryAxis_->setLabelFormat(top < 1.0 ? QStringLiteral("%.2f") : QStringLiteral("%.1f"));
     const ResourceThresholds thresholds = adapter_->resourceThresholds();
-    auto drawThreshold = [](QLineSeries* line, quint64 bytes) {
-        if (bytes == 0) line->clear();
-        else line->replace({QPointF(-kWindowSeconds, bytes / kGiB), QPointF(0, bytes / kGiB)});
+    QStringList offScale;
+    auto drawThreshold = [&](QLineSeries* line, quint64 bytes, const QString& name) {
+        const bool inRange = bytes > 0 && bytes / kGiB <= top;
+        if (inRange) line->replace({QPointF(-kWindowSeconds, bytes / kGiB), QPointF(0, bytes / kGiB)});
+        else line->clear();
+        line->setVisible(inRange);
+        for (QLegendMarker* marker : memoryChart_->legend()->markers(line)) marker->setVisible(inRange);
+        if (bytes > 0 && !inRange) offScale << tr("%1 at %2").arg(name, formatBytes(static_cast<double>(bytes)));
     };
-    drawThreshold(warning_, thresholds.warningBytes);
-    drawThreshold(error_, thresholds.errorBytes);
-    const double top = std::max({seriesMax(ramUsed_), seriesMax(vramUsed_), seriesMax(error_), 0.5});
-    memoryAxis_->setRange(0, top * 1.1);
-    memoryAxis_->applyNiceNumbers();
+    drawThreshold(warning_, thresholds.warningBytes, tr("warning"));
+    drawThreshold(error_, thresholds.errorBytes, tr("error"));
 
     if (samples.isEmpty()) {
         summary_->setText(tr("No memory samples yet: the memory monitor is not running."));
@@ -175,12 +204,22 @@ void ResourceGraphs::refresh() {
         QString text = tr("RAM %1 of %2 (peak %3) · process %4")
                            .arg(formatBytes(last.ramUsed), formatBytes(last.ramTotal), formatBytes(peakRam * kGiB), formatBytes(last.processRss));
         text += last.vramTotal > 0 ? tr(" · VRAM %1 of %2").arg(formatBytes(last.vramUsed), formatBytes(last.vramTotal)) : tr(" · no GPU");
+        if (!offScale.isEmpty()) text += tr(" · alerts: %1").arg(offScale.join(QStringLiteral(", ")));
         summary_->setText(text);
     }
 }
 
+double ResourceGraphs::memoryAxisTop(double topGiB) {
+    const double wanted = std::max(topGiB * 1.2, 0.25);
+    double step = std::pow(10.0, std::floor(std::log10(wanted)));
+    for (double factor : {1.0, 2.0, 2.5, 5.0, 10.0})
+        if (step * factor >= wanted) return step * factor;
+    return step * 10.0;
+}
+
 void ResourceGraphs::addTaskTiming(const TaskOutcome& outcome) {
     if (outcome.state != TaskOutcome::State::Succeeded) return;
+    taskStack_->setCurrentWidget(taskView_);
     const nlohmann::json& m = outcome.metrics;
     auto seconds = [&m](const char* key) { return m.contains(key) && m[key].is_number() ? m[key].get<double>() : 0.0; };
     const double decode = seconds("decode_seconds");

@@ -1,8 +1,11 @@
 #pragma once
 // Live resource graphs (Qt Charts): RAM and VRAM used and their running peak over the last
-// minutes, read from the MemoryMonitor's ring buffer through the adapter several times a second,
-// with the warning and error thresholds drawn; and the timing of recent tasks (queue wait, model
-// load, run, decode) with their speed in steps per second.
+// minutes, read from the MemoryMonitor's ring buffer through the adapter several times a second.
+// The memory axis follows what is in use (not the machine's size), so a 0.5 GiB process fills
+// the chart; the warning and error thresholds are drawn only while they fall inside that range
+// and are otherwise named in the summary line. VRAM is drawn (and in the legend) only when there
+// is a GPU. Below: the timing of recent tasks (queue wait, model load, run, decode) with their
+// speed in steps per second; before the first task a sentence says what will appear there.
 #include "core_adapter.h"
 
 #include <QTimer>
@@ -14,6 +17,7 @@ class QChart;
 class QChartView;
 class QLabel;
 class QLineSeries;
+class QStackedWidget;
 class QStackedBarSeries;
 class QValueAxis;
 
@@ -34,6 +38,13 @@ public:
     QLineSeries* ramUsedSeries() const { return ramUsed_; }
     QLineSeries* vramUsedSeries() const { return vramUsed_; }
     QLineSeries* warningSeries() const { return warning_; }
+    QLineSeries* errorSeries() const { return error_; }
+    QValueAxis* memoryAxis() const { return memoryAxis_; }
+    QChartView* taskChartView() const { return taskView_; }
+    QLabel* taskPlaceholder() const { return taskPlaceholder_; }
+    // The top of the memory axis for data peaking at `topGiB`: a step of the 1-2-5 series
+    // with about a fifth of headroom, never below 0.25 GiB.
+    static double memoryAxisTop(double topGiB);
     QBarSet* runSet() const { return runSet_; }
     QLabel* summaryLabel() const { return summary_; }
     QTimer* timer() { return &timer_; }
@@ -59,6 +70,9 @@ private:
     QBarCategoryAxis* taskAxis_;
     QValueAxis* secondsAxis_;
     QLabel* summary_;
+    QStackedWidget* taskStack_;
+    QLabel* taskPlaceholder_;
+    QChartView* taskView_;
     QStringList taskNames_;
     int refreshCount_ = 0;
 };

@@ -1,6 +1,7 @@
 #include "results_display.h"
 
 #include "spectrogram_view.h"
+#include "drag_out_handle.h"
 #include "waveform_view.h"
 
 #include "common/strings.h"
@@ -102,6 +103,10 @@ ResultsDisplay::ResultsDisplay(QWidget* parent) : QWidget(parent) {
     save_ = new QPushButton(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("Save…"), this);
     save_->setObjectName(QStringLiteral("saveButton"));
     save_->setToolTip(tr("Save the clip as WAV or FLAC"));
+    export_ = new QPushButton(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("Export…"), this);
+    export_->setObjectName(QStringLiteral("exportButton"));
+    export_->setToolTip(tr("Export with trim, fades and loudness normalisation as WAV, FLAC or OGG"));
+    dragHandle_ = new DragOutHandle(this);
     analyse_ = new QPushButton(style()->standardIcon(QStyle::SP_FileDialogContentsView), tr("Analyse"), this);
     analyse_->setObjectName(QStringLiteral("analyseButton"));
     analyse_->setToolTip(tr("Run the wav2vec2 analysis on this clip"));
@@ -114,6 +119,8 @@ ResultsDisplay::ResultsDisplay(QWidget* parent) : QWidget(parent) {
     header->addWidget(analyse_);
     header->addWidget(variation_);
     header->addWidget(save_);
+    header->addWidget(export_);
+    header->addWidget(dragHandle_);
     auto* statusRow = new QHBoxLayout;
     statusRow->addWidget(statusLabel_, 1);
     statusRow->addWidget(remaining_);
@@ -136,6 +143,9 @@ ResultsDisplay::ResultsDisplay(QWidget* parent) : QWidget(parent) {
     connect(waveform_, &WaveformView::seekRequested, this, &ResultsDisplay::seekRequested);
     connect(spectrogram_, &SpectrogramView::seekRequested, this, &ResultsDisplay::seekRequested);
     connect(save_, &QPushButton::clicked, this, &ResultsDisplay::saveRequested);
+    connect(export_, &QPushButton::clicked, this, &ResultsDisplay::exportRequested);
+    connect(dragHandle_, &DragOutHandle::dragStarted, this, &ResultsDisplay::dragOutRequested);
+    connect(waveform_, &WaveformView::dragOutRequested, this, &ResultsDisplay::dragOutRequested);
     connect(analyse_, &QPushButton::clicked, this, &ResultsDisplay::analyseRequested);
     connect(variation_, &QPushButton::clicked, this, &ResultsDisplay::variationRequested);
     showClip(nullptr);
@@ -148,7 +158,8 @@ void ResultsDisplay::showClip(const Clip* clip) {
     waveform_->setAudio(audio);
     spectrogram_->setAudio(audio);
     title_->setText(clip ? clip->name : tr("Drop audio files here, or generate a sound"));
-    for (QPushButton* button : {save_, analyse_, variation_}) button->setEnabled(clip != nullptr);
+    for (QPushButton* button : {save_, export_, analyse_, variation_}) button->setEnabled(clip != nullptr);
+    dragHandle_->setEnabled(clip != nullptr && clip->audio);
     fillDetails(clip);
 }
 

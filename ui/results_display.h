@@ -2,7 +2,7 @@
 // The results panel: waveform and spectrogram of the current clip (the latest result or the clip
 // selected in the library), the task status (idle / generating / analysing / success / error)
 // with a per-step progress bar and time remaining, the clip's metrics and analysis, and the
-// actions Save, Analyse and Variation.
+// actions Save, Export, Analyse and Variation, and the drag-out grip.
 #include "clip.h"
 #include "core_adapter.h"
 
@@ -16,6 +16,7 @@ class QTreeWidgetItem;
 
 namespace grym::ui {
 
+class DragOutHandle;
 class SpectrogramView;
 class WaveformView;
 
@@ -39,6 +40,8 @@ public:
     QProgressBar* progressBar() const { return progress_; }
     QTreeWidget* details() const { return details_; }
     QPushButton* saveButton() const { return save_; }
+    QPushButton* exportButton() const { return export_; }
+    DragOutHandle* dragOutHandle() const { return dragHandle_; }
     QPushButton* analyseButton() const { return analyse_; }
     QPushButton* variationButton() const { return variation_; }
     QString metricText(const QString& key) const;  // shown value of a metric, empty if absent
@@ -46,6 +49,9 @@ public:
 signals:
     void seekRequested(double seconds);
     void saveRequested();
+    void exportRequested();
+    // The grip or the waveform's selection was dragged: drag the clip (or selection) out.
+    void dragOutRequested();
     void analyseRequested();
     void variationRequested();
 
@@ -60,6 +66,8 @@ private:
     QProgressBar* progress_;
     QTreeWidget* details_;
     QPushButton* save_;
+    QPushButton* export_;
+    DragOutHandle* dragHandle_;
     QPushButton* analyse_;
     QPushButton* variation_;
     Status status_ = Status::Idle;

@@ -2,6 +2,7 @@
 
 #include "clip.h"
 
+#include <QApplication>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
@@ -24,6 +25,7 @@ WaveformView::WaveformView(QWidget* parent) : QWidget(parent), placeholder_(tr("
 void WaveformView::setAudio(std::shared_ptr<const AudioBuffer> audio) {
     audio_ = audio && !audio->empty() ? std::move(audio) : nullptr;
     playhead_ = 0.0;
+    setSelection(std::nullopt);
     computeEnvelope();
     update();
 }
@@ -69,12 +71,70 @@ double WaveformView::secondsAt(int x) const {
     return std::clamp(static_cast<double>(x - kMargin) / width, 0.0, 1.0) * duration();
 }
 
+int WaveformView::xAt(double seconds) const {
+    const int width = std::max(1, this->width() - 2 * kMargin);
+    return kMargin + static_cast<int>(duration() > 0 ? seconds / duration() * width : 0.0);
+}
+
+void WaveformView::setSelection(std::optional<TimeRange> range) {
+    if (range && audio_) {
+        range->startSeconds = std::clamp(range->startSeconds, 0.0, duration());
+        range->endSeconds = std::clamp(range->endSeconds, 0.0, duration());
+        if (range->endSeconds < range->startSeconds) std::swap(range->startSeconds, range->endSeconds);
+        if (range->length() * audio_->sampleRate < 1.0) range.reset();
+    } else {
+        range.reset();
+    }
+    const bool changed = range.has_value() != selection_.has_value() ||
+                         (range && (range->startSeconds != selection_->startSeconds || range->endSeconds != selection_->endSeconds));
+    selection_ = range;
+    if (changed) {
+        update();
+        emit selectionChanged();
+    }
+}
+
 void WaveformView::mousePressEvent(QMouseEvent* event) {
-    if (audio_ && event->button() == Qt::LeftButton) emit seekRequested(secondsAt(event->position().toPoint().x()));
+    gesture_ = Gesture::None;
+    if (!audio_ || event->button() != Qt::LeftButton) return;
+    const int x = event->position().toPoint().x();
+    pressPosition_ = event->position().toPoint();
+    anchorSeconds_ = secondsAt(x);
+    if (event->modifiers() & Qt::ShiftModifier) {
+        gesture_ = Gesture::Select;
+        setSelection(std::nullopt);
+    } else if (selection_ && x >= xAt(selection_->startSeconds) && x <= xAt(selection_->endSeconds)) {
+        gesture_ = Gesture::DragFromSelection;  // a drag takes the selection out; a click seeks
+    } else {
+        gesture_ = Gesture::Seek;
+        setSelection(std::nullopt);
+        emit seekRequested(anchorSeconds_);
+    }
 }
 
 void WaveformView::mouseMoveEvent(QMouseEvent* event) {
-    if (audio_ && (event->buttons() & Qt::LeftButton)) emit seekRequested(secondsAt(event->position().toPoint().x()));
+    if (!audio_ || !(event->buttons() & Qt::LeftButton)) return;
+    const QPoint position = event->position().toPoint();
+    switch (gesture_) {
+        case Gesture::Seek: emit seekRequested(secondsAt(position.x())); break;
+        case Gesture::Select: {
+            const double t = secondsAt(position.x());
+            setSelection(TimeRange{std::min(anchorSeconds_, t), std::max(anchorSeconds_, t)});
+            break;
+        }
+        case Gesture::DragFromSelection:
+            if ((position - pressPosition_).manhattanLength() >= QApplication::startDragDistance()) {
+                gesture_ = Gesture::None;
+                emit dragOutRequested();
+            }
+            break;
+        case Gesture::None: break;
+    }
+}
+
+void WaveformView::mouseReleaseEvent(QMouseEvent* event) {
+    if (gesture_ == Gesture::DragFromSelection && event->button() == Qt::LeftButton) emit seekRequested(anchorSeconds_);
+    gesture_ = Gesture::None;
 }
 
 void WaveformView::paintEvent(QPaintEvent*) {
@@ -127,6 +187,14 @@ void WaveformView::paintEvent(QPaintEvent*) {
     rest.setAlphaF(0.45f);
     p.fillPath(envelope, rest);
     p.restore();
+
+    if (selection_) {
+        QColor shade = palette().color(QPalette::Highlight).lighter(150);
+        shade.setAlphaF(0.22f);
+        const double left = area.left() + area.width() * selection_->startSeconds / duration();
+        const double right = area.left() + area.width() * selection_->endSeconds / duration();
+        p.fillRect(QRectF(left, area.top(), std::max(1.0, right - left), area.height()), shade);
+    }
 
     p.setPen(QPen(palette().color(QPalette::BrightText), 1.5));
     p.drawLine(QPointF(playedX, area.top()), QPointF(playedX, area.bottom()));

@@ -12,6 +12,7 @@ void addGenerateCommand(CommandLine& commandLine);
 void addBatchCommand(CommandLine& commandLine);
 void addBenchCommand(CommandLine& commandLine);  // and its suites (bench.h)
 void addConvertCommand(CommandLine& commandLine);
+void addExportCommand(CommandLine& commandLine);
 void addModelsCommand(CommandLine& commandLine);  // models pull|list|verify|rm
 void addServeCommand(CommandLine& commandLine);
 void addMakeRandomModelCommand(CommandLine& commandLine);

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
     grym::cli::addBatchCommand(commandLine);
     grym::cli::addBenchCommand(commandLine);
     grym::cli::addConvertCommand(commandLine);
+    grym::cli::addExportCommand(commandLine);
     grym::cli::addModelsCommand(commandLine);
     grym::cli::addServeCommand(commandLine);
     grym::cli::addMakeRandomModelCommand(commandLine);

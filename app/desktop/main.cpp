@@ -4,6 +4,8 @@
 #include "core_adapter.h"
 #include "desktop_wiring.h"
 #include "main_window.h"
+#include "results_display.h"
+#include "waveform_view.h"
 #include "theme.h"
 
 #include <QApplication>
@@ -56,6 +58,10 @@ int main(int argc, char** argv) {
                                         QStringLiteral("Save a PNG of the main window to FILE once the clips are loaded, then quit."),
                                         QStringLiteral("FILE"));
     parser.addOption(screenshot);
+    const QCommandLineOption select(QStringLiteral("select"),
+                                    QStringLiteral("With --screenshot: select START:END seconds of the shown clip's waveform first."),
+                                    QStringLiteral("START:END"));
+    parser.addOption(select);
     parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Audio files or folders to open."), QStringLiteral("[FILE...]"));
     parser.process(app);
 
@@ -81,8 +87,11 @@ int main(int argc, char** argv) {
 
     if (parser.isSet(screenshot)) {
         const QString out = parser.value(screenshot);
+        const QStringList range = parser.value(select).split(QLatin1Char(':'));
         // Give the loads, the first graph refreshes and the layout time to settle.
-        QTimer::singleShot(2500, &window, [&window, out] {
+        QTimer::singleShot(2500, &window, [&window, out, range] {
+            if (range.size() == 2)
+                window.results()->waveform()->setSelection(grym::ui::TimeRange{range[0].toDouble(), range[1].toDouble()});
             const bool saved = window.grab().save(out, "PNG");
             std::fprintf(saved ? stdout : stderr, saved ? "saved %s\n" : "could not write %s\n", qPrintable(out));
             QApplication::exit(saved ? 0 : 1);

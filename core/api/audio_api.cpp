@@ -1,6 +1,7 @@
 #include "api/audio_api.h"
 
 #include "audio/audio_file.h"
+#include "audio/clip_export.h"
 #include "audio/resampler.h"
 
 #include <cmath>
@@ -68,6 +69,10 @@ std::shared_ptr<ModelService> AudioApi::requireService(TaskType type) const {
         throw ApiError(std::string("no ") + (type == TaskType::Generation ? "generation" : "analysis") +
                        " service is configured (install a model in the model manager or pass --model)");
     return s;
+}
+
+ExportResult AudioApi::exportClip(const AudioBuffer& clip, const std::string& path, const ExportOptions& options) const {
+    return grym::exportClip(clip, path, options);
 }
 
 void AudioApi::validateAudio(const AudioBuffer& audio, const char* fieldName) const {

@@ -17,6 +17,9 @@
 
 namespace grym {
 
+struct ExportOptions;  // audio/clip_export.h
+struct ExportResult;
+
 struct AudioApiConfig {
     TaskQueueConfig queue;
     TaskRouterConfig router;
@@ -71,6 +74,13 @@ public:
                                  const nlohmann::json& analysis = nlohmann::json::object(), TaskCallbacks callbacks = {});
     // Analyses the audio a finished generation task produced (generate -> analyse hand-off).
     TaskHandle analyzeGenerated(TaskId generationTask, TaskCallbacks callbacks = {});
+
+    // Writes a clip to a local file for other tools: trimmed, faded, loudness-normalised, in
+    // WAV 16/24/float, FLAC or OGG Vorbis (core/audio/clip_export.h). Runs on the caller's
+    // thread (a clip exports in milliseconds) and needs no service; the file appears whole or
+    // not at all. Throws AudioError naming the file and the setting. For local callers only
+    // (the GUI, the CLI): the path is written as given.
+    ExportResult exportClip(const AudioBuffer& clip, const std::string& path, const ExportOptions& options) const;
 
     // Loads or unloads a service on a background thread of the queue's callers' choosing:
     // these block, so UIs call them off their GUI thread (the adapter does).

@@ -210,10 +210,12 @@ AudioFileFormat formatFor(const std::string& path, AudioFileFormat requested) {
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
     if (ext == ".wav") return AudioFileFormat::Wav;
     if (ext == ".flac") return AudioFileFormat::Flac;
-    fail(path, "cannot save with extension '" + ext + "' (use .wav or .flac)");
+    if (ext == ".ogg" || ext == ".oga") return AudioFileFormat::OggVorbis;
+    fail(path, "cannot save with extension '" + ext + "' (use .wav, .flac or .ogg)");
 }
 
 int sndfileFormat(const std::string& path, AudioFileFormat format, SampleEncoding encoding) {
+    if (format == AudioFileFormat::OggVorbis) return SF_FORMAT_OGG | SF_FORMAT_VORBIS;  // lossy: no sample width
     int subtype = 0;
     switch (encoding) {
         case SampleEncoding::Pcm16: subtype = SF_FORMAT_PCM_16; break;

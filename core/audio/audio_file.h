@@ -2,7 +2,7 @@
 // Reading and writing audio files through libsndfile.
 //
 // Loading accepts whatever libsndfile decodes (WAV, FLAC, OGG/Vorbis, MP3, AIFF, ...);
-// saving writes WAV (16/24-bit PCM, 32-bit float) or FLAC (16/24-bit). Every failure is
+// saving writes WAV (16/24-bit PCM, 32-bit float), FLAC (16/24-bit) or OGG Vorbis. Every failure is
 // a grym::AudioError whose message names the file and the cause.
 #include "audio/audio_buffer.h"
 
@@ -69,12 +69,12 @@ private:
     std::unique_ptr<State> state_;
 };
 
-enum class AudioFileFormat { FromExtension, Wav, Flac };
+enum class AudioFileFormat { FromExtension, Wav, Flac, OggVorbis };
 enum class SampleEncoding { Pcm16, Pcm24, Float32 };
 
 struct SaveOptions {
-    AudioFileFormat format = AudioFileFormat::FromExtension;  // .wav / .flac
-    SampleEncoding encoding = SampleEncoding::Pcm16;          // FLAC takes Pcm16 or Pcm24
+    AudioFileFormat format = AudioFileFormat::FromExtension;  // .wav / .flac / .ogg
+    SampleEncoding encoding = SampleEncoding::Pcm16;          // FLAC takes Pcm16 or Pcm24; Vorbis ignores it
 };
 
 // Encodes in memory, then writes a temporary file beside `path`, flushes it and renames it over

@@ -22,6 +22,8 @@
 #include <httplib.h>
 
 #include <QBarSet>
+#include <QChartView>
+#include <QValueAxis>
 #include <QCheckBox>
 #include <QDir>
 #include <QFile>
@@ -370,12 +372,87 @@ TEST_CASE("The resource graphs plot the monitor's samples with thresholds, refre
     CHECK(graphs->refreshCount() - before >= 2);
     CHECK(graphs->ramUsedSeries()->count() == 20);
     CHECK(graphs->vramUsedSeries()->count() == 0);
-    REQUIRE(graphs->warningSeries()->count() == 2);
-    CHECK(graphs->warningSeries()->at(0).y() == Approx(12.0));
     CHECK(graphs->summaryLabel()->text().contains(QStringLiteral("of 16.0 GiB")));
+    // Up to 5.9 GiB used: the axis stops well below the 12 GiB warning, which the summary names.
+    CHECK(graphs->memoryAxis()->max() < 12.0);
+    CHECK(graphs->warningSeries()->count() == 0);
+    CHECK(graphs->summaryLabel()->text().contains(QStringLiteral("warning at 12.0 GiB")));
     samples.back().ramUsed = 10ull << 30;
     graphs->refresh();
     CHECK(graphs->ramUsedSeries()->at(19).y() == Approx(10.0));
+    // Now the warning lies within the axis and is drawn.
+    REQUIRE(graphs->warningSeries()->count() == 2);
+    CHECK(graphs->warningSeries()->at(0).y() == Approx(12.0));
+}
+
+TEST_CASE("The memory axis follows the memory in use, not the machine's size", "[window][graphs]") {
+    WindowFixture f;
+    QVector<ResourceSample> samples;
+    for (int i = 0; i < 10; ++i) {
+        ResourceSample s;
+        s.timeSeconds = i * 0.5;
+        s.ramTotal = 40ull << 30;
+        s.ramUsed = (512ull << 20) + static_cast<quint64>(i) * (4ull << 20);  // about 0.5 GiB
+        s.processRss = 200ull << 20;
+        samples << s;
+    }
+    const ResourceThresholds thresholds{20ull << 30, 22ull << 30};
+    f.adapter.setResourceSource([&samples] { return samples; }, thresholds);
+    ResourceGraphs* graphs = f.window->resourceGraphs();
+    graphs->refresh();
+    const double usedGiB = samples.back().ramUsed / double(1ull << 30);
+    // The line fills at least half of the chart's height, and nothing is cut off.
+    CHECK(graphs->memoryAxis()->max() >= usedGiB);
+    CHECK(graphs->memoryAxis()->max() <= 2.0 * usedGiB);
+    CHECK(graphs->warningSeries()->count() == 0);
+    CHECK(graphs->errorSeries()->count() == 0);
+    CHECK_FALSE(graphs->warningSeries()->isVisible());
+    CHECK(graphs->summaryLabel()->text().contains(QStringLiteral("warning at 20.0 GiB")));
+    CHECK(graphs->summaryLabel()->text().contains(QStringLiteral("error at 22.0 GiB")));
+    CHECK_FALSE(graphs->vramUsedSeries()->isVisible());  // no GPU
+
+    SECTION("with a GPU the VRAM line is drawn and the axis covers it") {
+        for (ResourceSample& s : samples) {
+            s.vramTotal = 80ull << 30;
+            s.vramUsed = 3ull << 30;
+        }
+        graphs->refresh();
+        CHECK(graphs->vramUsedSeries()->isVisible());
+        CHECK(graphs->vramUsedSeries()->count() == 10);
+        CHECK(graphs->memoryAxis()->max() >= 3.0);
+        CHECK(graphs->memoryAxis()->max() <= 6.0);
+    }
+    SECTION("when usage climbs near the thresholds they come into range") {
+        samples.back().ramUsed = 21ull << 30;
+        graphs->refresh();
+        CHECK(graphs->memoryAxis()->max() >= 22.0);
+        REQUIRE(graphs->warningSeries()->count() == 2);
+        CHECK(graphs->warningSeries()->at(0).y() == Approx(20.0));
+        CHECK(graphs->errorSeries()->count() == 2);
+        CHECK_FALSE(graphs->summaryLabel()->text().contains(QStringLiteral("alerts")));
+    }
+    for (double top : {0.01, 0.3, 0.6, 1.7, 7.3, 33.0}) {
+        const double axis = ResourceGraphs::memoryAxisTop(top);
+        CHECK(axis >= top * 1.2);
+        CHECK(axis <= std::max(0.25, top * 1.2 * 2.5));
+    }
+}
+
+TEST_CASE("Task timing says what will appear there until the first task has run", "[window][graphs]") {
+    WindowFixture f;
+    ResourceGraphs* graphs = f.window->resourceGraphs();
+    CHECK(graphs->taskPlaceholder()->isVisible());
+    CHECK_FALSE(graphs->taskChartView()->isVisible());
+    CHECK(graphs->taskPlaceholder()->text().contains(QStringLiteral("Each generation and analysis")));
+    TaskOutcome outcome;
+    outcome.taskId = 7;
+    outcome.type = TaskType::Generation;
+    outcome.state = TaskOutcome::State::Succeeded;
+    outcome.metrics = {{"run_seconds", 1.5}, {"queue_wait_seconds", 0.1}};
+    graphs->addTaskTiming(outcome);
+    CHECK(graphs->taskChartView()->isVisible());
+    CHECK_FALSE(graphs->taskPlaceholder()->isVisible());
+    CHECK(graphs->runSet()->count() == 1);
 }
 
 TEST_CASE("Saving a clip writes a WAV or FLAC file that loads back", "[window][save]") {
