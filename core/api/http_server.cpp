@@ -1,5 +1,7 @@
 #include "api/http_server.h"
 
+#include "api/clip_provenance.h"
+
 #include "api/audio_api.h"
 #include "api/web_assets.h"
 #include "audio/audio_file.h"
@@ -222,6 +224,7 @@ struct HttpServer::Impl {
         ScratchFile scratch("." + format);
         SaveOptions options;
         options.encoding = format == "wav" ? SampleEncoding::Float32 : SampleEncoding::Pcm24;
+        if (const auto provenance = provenanceOf(r)) options.metadata = toAudioMetadata(*provenance);
         saveAudioFile(scratch.path(), *r.audio, options);
         res.status = 200;
         res.set_content(readWholeFile(scratch.path()), format == "wav" ? "audio/wav" : "audio/flac");
