@@ -3,7 +3,7 @@
 #include "api/clip_provenance.h"
 #include "audio/audio_file.h"
 #include "common/error.h"
-#include "model_manager_dialog.h"
+#include "models_folder.h"
 
 #include <QDir>
 #include <QDirIterator>

@@ -3,13 +3,15 @@
 #include "api/clip_provenance.h"
 #include "audio/audio_file.h"
 #include "common/error.h"
+#include "platform/atomic_file.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QSaveFile>
 
 #include <algorithm>
+#include <filesystem>
+#include <system_error>
 
 namespace grym::ui {
 
@@ -48,12 +50,12 @@ HistoryEntry GenerationHistory::record(const AudioBuffer& audio, const nlohmann:
     nlohmann::json beside = entry.settings;
     beside["audio"] = QFileInfo(entry.audioPath).fileName().toStdString();
     beside["recorded"] = entry.created.toString(Qt::ISODateWithMs).toStdString();
-    QSaveFile file(entry.settingsPath);
     const std::string text = beside.dump(2) + "\n";
-    if (!file.open(QIODevice::WriteOnly) || file.write(text.data(), static_cast<qint64>(text.size())) != static_cast<qint64>(text.size()) ||
-        !file.commit())
-        throw AudioError("history file '" + entry.settingsPath.toStdString() + "': cannot write it (" +
-                         file.errorString().toStdString() + ")");
+    try {
+        writeFileAtomically(std::filesystem::u8path(entry.settingsPath.toStdString()), text.data(), text.size());
+    } catch (const std::system_error& e) {
+        throw AudioError("history file '" + entry.settingsPath.toStdString() + "': cannot write it (" + e.what() + ")");
+    }
     return entry;
 }
 
