@@ -11,7 +11,7 @@
 
 #include "api/clip_provenance.h"
 #include "api/installed_services.h"
-#include "ui/test_doubles.h"
+#include "support/fake_services.h"
 #include "ui/ui_test_support.h"
 
 #include <catch2/catch.hpp>
