@@ -25,6 +25,15 @@ struct Clip {
     std::shared_ptr<const AudioBuffer> audio;
     nlohmann::json metrics = nlohmann::json::object();   // generation metrics, when generated
     nlohmann::json analysis;                             // null until analysed
+    // The settings it was generated with (core's ClipProvenance as JSON), from the generation
+    // or from inside a dropped file; null when unknown.
+    nlohmann::json settings;
+    QString historyPath;       // its copy in the history folder, once recorded
+    // Takes: the clips one request made share a group (0: not a take) and are numbered 1..count.
+    quint64 takeGroup = 0;
+    int takeIndex = 0;
+    int takeCount = 0;
+    bool kept = false;         // marked "keep" among its takes
 
     double duration() const { return audio ? audio->duration() : 0.0; }
     int sampleRate() const { return audio ? audio->sampleRate : 0; }

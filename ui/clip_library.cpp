@@ -5,6 +5,9 @@
 #include <QFileInfo>
 #include <QMimeData>
 #include <QUrl>
+#include <QFont>
+
+#include <algorithm>
 
 namespace grym::ui {
 
@@ -51,6 +54,24 @@ void ClipLibrary::setAnalysis(quint64 id, nlohmann::json analysis) {
     emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
 }
 
+void ClipLibrary::setKept(quint64 id, bool kept) {
+    const int row = rowOf(id);
+    if (row < 0) return;
+    clips_[row].kept = kept;
+    emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
+
+QVector<quint64> ClipLibrary::takesOf(quint64 group) const {
+    QVector<const Clip*> takes;
+    if (group == 0) return {};
+    for (const Clip& clip : clips_)
+        if (clip.takeGroup == group) takes << &clip;
+    std::sort(takes.begin(), takes.end(), [](const Clip* a, const Clip* b) { return a->takeIndex < b->takeIndex; });
+    QVector<quint64> ids;
+    for (const Clip* clip : takes) ids << clip->id;
+    return ids;
+}
+
 int ClipLibrary::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : clips_.size(); }
 int ClipLibrary::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
@@ -64,12 +85,24 @@ QVariant ClipLibrary::data(const QModelIndex& index, int role) const {
             // "44.1 kHz" rather than "44100 Hz": the column stays narrow enough for the dock.
             case Rate: return QStringLiteral("%1 kHz").arg(clip.sampleRate() / 1000.0, 0, 'g', 4);
             case Source: return toDisplayString(clip.source);
+            case Take:
+                if (clip.takeGroup == 0) return {};
+                return QStringLiteral("%1/%2%3").arg(clip.takeIndex).arg(clip.takeCount).arg(clip.kept ? QStringLiteral(" \u2605") : QString());
         }
     } else if (role == Qt::ToolTipRole) {
         QString tip = clip.filePath.isEmpty() ? clip.name : clip.filePath;
         if (clip.audio) tip += tr("\n%1 channel(s), %2 Hz, %3 s").arg(clip.audio->channels).arg(clip.sampleRate()).arg(clip.duration(), 0, 'f', 2);
         if (!clip.analysis.is_null()) tip += tr("\nanalysed");
+        if (clip.settings.is_object()) tip += tr("\nprompt: %1").arg(QString::fromStdString(clip.settings.value("prompt", std::string())));
+        if (clip.takeGroup != 0)
+            tip += tr("\ntake %1 of %2, seed %3%4").arg(clip.takeIndex).arg(clip.takeCount)
+                       .arg(clip.settings.is_object() ? clip.settings.value("seed", qint64(0)) : qint64(0))
+                       .arg(clip.kept ? tr(", kept") : QString());
         return tip;
+    } else if (role == Qt::FontRole && clip.kept) {
+        QFont font;
+        font.setBold(true);
+        return font;
     } else if (role == Qt::TextAlignmentRole && (index.column() == Duration || index.column() == Rate)) {
         return QVariant(Qt::AlignRight | Qt::AlignVCenter);
     } else if (role == Qt::UserRole) {
@@ -110,6 +143,7 @@ QVariant ClipLibrary::headerData(int section, Qt::Orientation orientation, int r
         case Duration: return tr("Duration");
         case Rate: return tr("Rate");
         case Source: return tr("Source");
+        case Take: return tr("Take");
     }
     return {};
 }

@@ -12,7 +12,7 @@ class ClipDragExporter;
 class ClipLibrary : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Name, Duration, Rate, Source, ColumnCount };
+    enum Column { Name, Duration, Rate, Source, Take, ColumnCount };
 
     explicit ClipLibrary(QObject* parent = nullptr);
 
@@ -25,6 +25,9 @@ public:
     int count() const { return clips_.size(); }
     bool remove(quint64 id);
     void setAnalysis(quint64 id, nlohmann::json analysis);
+    void setKept(quint64 id, bool kept);
+    // The clips of a take group, in take order.
+    QVector<quint64> takesOf(quint64 group) const;
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;

@@ -1,5 +1,6 @@
 #include "core_adapter.h"
 
+#include "api/clip_provenance.h"
 #include "audio/audio_file.h"
 #include "common/error.h"
 #include "models_folder.h"
@@ -18,9 +19,10 @@ namespace {
 AudioBuffer loadFromDisk(const std::string& path) { return loadAudioFile(path); }
 
 // 24-bit PCM keeps generated audio's detail in both WAV and FLAC; the extension picks the format.
-void saveToDisk(const AudioBuffer& audio, const std::string& path) {
+void saveToDisk(const AudioBuffer& audio, const std::string& path, const nlohmann::json& settings) {
     SaveOptions options;
     options.encoding = SampleEncoding::Pcm24;
+    if (settings.is_object()) options.metadata = toAudioMetadata(provenanceFromJson(settings, "the clip's settings"));
     saveAudioFile(path, audio, options);
 }
 
@@ -188,13 +190,26 @@ void CoreAdapter::loadPaths(const QStringList& paths) {
     }
 }
 
-void CoreAdapter::saveAudio(std::shared_ptr<const AudioBuffer> audio, const QString& path) {
+nlohmann::json CoreAdapter::readClipSettings(const QString& path) {
+    try {
+        if (const auto settings = readProvenance(path.toStdString())) return toJson(*settings);
+    } catch (const Error&) {
+        // Settings that cannot be read do not stop the clip from loading; it is just a clip.
+    }
+    return nullptr;
+}
+
+GenerateRequest CoreAdapter::requestFromSettings(const nlohmann::json& settings) {
+    return toGenerateRequest(provenanceFromJson(settings, "the clip's settings"));
+}
+
+void CoreAdapter::saveAudio(std::shared_ptr<const AudioBuffer> audio, const QString& path, nlohmann::json settings) {
     const FileSaver saver = saver_;
-    filePool_.start([this, saver, audio, path] {
+    filePool_.start([this, saver, audio, path, settings = std::move(settings)] {
         QString reason;
         try {
             if (!audio || audio->empty()) throw AudioError("there is no audio to save");
-            saver(*audio, path.toStdString());
+            saver(*audio, path.toStdString(), settings);
         } catch (const std::exception& e) {
             reason = readableMessage(e);
         }

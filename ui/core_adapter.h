@@ -69,7 +69,9 @@ class CoreAdapter : public QObject {
     Q_OBJECT
 public:
     using FileLoader = std::function<AudioBuffer(const std::string& path)>;
-    using FileSaver = std::function<void(const AudioBuffer& audio, const std::string& path)>;
+    // `settings`: a generated clip's recorded settings (core's ClipProvenance JSON), embedded in
+    // the file; null for other clips.
+    using FileSaver = std::function<void(const AudioBuffer& audio, const std::string& path, const nlohmann::json& settings)>;
     using ResourceSource = std::function<QVector<ResourceSample>()>;
 
     // Drives `api`, which the app shares with its local HTTP server; services are registered
@@ -99,7 +101,13 @@ public:
     // sample packs: folders are walked fully). Emits clipLoaded or fileRefused per file.
     void loadPaths(const QStringList& paths);
     static QStringList audioFileSuffixes();
-    void saveAudio(std::shared_ptr<const AudioBuffer> audio, const QString& path);
+    void saveAudio(std::shared_ptr<const AudioBuffer> audio, const QString& path,
+                   nlohmann::json settings = nullptr);
+    // The generation settings embedded in an audio file grym-synth wrote (reads the header
+    // only); null when it has none or they cannot be read.
+    static nlohmann::json readClipSettings(const QString& path);
+    // The recorded settings as the request that makes the clip again.
+    static GenerateRequest requestFromSettings(const nlohmann::json& settings);
     // Exports (trim, fades, loudness) on the file pool through AudioApi::exportClip; emits
     // clipExported or exportFailed.
     void exportClip(std::shared_ptr<const AudioBuffer> audio, const QString& path, const ExportOptions& options);

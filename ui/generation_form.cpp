@@ -79,7 +79,7 @@ GenerationForm::GenerationForm(QWidget* parent) : QWidget(parent) {
     variations_->setRange(1, limits_.maxVariations);
     variations_->setMaximumWidth(110);
     scheduler_->setMaximumWidth(160);
-    variations_->setToolTip(tr("How many clips to generate, each with the next seed"));
+    variations_->setToolTip(tr("How many takes to generate, each with the next seed; they form a group in the library"));
     sourceLabel_ = new QLabel(this);
     sourceLabel_->setObjectName(QStringLiteral("sourceLabel"));
     sourceLabel_->setWordWrap(true);
@@ -142,7 +142,7 @@ GenerationForm::GenerationForm(QWidget* parent) : QWidget(parent) {
     schedulerLabel->setBuddy(scheduler_);
     grid->addWidget(schedulerLabel, row, 0);
     grid->addWidget(scheduler_, row++, 1);
-    auto* variationsLabel = new QLabel(tr("&Variations"), this);
+    auto* variationsLabel = new QLabel(tr("&Takes"), this);
     variationsLabel->setBuddy(variations_);
     grid->addWidget(variationsLabel, row, 0);
     grid->addWidget(variations_, row++, 1);
@@ -288,6 +288,22 @@ void GenerationForm::setSource(quint64 clipId, std::shared_ptr<const AudioBuffer
     sourceLabel_->setText(tr("Variation of <b>%1</b>").arg(name.toHtmlEscaped()));
     sourceLabel_->show();
     clearSource_->show();
+}
+
+void GenerationForm::applySettings(const GenerateRequest& settings) {
+    prompt_->setPlainText(QString::fromStdString(settings.prompt));
+    negative_->setText(QString::fromStdString(settings.negativePrompt));
+    duration_->setText(QString::number(settings.durationSeconds, 'g', 6));
+    steps_->setText(QString::number(settings.steps));
+    guidance_->setText(QString::number(settings.guidanceScale, 'g', 6));
+    if (settings.seed) {
+        seed_->setText(QString::number(*settings.seed));
+        lockSeed_->setChecked(true);
+    }
+    const int scheduler = scheduler_->findData(QString::fromStdString(settings.scheduler));
+    if (scheduler >= 0) scheduler_->setCurrentIndex(scheduler);
+    clearSource();
+    validate();
 }
 
 void GenerationForm::clearSource() {

@@ -1,6 +1,6 @@
 #pragma once
 // The generation panel: prompt, negative prompt, duration, diffusion steps, guidance scale, seed
-// (randomise / lock), scheduler and number of variations. Each field is checked as it is typed;
+// (randomise / lock), scheduler and number of takes. Each field is checked as it is typed;
 // the reason for a bad value is shown beside it and Generate stays disabled until all are valid.
 // The last submitted parameters are remembered (QSettings). While no generation model is
 // installed, a note at the top says so and offers the download of the recommended one.
@@ -46,6 +46,10 @@ public:
     // Shows the "no model yet" note with a button to download `recommendedRepo`; empty hides it.
     void offerModelDownload(const QString& recommendedRepo);
     bool offersModelDownload() const { return !offeredRepo_.isEmpty(); }
+
+    // Fills the fields from a clip's recorded settings ("Use These Settings"): prompt, negative
+    // prompt, length, steps, guidance, scheduler and the seed (locked, so the clip comes again).
+    void applySettings(const GenerateRequest& settings);
 
     void resetToDefaults();
     void saveSettings() const;

@@ -6,8 +6,10 @@
 #include "data_paths.h"
 #include "export_dialog.h"
 #include "generation_form.h"
+#include "history_dialog.h"
 #include "local_api_dialog.h"
 #include "model_manager_dialog.h"
+#include "prompt_list_dialog.h"
 #include "resource_graphs.h"
 #include "results_display.h"
 #include "waveform_view.h"
@@ -41,6 +43,8 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
+#include <QRandomGenerator>
+
 namespace grym::ui {
 
 namespace {
@@ -59,18 +63,28 @@ QString clipNameForPrompt(const QString& prompt, qint64 seed) {
     return QStringLiteral("%1 · seed %2").arg(name).arg(seed);
 }
 
+QString settingsPrompt(const nlohmann::json& settings) {
+    return QString::fromStdString(settings.is_object() ? settings.value("prompt", std::string()) : std::string());
+}
+
+qint64 settingsSeed(const nlohmann::json& settings) { return settings.is_object() ? settings.value("seed", qint64(0)) : 0; }
+
+constexpr double kMoreLikeThisStrength = 0.5;  // keeps the take's character, moves its details
+
 }  // namespace
 
 MainWindow::MainWindow(CoreAdapter* adapter, QWidget* parent)
     : QMainWindow(parent),
       adapter_(adapter),
       library_(new ClipLibrary(this)),
-      dragExporter_(new ClipDragExporter(adapter, QDir(userDataDirectory()).filePath(QStringLiteral("drag-out")), this)) {
+      dragExporter_(new ClipDragExporter(adapter, QDir(userDataDirectory()).filePath(QStringLiteral("drag-out")), this)),
+      history_(std::make_unique<GenerationHistory>(historyDirectory())) {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(QStringLiteral("grym-synth"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/grym-synth.svg")));
     setAcceptDrops(true);
     setDockNestingEnabled(true);
+    historyWriter_.setMaxThreadCount(1);
 
     player_ = new AudioPlayer(this);
     results_ = new ResultsDisplay(this);
@@ -165,6 +179,7 @@ MainWindow::MainWindow(CoreAdapter* adapter, QWidget* parent)
 }
 
 MainWindow::~MainWindow() {
+    historyWriter_.waitForDone();  // a finished generation is on disk before the window goes
     qApp->removeEventFilter(this);
     for (quint64 id : std::as_const(generationTasks_)) adapter_->cancel(id);
     for (quint64 id : std::as_const(analysisTasks_)) adapter_->cancel(id);
@@ -265,6 +280,26 @@ void MainWindow::buildActions() {
     connect(analyseAction_, &QAction::triggered, this, [this] { analyseClip(currentClipId()); });
     variationAction_ = new QAction(icon(QStyle::SP_BrowserReload), tr("&Variation of Clip"), this);
     connect(variationAction_, &QAction::triggered, this, [this] { startVariation(currentClipId()); });
+    useSettingsAction_ = new QAction(tr("&Use These Settings"), this);
+    useSettingsAction_->setToolTip(tr("Put the settings this clip was generated with into the Generate form"));
+    connect(useSettingsAction_, &QAction::triggered, this, [this] { useClipSettings(currentClipId()); });
+    keepTakeAction_ = new QAction(tr("&Keep Take"), this);
+    keepTakeAction_->setCheckable(true);
+    keepTakeAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    connect(keepTakeAction_, &QAction::triggered, this, [this](bool on) { setTakeKept(currentClipId(), on); });
+    discardTakeAction_ = new QAction(tr("&Discard Take"), this);
+    discardTakeAction_->setToolTip(tr("Remove this take from the library (it stays in the history)"));
+    connect(discardTakeAction_, &QAction::triggered, this, [this] { discardTake(currentClipId()); });
+    moreLikeThisAction_ = new QAction(tr("&More Like This"), this);
+    moreLikeThisAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
+    moreLikeThisAction_->setToolTip(tr("New takes that vary the selected one (its prompt and settings, new seeds)"));
+    connect(moreLikeThisAction_, &QAction::triggered, this, [this] { moreLikeThis(currentClipId()); });
+    historyAction_ = new QAction(tr("&History…"), this);
+    historyAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_H));
+    connect(historyAction_, &QAction::triggered, this, &MainWindow::showHistory);
+    promptListAction_ = new QAction(tr("&Prompt List…"), this);
+    promptListAction_->setToolTip(tr("Queue many prompts as one batch"));
+    connect(promptListAction_, &QAction::triggered, this, &MainWindow::showPromptList);
     modelsAction_ = new QAction(icon(QStyle::SP_DriveHDIcon), tr("&Model Manager…"), this);
     connect(modelsAction_, &QAction::triggered, this, &MainWindow::showModelManager);
 
@@ -314,6 +349,13 @@ void MainWindow::buildMenus() {
     generate->addSeparator();
     generate->addAction(analyseAction_);
     generate->addAction(variationAction_);
+    generate->addSeparator();
+    generate->addAction(useSettingsAction_);
+    generate->addAction(moreLikeThisAction_);
+    generate->addAction(keepTakeAction_);
+    generate->addAction(discardTakeAction_);
+    generate->addSeparator();
+    generate->addAction(promptListAction_);
 
     QMenu* tools = menuBar()->addMenu(tr("&Tools"));
     tools->addAction(modelsAction_);
@@ -325,6 +367,7 @@ void MainWindow::buildMenus() {
     view->addAction(libraryDock_->toggleViewAction());
     view->addAction(generateDock_->toggleViewAction());
     view->addAction(resourcesDock_->toggleViewAction());
+    view->addAction(historyAction_);
     view->addSeparator();
     view->addAction(tr("&Reset Layout"), this, [this] {
         restoreState(defaultState_);
@@ -419,10 +462,24 @@ void MainWindow::onClipLoaded(const QString& path, std::shared_ptr<const AudioBu
     clip.filePath = QFileInfo(path).absoluteFilePath();
     clip.source = ClipSource::File;
     clip.audio = std::move(audio);
+    clip.settings = CoreAdapter::readClipSettings(path);
+    if (restoringHistory_.remove(clip.filePath)) {  // back from the history folder: not a user's file
+        clip.source = ClipSource::Generated;
+        clip.historyPath = clip.filePath;
+        clip.name = clipNameForPrompt(settingsPrompt(clip.settings), settingsSeed(clip.settings));
+        clip.added = QFileInfo(path).lastModified();
+        const quint64 id = library_->add(std::move(clip));
+        if (currentClipId() == 0) selectClip(id);
+        return;
+    }
+    const bool hasSettings = clip.settings.is_object();
     const quint64 id = library_->add(std::move(clip));
     addRecentFile(path);
     selectClip(id);
-    statusBar()->showMessage(tr("Loaded %1").arg(QFileInfo(path).fileName()), 4000);
+    statusBar()->showMessage(hasSettings ? tr("Loaded %1: it carries the settings it was generated with "
+                                              "(Generate ▸ Use These Settings)").arg(QFileInfo(path).fileName())
+                                         : tr("Loaded %1").arg(QFileInfo(path).fileName()),
+                             hasSettings ? 8000 : 4000);
 }
 
 void MainWindow::onFileRefused(const QString& path, const QString& reason) {
@@ -505,6 +562,12 @@ void MainWindow::updateActions() {
     removeAction_->setEnabled(hasClip);
     analyseAction_->setEnabled(hasClip);
     variationAction_->setEnabled(hasClip);
+    const Clip* current = library_->find(currentClipId());
+    useSettingsAction_->setEnabled(current && current->settings.is_object());
+    moreLikeThisAction_->setEnabled(hasClip);
+    keepTakeAction_->setEnabled(hasClip);
+    keepTakeAction_->setChecked(current && current->kept);
+    discardTakeAction_->setEnabled(hasClip);
     playAction_->setEnabled(hasClip);
     stopAction_->setEnabled(hasClip);
     playAction_->setIcon(style()->standardIcon(player_->state() == AudioPlayer::State::Playing ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
@@ -518,12 +581,28 @@ void MainWindow::updateTaskStatus() {
 }
 
 void MainWindow::onGenerateRequested(const GenerationRequest& request, int variations) {
-    for (int i = 0; i < variations; ++i) {
+    submitTakes(request, variations);
+}
+
+void MainWindow::submitTakes(const GenerationRequest& request, int takes, int batchRow) {
+    const quint64 group = takes > 1 ? nextTakeGroup_++ : 0;
+    for (int i = 0; i < takes; ++i) {
         GenerationRequest r = request;
         r.settings.seed = request.settings.seed.value_or(0) + i;
         if (const Clip* source = library_->find(r.sourceClipId)) r.sourceAnalysis = source->analysis;
-        generationTasks_.insert(adapter_->generate(r));
+        const quint64 task = adapter_->generate(r);
+        generationTasks_.insert(task);
+        TakeSlot slot;
+        slot.group = group;
+        slot.index = i + 1;
+        slot.count = takes;
+        if (batchRow >= 0) {
+            slot.batch = currentBatch_;
+            slot.batchRow = batchRow;
+        }
+        takeSlots_.insert(task, slot);
     }
+    const int variations = takes;
     form_->setBusy(true);
     results_->setStatus(ResultsDisplay::Status::Generating,
                         variations > 1 ? tr("%1 variations of \"%2\"").arg(variations).arg(QString::fromStdString(request.settings.prompt))
@@ -556,6 +635,10 @@ void MainWindow::startVariation(quint64 clipId) {
 }
 
 void MainWindow::onTaskProgress(quint64 taskId, const TaskProgress& progress) {
+    if (auto slot = takeSlots_.find(taskId); slot != takeSlots_.end() && slot->batchRow >= 0) {
+        slot->fraction = progress.fraction;
+        updateBatchRow(slot->batch, slot->batchRow);
+    }
     if (generationTasks_.contains(taskId) || (generationTasks_.isEmpty() && analysisTasks_.contains(taskId)))
         results_->setProgress(progress);
 }
@@ -566,6 +649,18 @@ void MainWindow::onTaskFinished(const TaskOutcome& outcome) {
     if (!generation && !analysis) return;
     graphs_->addTaskTiming(outcome);
     using State = TaskOutcome::State;
+    TakeSlot slot = takeSlots_.value(outcome.taskId);
+    if (generation) {
+        if (slot.batchRow < 0) {
+            takeSlots_.remove(outcome.taskId);
+        } else if (auto it = takeSlots_.find(outcome.taskId); it != takeSlots_.end()) {
+            it->fraction = 1.0;
+            it->state = outcome.state == State::Succeeded ? tr("done")
+                        : outcome.state == State::Cancelled ? tr("cancelled")
+                                                            : tr("failed: %1").arg(outcome.message);
+            updateBatchRow(it->batch, it->batchRow);
+        }
+    }
     if (outcome.state == State::Succeeded && generation) {
         Clip clip;
         const GenerateRequest& settings = outcome.request.settings;
@@ -577,7 +672,14 @@ void MainWindow::onTaskFinished(const TaskOutcome& outcome) {
         clip.metrics["steps"] = settings.steps;
         clip.metrics["guidance_scale"] = settings.guidanceScale;
         clip.metrics["scheduler"] = settings.scheduler;
-        selectClip(library_->add(std::move(clip)));
+        clip.takeGroup = slot.group;
+        clip.takeIndex = slot.index;
+        clip.takeCount = slot.count;
+        const auto provenance = outcome.data.is_object() ? outcome.data.find("provenance") : outcome.data.end();
+        if (provenance != outcome.data.end() && provenance->is_object()) clip.settings = *provenance;
+        const quint64 id = library_->add(clip);
+        recordInHistory(id, clip.audio, clip.settings);
+        selectClip(id);
     } else if (outcome.state == State::Succeeded && analysis) {
         library_->setAnalysis(outcome.clipId, outcome.data);
         if (results_->clipId() == outcome.clipId) results_->showClip(library_->find(outcome.clipId));
@@ -663,7 +765,178 @@ void MainWindow::saveClipTo(quint64 clipId, const QString& path) {
     const Clip* clip = library_->find(clipId);
     if (!clip) return;
     statusBar()->showMessage(tr("Saving %1…").arg(QFileInfo(path).fileName()));
-    adapter_->saveAudio(clip->audio, path);
+    adapter_->saveAudio(clip->audio, path, clip->settings);
+}
+
+void MainWindow::recordInHistory(quint64 clipId, std::shared_ptr<const AudioBuffer> audio, const nlohmann::json& settings) {
+    if (!audio) return;
+    historyWriter_.start([this, history = *history_, clipId, audio, settings]() mutable {
+        QString path, error;
+        try {
+            path = history.record(*audio, settings).audioPath;
+        } catch (const std::exception& e) {
+            error = QString::fromUtf8(e.what());
+        }
+        // Discarded by Qt if the window is gone (its destructor waits for this job first).
+        QMetaObject::invokeMethod(this, [this, clipId, path, error] { onHistoryRecorded(clipId, path, error); },
+                                  Qt::QueuedConnection);
+    });
+}
+
+void MainWindow::onHistoryRecorded(quint64 clipId, const QString& audioPath, const QString& error) {
+    if (!error.isEmpty()) {
+        // The clip is still in the library; saying so lets the user save it by hand.
+        statusBar()->showMessage(tr("Not kept in the history: %1").arg(error), 10000);
+        return;
+    }
+    if (Clip* clip = library_->find(clipId)) clip->historyPath = audioPath;
+    if (historyDialog_ && historyDialog_->isVisible()) historyDialog_->refresh();
+}
+
+void MainWindow::setHistoryFolder(const QString& folder) {
+    delete historyDialog_;
+    historyDialog_ = nullptr;
+    history_ = std::make_unique<GenerationHistory>(folder);
+}
+
+void MainWindow::restoreHistory() {
+    QStringList problems;
+    QVector<HistoryEntry> entries = history_->entries(&problems);
+    if (entries.size() > kHistoryInLibrary) entries.resize(kHistoryInLibrary);
+    QStringList paths;
+    for (auto it = entries.crbegin(); it != entries.crend(); ++it) {  // oldest first: the newest ends on top
+        const QString path = QFileInfo(it->audioPath).absoluteFilePath();
+        restoringHistory_.insert(path);
+        paths << path;
+    }
+    if (!problems.isEmpty()) refusals_ << problems;
+    if (!paths.isEmpty()) adapter_->loadPaths(paths);
+}
+
+HistoryDialog* MainWindow::showHistory() {
+    if (!historyDialog_) {
+        historyDialog_ = new HistoryDialog(*history_, this);
+        connect(historyDialog_, &HistoryDialog::openRequested, this, [this](const HistoryEntry& entry) {
+            const QString path = QFileInfo(entry.audioPath).absoluteFilePath();
+            for (int row = 0; row < library_->count(); ++row)
+                if (library_->at(row).historyPath == path) return selectClip(library_->at(row).id);
+            restoringHistory_.insert(path);
+            adapter_->loadPaths({path});
+        });
+        connect(historyDialog_, &HistoryDialog::useSettingsRequested, this, [this](const HistoryEntry& entry) {
+            form_->applySettings(CoreAdapter::requestFromSettings(entry.settings));
+            generateDock_->show();
+            generateDock_->raise();
+        });
+        connect(historyDialog_, &HistoryDialog::runAgainRequested, this, [this](const HistoryEntry& entry) {
+            GenerationRequest request;
+            request.settings = CoreAdapter::requestFromSettings(entry.settings);
+            submitTakes(request, 1);
+        });
+    }
+    historyDialog_->refresh();
+    historyDialog_->show();
+    historyDialog_->raise();
+    return historyDialog_;
+}
+
+void MainWindow::useClipSettings(quint64 clipId) {
+    const Clip* clip = library_->find(clipId);
+    if (!clip || !clip->settings.is_object()) return;
+    try {
+        form_->applySettings(CoreAdapter::requestFromSettings(clip->settings));
+    } catch (const std::exception& e) {
+        statusBar()->showMessage(tr("The clip's settings cannot be used: %1").arg(QString::fromUtf8(e.what())), 8000);
+        return;
+    }
+    generateDock_->show();
+    generateDock_->raise();
+    statusBar()->showMessage(tr("The Generate form holds %1's settings: Generate makes it again").arg(clip->name), 6000);
+}
+
+void MainWindow::setTakeKept(quint64 clipId, bool kept) {
+    library_->setKept(clipId, kept);
+    updateActions();
+}
+
+void MainWindow::discardTake(quint64 clipId) {
+    const int row = library_->rowOf(clipId);
+    if (row < 0 || !library_->remove(clipId)) return;
+    if (library_->count() > 0) selectClip(library_->at(std::min(row, library_->count() - 1)).id);
+    else showCurrentClip();
+}
+
+void MainWindow::moreLikeThis(quint64 clipId) {
+    const Clip* clip = library_->find(clipId);
+    if (!clip) return;
+    GenerationRequest request;
+    if (clip->settings.is_object()) {
+        request.settings = CoreAdapter::requestFromSettings(clip->settings);
+    } else if (form_->isValid()) {
+        request = form_->request();
+    } else {
+        return startVariation(clipId);  // nothing to go on: the form asks for a prompt
+    }
+    request.settings.seed = QRandomGenerator::global()->bounded(1 << 30);
+    request.sourceAudio = clip->audio;
+    request.sourceClipId = clip->id;
+    request.variationStrength = kMoreLikeThisStrength;
+    submitTakes(request, std::max(2, form_->variations()));
+}
+
+PromptListDialog* MainWindow::showPromptList() {
+    if (!promptList_) {
+        promptList_ = new PromptListDialog(this);
+        connect(promptList_, &PromptListDialog::queueRequested, this, &MainWindow::queuePrompts);
+    }
+    promptList_->show();
+    promptList_->raise();
+    return promptList_;
+}
+
+void MainWindow::queuePrompts(const QStringList& prompts) {
+    if (prompts.isEmpty()) return;
+    for (const auto field : {GenerationForm::Field::NegativePrompt, GenerationForm::Field::Duration,
+                             GenerationForm::Field::Steps, GenerationForm::Field::Guidance, GenerationForm::Field::Seed})
+        if (!form_->fieldError(field).isEmpty()) {
+            statusBar()->showMessage(tr("Fix the Generate form first: %1").arg(form_->fieldError(field)), 8000);
+            return;
+        }
+    for (auto it = takeSlots_.begin(); it != takeSlots_.end();)  // the last batch's finished rows go
+        it = it->batchRow >= 0 && !it->state.isEmpty() ? takeSlots_.erase(it) : std::next(it);
+    ++currentBatch_;
+    showPromptList()->startBatch(prompts);
+    GenerationRequest base = form_->request();
+    base.sourceAudio.reset();
+    base.sourceClipId = 0;
+    for (int row = 0; row < prompts.size(); ++row) {
+        GenerationRequest request = base;
+        request.settings.prompt = prompts[row].toStdString();
+        submitTakes(request, form_->variations(), row);
+    }
+}
+
+void MainWindow::updateBatchRow(int batch, int row) {
+    if (!promptList_ || batch != currentBatch_) return;
+    double sum = 0;
+    int count = 0, finished = 0;
+    QStringList failures;
+    bool cancelled = false;
+    for (const TakeSlot& slot : std::as_const(takeSlots_)) {
+        if (slot.batch != batch || slot.batchRow != row) continue;
+        ++count;
+        sum += slot.fraction;
+        if (slot.state.isEmpty()) continue;
+        ++finished;
+        if (slot.state == tr("cancelled")) cancelled = true;
+        else if (slot.state != tr("done")) failures << slot.state;
+    }
+    if (count == 0) return;
+    QString state = finished < count ? (sum > 0 ? tr("generating") : tr("queued"))
+                    : !failures.isEmpty() ? failures.front()
+                    : cancelled ? tr("cancelled") : tr("done");
+    if (count > 1 && finished < count) state += tr(" (%1 of %2 takes done)").arg(finished).arg(count);
+    promptList_->setPromptProgress(row, sum / count, state);
 }
 
 ModelManagerDialog* MainWindow::showModelManager() {

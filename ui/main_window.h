@@ -5,12 +5,15 @@
 #include "audio/clip_export.h"
 #include "clip_library.h"
 #include "core_adapter.h"
+#include "generation_history.h"
 #include "local_api_server.h"
 #include "model_downloader.h"
 
+#include <QHash>
 #include <QMainWindow>
 #include <QSet>
 #include <QStringList>
+#include <QThreadPool>
 #include <QTimer>
 
 class QAction;
@@ -26,6 +29,8 @@ class AudioPlayer;
 class ClipDragExporter;
 class ExportDialog;
 class GenerationForm;
+class HistoryDialog;
+class PromptListDialog;
 class ModelManagerDialog;
 class ResourceGraphs;
 class ResultsDisplay;
@@ -55,6 +60,24 @@ public:
     void startVariation(quint64 clipId);
     void cancelGeneration();
     quint64 currentClipId() const;
+
+    // History: every finished generation is written to the history folder at once (default
+    // historyDirectory()); restoreHistory() puts the newest kHistoryInLibrary of them back in
+    // the library (the app calls it at start). Changing the folder closes the History view.
+    static constexpr int kHistoryInLibrary = 100;
+    void setHistoryFolder(const QString& folder);
+    const GenerationHistory& history() const { return *history_; }
+    void restoreHistory();
+    HistoryDialog* showHistory();
+    // Generate ▸ Use These Settings: the clip's recorded settings into the Generate form.
+    void useClipSettings(quint64 clipId);
+    // Takes: keep or discard one; "more like this" makes new takes varying the selected one.
+    void setTakeKept(quint64 clipId, bool kept);
+    void discardTake(quint64 clipId);
+    void moreLikeThis(quint64 clipId);
+    // Generate ▸ Prompt List: one batch with the form's other settings, progress per prompt.
+    PromptListDialog* showPromptList();
+    void queuePrompts(const QStringList& prompts);
 
     ClipLibrary* library() const { return library_; }
     QTableView* libraryView() const { return libraryView_; }
@@ -101,6 +124,14 @@ private:
     void onFileRefused(const QString& path, const QString& reason);
     void showRefusals();
     void onGenerateRequested(const GenerationRequest& request, int variations);
+    // Queues `takes` generations of one request (seeds seed, seed+1, ...) as a take group;
+    // batchRow >= 0 ties them to a row of the current prompt-list batch.
+    void submitTakes(const GenerationRequest& request, int takes, int batchRow = -1);
+    // Writes a finished generation to the history folder on historyWriter_; the clip learns its
+    // history path (or the status bar why there is none) when the write is done.
+    void recordInHistory(quint64 clipId, std::shared_ptr<const AudioBuffer> audio, const nlohmann::json& settings);
+    void onHistoryRecorded(quint64 clipId, const QString& audioPath, const QString& error);
+    void updateBatchRow(int batch, int row);
     void onTaskProgress(quint64 taskId, const TaskProgress& progress);
     void onTaskFinished(const TaskOutcome& outcome);
     void showCurrentClip();
@@ -145,8 +176,29 @@ private:
     QAction* analyseAction_ = nullptr;
     QAction* variationAction_ = nullptr;
     QAction* modelsAction_ = nullptr;
+    QAction* useSettingsAction_ = nullptr;
+    QAction* keepTakeAction_ = nullptr;
+    QAction* discardTakeAction_ = nullptr;
+    QAction* moreLikeThisAction_ = nullptr;
+    QAction* historyAction_ = nullptr;
+    QAction* promptListAction_ = nullptr;
     QAction* quitAction_ = nullptr;
     QSet<quint64> generationTasks_;
+    std::unique_ptr<GenerationHistory> history_;
+    QThreadPool historyWriter_;  // one thread: entries are written in the order generations finish
+    HistoryDialog* historyDialog_ = nullptr;
+    PromptListDialog* promptList_ = nullptr;
+    QSet<QString> restoringHistory_;  // history files being loaded back into the library
+    struct TakeSlot {
+        quint64 group = 0;  // 0: a single clip, not a group
+        int index = 0, count = 0;
+        int batch = -1, batchRow = -1;
+        double fraction = 0.0;
+        QString state;      // "" while running; "done", "failed: ...", "cancelled" when finished
+    };
+    QHash<quint64, TakeSlot> takeSlots_;  // by task id; finished ones are kept for their batch row
+    quint64 nextTakeGroup_ = 1;
+    int currentBatch_ = 0;
     QSet<quint64> analysisTasks_;
     QStringList refusals_;
     QStringList pendingRefusals_;

@@ -178,6 +178,10 @@ void ResultsDisplay::fillDetails(const Clip* clip) {
         auto* metrics = new QTreeWidgetItem(details_, {tr("Metrics")});
         addJson(metrics, clip->metrics);
     }
+    if (clip->settings.is_object()) {  // what it was generated with (Generate ▸ Use These Settings)
+        auto* settings = new QTreeWidgetItem(details_, {tr("Generated with")});
+        addJson(settings, clip->settings);
+    }
     if (clip->analysis.is_object()) {
         auto* analysis = new QTreeWidgetItem(details_, {tr("Analysis")});
         addJson(analysis, clip->analysis);

@@ -6,6 +6,7 @@
 #include "cli/typed_options.h"
 
 #include "api/audio_api.h"
+#include "api/clip_provenance.h"
 #include "audio/audio_file.h"
 #include "common/error.h"
 #include "models/audioldm/audioldm_service.h"
@@ -27,6 +28,7 @@ namespace {
 struct GenerateOptions {
     GenerateRequest request;
     std::string output, model, input;
+    std::string settingsFrom;  // a clip whose embedded settings are the starting point
     ComputeDevice device = ComputeDevice::Cpu;
     Precision precision = Precision::Fp32;
     double strength = 0.6;
@@ -110,6 +112,7 @@ int runGenerate(const GenerateOptions& o) {
         if (!o.quiet) std::cerr << "\n";
         if (!result.audio) throw TaskError("the generation service returned no audio");
         const auto path = variationPath(o.output, i, count);
+        if (const auto provenance = provenanceOf(result)) save.metadata = toAudioMetadata(*provenance);
         saveAudioFile(path, *result.audio, save);
         std::cout << "wrote " << path << " (" << std::fixed << std::setprecision(2) << result.audio->duration()
                   << " s, " << result.audio->sampleRate << " Hz, seed " << result.data.value("seed", uint64_t{0})
@@ -125,7 +128,14 @@ int runGenerate(const GenerateOptions& o) {
 void addGenerateCommand(CommandLine& commandLine) {
     auto [command, o] = commandLine.addCommand<GenerateOptions>(
         commandLine.program(), "generate", "text-to-audio (or a variation of a clip) with AudioLDM", runGenerate);
-    command.add_option("PROMPT", o.request.prompt, "what to hear (quote it)")->required()->type_name("");
+    CLI::Option* prompt =
+        command.add_option("PROMPT", o.request.prompt, "what to hear (quote it; default with --from: the clip's)")
+            ->type_name("");
+    CLI::Option* from = addTextOption(command, "--from", o.settingsFrom,
+                                      "start from the settings embedded in a clip grym-synth made (prompt, seed, "
+                                      "steps, ...; its model folder when --model is not given); options given "
+                                      "here override them",
+                                      "AUDIO_FILE");
     addTextOption(command, "-o,--output", o.output,
                   "WAV file to write (OUT_1.wav, OUT_2.wav, ... with --variations)", "OUT.wav")
         ->required();
@@ -149,6 +159,12 @@ void addGenerateCommand(CommandLine& commandLine) {
     addPrecisionOption(command, o.precision);
     addWholeNumberOption(command, "--variations", o.request.variations,
                          "clips to generate with seeds S, S+1, ... (OUT_1.wav, OUT_2.wav, ...)", 1);
+    CLI::Option* steps = command.get_option("--steps");
+    CLI::Option* guidance = command.get_option("--guidance");
+    CLI::Option* seed = command.get_option("--seed");
+    CLI::Option* duration = command.get_option("--duration");
+    CLI::Option* negative = command.get_option("--negative");
+    CLI::Option* scheduler = command.get_option("--scheduler");
     CLI::Option* latents = addTextOption(command, "--latents", o.request.latentsFile,
                                          "starting latents instead of seeded noise", "FILE.safetensors");
     addTextOption(command, "--latents-key", o.request.latentsKey,
@@ -164,9 +180,36 @@ void addGenerateCommand(CommandLine& commandLine) {
     addChoiceOption<int>(command, "--bits", o.bits, {{"16", 16}, {"24", 24}, {"32", 32}},
                          "WAV sample format (default 32: float, exactly what the model produced)");
     command.add_flag("-q,--quiet", o.quiet, "no progress bar");
-    // The folder may come from the environment, so it is checked once everything is read.
-    command.callback([model = &o.model] {
-        if (model->empty()) throw CLI::RequiredError("--model DIR (or $GRYM_AUDIOLDM_MODEL)");  // "... is required"
+    CLI::Option* rate = command.get_option("--sample-rate");
+    CLI::Option* model = command.get_option("--model");
+    // The folder may come from the environment or the --from clip, so it is checked once
+    // everything is read.
+    command.callback([options = &o, prompt, from, steps, guidance, seed, duration, negative, scheduler, rate, model] {
+        GenerateOptions& o = *options;
+        if (from->count() > 0) {
+            std::optional<ClipProvenance> settings;
+            try {
+                settings = readProvenance(o.settingsFrom);
+            } catch (const AudioError& e) {
+                throw CLI::ValidationError("--from", e.what());
+            }
+            if (!settings)
+                throw CLI::ValidationError("--from", "'" + o.settingsFrom + "' carries no grym-synth settings");
+            const GenerateRequest recorded = toGenerateRequest(*settings);
+            GenerateRequest& r = o.request;
+            if (prompt->count() == 0) r.prompt = recorded.prompt;
+            if (negative->count() == 0) r.negativePrompt = recorded.negativePrompt;
+            if (steps->count() == 0) r.steps = recorded.steps;
+            if (guidance->count() == 0) r.guidanceScale = recorded.guidanceScale;
+            if (seed->count() == 0) r.seed = recorded.seed;
+            if (duration->count() == 0) r.durationSeconds = recorded.durationSeconds;
+            if (scheduler->count() == 0) r.scheduler = recorded.scheduler;
+            if (rate->count() == 0) r.outputSampleRate = recorded.outputSampleRate;
+            if (model->count() == 0 && std::filesystem::is_directory(settings->modelFolder))
+                o.model = settings->modelFolder;
+        }
+        if (o.request.prompt.empty()) throw CLI::RequiredError("PROMPT (or --from AUDIO_FILE)");
+        if (o.model.empty()) throw CLI::RequiredError("--model DIR (or $GRYM_AUDIOLDM_MODEL)");  // "... is required"
     });
 }
 

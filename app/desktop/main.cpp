@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
         core.reload();
         window.statusBar()->showMessage(core.report().join(QStringLiteral("; ")), 10000);
     });
+    window.restoreHistory();  // the clips generated in earlier sessions (and before a crash)
     window.show();
     window.openPaths(parser.positionalArguments());
 

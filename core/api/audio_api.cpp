@@ -1,5 +1,6 @@
 #include "api/audio_api.h"
 
+#include "api/clip_provenance.h"
 #include "audio/audio_file.h"
 #include "audio/clip_export.h"
 #include "audio/resampler.h"
@@ -43,6 +44,11 @@ TaskResult AudioApi::runTask(const AudioTask& task, const ProgressCallback& prog
     TaskResult result = routerRunner_(task, progress, cancel);
     if (!result.metrics.is_object()) result.metrics = nlohmann::json::object();
     if (needsLoad) result.metrics["model_load_seconds"] = service->info().loadSeconds;
+    // Every generated clip carries its settings from here on: files, history, the app's library.
+    if (task.type == TaskType::Generation && result.audio && service) {
+        if (!result.data.is_object()) result.data = nlohmann::json::object();
+        result.data[kProvenanceKey] = toJson(makeProvenance(task.input, result, service->info()));
+    }
     return result;
 }
 

@@ -1,5 +1,7 @@
 #include "api/http_server.h"
 
+#include "api/clip_provenance.h"
+
 #include "api/audio_api.h"
 #include "api/web_assets.h"
 #include "audio/audio_file.h"
@@ -193,6 +195,7 @@ struct HttpServer::Impl {
         SaveOptions options;
         options.format = format == "wav" ? AudioFileFormat::Wav : AudioFileFormat::Flac;
         options.encoding = format == "wav" ? SampleEncoding::Float32 : SampleEncoding::Pcm24;
+        if (const auto provenance = provenanceOf(r)) options.metadata = toAudioMetadata(*provenance);
         res.status = 200;
         res.set_content(encodeAudioBytes(*r.audio, "task " + std::to_string(rec->handle.id()) + " audio." + format, options),
                         format == "wav" ? "audio/wav" : "audio/flac");

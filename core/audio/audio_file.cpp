@@ -241,7 +241,77 @@ void checkSavablePath(const std::string& destination) {
     if (fs::is_directory(fs::status(dest, ec))) fail(destination, "cannot save: the path is a folder");
 }
 
+void setString(const std::string& path, SNDFILE* file, int which, const std::string& text) {
+    if (text.empty()) return;
+    if (sf_set_string(file, which, text.c_str()) != 0)
+        fail(path, std::string("cannot save its metadata (") + sf_strerror(file) + ")");
+}
+
+// Strings go in before any sample: FLAC writes its comments with the stream header and WAV
+// keeps chunks added after the first sample out of the header.
+void writeMetadata(const std::string& path, SNDFILE* file, AudioFileFormat format, const AudioMetadata& m) {
+    setString(path, file, SF_STR_TITLE, m.title);
+    setString(path, file, SF_STR_SOFTWARE, m.software);
+    setString(path, file, SF_STR_DATE, m.date);
+    if (format == AudioFileFormat::Flac) {
+        setString(path, file, SF_STR_COMMENT, m.settingsJson.empty() ? m.comment : m.settingsJson);
+        return;
+    }
+    setString(path, file, SF_STR_COMMENT, m.comment);
+    if (m.settingsJson.empty()) return;
+    SF_CHUNK_INFO chunk{};
+    std::strncpy(chunk.id, kSettingsChunkId, sizeof(chunk.id) - 1);
+    chunk.id_size = static_cast<unsigned>(std::strlen(kSettingsChunkId));
+    std::string data = m.settingsJson;
+    chunk.datalen = static_cast<unsigned>(data.size());
+    chunk.data = data.data();
+    if (const int err = sf_set_chunk(file, &chunk); err != SF_ERR_NO_ERROR)
+        fail(path, std::string("cannot save its settings chunk (") + sf_error_number(err) + ")");
+}
+
+std::string readString(SNDFILE* file, int which) {
+    const char* text = sf_get_string(file, which);
+    return text ? text : "";
+}
+
+// Our settings chunk of a WAV file, or "" when it has none. Chunks are padded to an even (or
+// 4-byte) length with NULs, which are dropped.
+std::string readSettingsChunk(SNDFILE* file) {
+    SF_CHUNK_INFO wanted{};
+    std::strncpy(wanted.id, kSettingsChunkId, sizeof(wanted.id) - 1);
+    wanted.id_size = static_cast<unsigned>(std::strlen(kSettingsChunkId));
+    SF_CHUNK_ITERATOR* it = sf_get_chunk_iterator(file, &wanted);
+    if (!it) return {};
+    SF_CHUNK_INFO found{};
+    if (sf_get_chunk_size(it, &found) != SF_ERR_NO_ERROR || found.datalen == 0) return {};
+    std::string data(found.datalen, '\0');
+    found.data = data.data();
+    if (sf_get_chunk_data(it, &found) != SF_ERR_NO_ERROR) return {};
+    data.resize(std::min<size_t>(data.size(), found.datalen));
+    while (!data.empty() && data.back() == '\0') data.pop_back();
+    return data;
+}
+
 }  // namespace
+
+AudioMetadata readAudioMetadata(const std::string& path) {
+    OpenedFile file = openForReading(path, AudioLimits{});
+    SNDFILE* handle = file.handle.get();
+    AudioMetadata m;
+    m.title = readString(handle, SF_STR_TITLE);
+    m.software = readString(handle, SF_STR_SOFTWARE);
+    m.date = readString(handle, SF_STR_DATE);
+    m.comment = readString(handle, SF_STR_COMMENT);
+    if (file.info.container == "FLAC") {
+        if (!m.comment.empty() && m.comment.front() == '{') {
+            m.settingsJson = m.comment;
+            m.comment.clear();
+        }
+    } else {
+        m.settingsJson = readSettingsChunk(handle);
+    }
+    return m;
+}
 
 const char* toString(SampleEncoding encoding) {
     switch (encoding) {
@@ -366,6 +436,7 @@ std::string encodeAudioBytes(const AudioBuffer& audio, const std::string& path, 
         SndFileHandle out(sf_open_virtual(&memoryIo, SFM_WRITE, &sfInfo, &memory));
         if (!out) fail(path, std::string("cannot save: ") + sf_strerror(nullptr));
         sf_command(out.get(), SFC_SET_CLIPPING, nullptr, SF_TRUE);
+        if (!options.metadata.empty()) writeMetadata(path, out.get(), format, options.metadata);
         const sf_count_t written = sf_writef_float(out.get(), audio.samples.data(), audio.frames());
         if (written != audio.frames())
             fail(path, "cannot save: wrote " + std::to_string(written) + " of " + std::to_string(audio.frames()) +

@@ -72,10 +72,33 @@ private:
 enum class AudioFileFormat { FromExtension, Wav, Flac, OggVorbis };
 enum class SampleEncoding { Pcm16, Pcm24, Float32 };
 
+// Text carried inside a file, for the provenance of generated clips.
+//   WAV:  title/comment/software/date in the LIST/INFO chunk (INAM, ICMT, ISFT, ICRD) and
+//         settingsJson in a chunk of its own, `kSettingsChunkId`.
+//   FLAC: Vorbis comments TITLE, SOFTWARE, DATE; libsndfile writes only the standard comment
+//         fields, so settingsJson travels as COMMENT (and `comment` is not written).
+// Reading gives back what was written; a file without our chunk or comment has empty fields.
+struct AudioMetadata {
+    std::string title;
+    std::string comment;
+    std::string software;
+    std::string date;
+    std::string settingsJson;
+    bool empty() const { return title.empty() && comment.empty() && software.empty() && date.empty() && settingsJson.empty(); }
+};
+
+// The WAV chunk id that holds AudioMetadata::settingsJson (a JSON object, UTF-8).
+inline constexpr const char* kSettingsChunkId = "gsJS";
+
 struct SaveOptions {
     AudioFileFormat format = AudioFileFormat::FromExtension;  // .wav / .flac / .ogg
     SampleEncoding encoding = SampleEncoding::Pcm16;          // FLAC takes Pcm16 or Pcm24; Vorbis ignores it
+    AudioMetadata metadata;                                   // written when not empty
 };
+
+// The metadata of any file libsndfile opens (strings it knows and our settings chunk).
+// Throws AudioError like probeAudioFile when the file cannot be opened.
+AudioMetadata readAudioMetadata(const std::string& path);
 
 // Encodes in memory, then writes a temporary file beside `path`, flushes it and renames it over
 // `path` (platform/atomic_file.h), so a failed save leaves any existing file untouched. PCM

@@ -1,4 +1,5 @@
 #include "api/audio_api.h"
+#include "api/clip_provenance.h"
 #include "api/http_server.h"
 #include "api/installed_services.h"
 #include "audio/audio_file.h"
@@ -101,6 +102,13 @@ TEST_CASE("HTTP: generate, poll, download the audio", "[http]") {
         AudioBuffer back = loadAudioFile(path.string());
         CHECK(back.frames() == 4000);
         CHECK(back.sampleRate == 16000);
+        // The download carries the request's settings inside the file.
+        const auto settings = readProvenance(path.string());
+        REQUIRE(settings);
+        CHECK(settings->prompt == "a bell");
+        CHECK(settings->seed == 1);
+        CHECK(settings->steps == 3);
+        CHECK(settings->modelId == "audioldm");
     }
 }
 
