@@ -7,6 +7,7 @@
 #include "model_manager_dialog.h"
 #include "resource_graphs.h"
 #include "results_display.h"
+#include "waveform_view.h"
 
 #include "hub/recommended_models.h"
 
@@ -126,6 +127,17 @@ MainWindow::MainWindow(CoreAdapter* adapter, QWidget* parent)
     connect(results_, &ResultsDisplay::saveRequested, this, &MainWindow::promptSaveCurrent);
     connect(results_, &ResultsDisplay::analyseRequested, this, [this] { analyseClip(currentClipId()); });
     connect(results_, &ResultsDisplay::variationRequested, this, [this] { startVariation(currentClipId()); });
+    // A range selected in the waveform (Shift+drag) is offered for regeneration in the form.
+    connect(results_->waveform(), &WaveformView::selectionChanged, this, [this](double start, double end) {
+        if (end <= start) return form_->setSelection(std::nullopt);
+        const Clip* clip = library_->find(currentClipId());
+        if (!clip) return;
+        form_->setSource(clip->id, clip->audio, clip->name);
+        form_->setSelection(ClipRange{start, end});
+        generateDock_->show();
+        statusBar()->showMessage(tr("Regenerate %1–%2 s of %3: give a prompt and press Generate")
+                                     .arg(start, 0, 'f', 2).arg(end, 0, 'f', 2).arg(clip->name), 6000);
+    });
     connect(player_, &AudioPlayer::positionChanged, results_, &ResultsDisplay::setPlayhead);
     connect(player_, &AudioPlayer::stateChanged, this, &MainWindow::updateActions);
     connect(player_, &AudioPlayer::outputUnavailable, this, [this](const QString& message) {
@@ -525,6 +537,7 @@ void MainWindow::onTaskFinished(const TaskOutcome& outcome) {
         clip.metrics["guidance_scale"] = settings.guidanceScale;
         clip.metrics["scheduler"] = settings.scheduler;
         selectClip(library_->add(std::move(clip)));
+        if (settings.loop) controls_->loopBox()->setChecked(true);  // a seamless loop plays as one
     } else if (outcome.state == State::Succeeded && analysis) {
         library_->setAnalysis(outcome.clipId, outcome.data);
         if (results_->clipId() == outcome.clipId) results_->showClip(library_->find(outcome.clipId));

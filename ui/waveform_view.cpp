@@ -24,6 +24,8 @@ WaveformView::WaveformView(QWidget* parent) : QWidget(parent), placeholder_(tr("
 void WaveformView::setAudio(std::shared_ptr<const AudioBuffer> audio) {
     audio_ = audio && !audio->empty() ? std::move(audio) : nullptr;
     playhead_ = 0.0;
+    selection_.reset();
+    selectionAnchor_.reset();
     computeEnvelope();
     update();
 }
@@ -69,12 +71,39 @@ double WaveformView::secondsAt(int x) const {
     return std::clamp(static_cast<double>(x - kMargin) / width, 0.0, 1.0) * duration();
 }
 
+void WaveformView::setSelection(double startSeconds, double endSeconds) {
+    if (!audio_) return;
+    const double a = std::clamp(std::min(startSeconds, endSeconds), 0.0, duration());
+    const double b = std::clamp(std::max(startSeconds, endSeconds), 0.0, duration());
+    if (b <= a) return clearSelection();
+    selection_ = std::make_pair(a, b);
+    update();
+    emit selectionChanged(a, b);
+}
+
+void WaveformView::clearSelection() {
+    if (!selection_) return;
+    selection_.reset();
+    update();
+    emit selectionChanged(0.0, 0.0);
+}
+
 void WaveformView::mousePressEvent(QMouseEvent* event) {
-    if (audio_ && event->button() == Qt::LeftButton) emit seekRequested(secondsAt(event->position().toPoint().x()));
+    if (!audio_ || event->button() != Qt::LeftButton) return;
+    const double at = secondsAt(event->position().toPoint().x());
+    if (event->modifiers() & Qt::ShiftModifier) {
+        selectionAnchor_ = at;
+        return;
+    }
+    selectionAnchor_.reset();
+    emit seekRequested(at);
 }
 
 void WaveformView::mouseMoveEvent(QMouseEvent* event) {
-    if (audio_ && (event->buttons() & Qt::LeftButton)) emit seekRequested(secondsAt(event->position().toPoint().x()));
+    if (!audio_ || !(event->buttons() & Qt::LeftButton)) return;
+    const double at = secondsAt(event->position().toPoint().x());
+    if (selectionAnchor_) setSelection(*selectionAnchor_, at);
+    else emit seekRequested(at);
 }
 
 void WaveformView::paintEvent(QPaintEvent*) {
@@ -128,6 +157,13 @@ void WaveformView::paintEvent(QPaintEvent*) {
     p.fillPath(envelope, rest);
     p.restore();
 
+    if (selection_ && duration() > 0) {
+        const double x0 = area.left() + area.width() * selection_->first / duration();
+        const double x1 = area.left() + area.width() * selection_->second / duration();
+        QColor shade = palette().color(QPalette::Highlight);
+        shade.setAlphaF(0.25f);
+        p.fillRect(QRectF(x0, area.top(), std::max(1.0, x1 - x0), area.height()), shade);
+    }
     p.setPen(QPen(palette().color(QPalette::BrightText), 1.5));
     p.drawLine(QPointF(playedX, area.top()), QPointF(playedX, area.bottom()));
     p.setPen(palette().color(QPalette::PlaceholderText));

@@ -81,6 +81,10 @@ public:
         const int64_t seed = input.parameters.value("seed", int64_t{0});
         lastPrompt = input.prompt;
         lastHadAudio = input.audio.has_value();
+        {
+            std::lock_guard<std::mutex> lock(parametersMutex);
+            lastParameters = input.parameters;
+        }
         for (int step = 1; step <= steps || waitForCancel; ++step) {
             cancel.throwIfCancelled();
             if (!failWith.empty() && step > steps / 2) throw ModelError(failWith);
@@ -124,6 +128,13 @@ public:
     std::string failWith;         // throws ModelError with this message half-way
     std::string lastPrompt;
     bool lastHadAudio = false;
+    // The parameters of the last task (edit, range_start, loop, ...), read through lastTaskParameters().
+    nlohmann::json lastTaskParameters() const {
+        std::lock_guard<std::mutex> lock(parametersMutex);
+        return lastParameters;
+    }
+    mutable std::mutex parametersMutex;
+    nlohmann::json lastParameters;
 };
 
 // "Analyses" a clip: RMS, peak and duration, as structured data.
