@@ -81,7 +81,7 @@ GenerationForm::GenerationForm(QWidget* parent) : QWidget(parent) {
     scheduler_->setMaximumWidth(160);
     variations_->setToolTip(tr("How many clips to generate, each with the next seed"));
     loop_ = new QCheckBox(tr("Seamless &loop"), this);
-    loop_->setObjectName(QStringLiteral("loopBox"));
+    loop_->setObjectName(QStringLiteral("seamlessLoopBox"));
     loop_->setToolTip(tr("The clip's end flows into its start (at most the model's window, 5.12 s for AudioLDM); "
                          "the loop point is checked and reported, and playback loops it"));
     sourceUse_ = new QComboBox(this);

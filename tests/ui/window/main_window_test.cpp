@@ -403,7 +403,7 @@ TEST_CASE("The loop checkbox asks for a seamless loop and the result plays loope
     WindowFixture f;
     f.fillValidForm(QStringLiteral("a drum groove"));
     GenerationForm* form = f.window->generationForm();
-    REQUIRE(f.window->findChild<QCheckBox*>(QStringLiteral("loopBox")) == form->loopBox());
+    REQUIRE(f.window->findChild<QCheckBox*>(QStringLiteral("seamlessLoopBox")) == form->loopBox());
     f.window->audioControls()->loopBox()->setChecked(false);
     form->loopBox()->setChecked(true);
     form->generateButton()->click();
