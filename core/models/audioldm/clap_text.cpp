@@ -17,7 +17,7 @@
 
 namespace fs = std::filesystem;
 
-namespace grym {
+namespace grym::audioldm {
 
 namespace {
 
@@ -387,4 +387,4 @@ audioldm::QuantizationReport ClapTextEncoder::quantizeWeights(audioldm::WeightQu
 }
 torch::nn::Module& ClapTextEncoder::module() { return *impl_->model; }
 
-}  // namespace grym
+}  // namespace grym::audioldm

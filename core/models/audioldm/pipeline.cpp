@@ -7,6 +7,7 @@
 #include "models/audioldm/clap_text.h"
 #include "common/json_reader.h"
 #include "models/audioldm/mel.h"
+#include "models/audioldm/scheduler_factory.h"
 #include "models/audioldm/tokenizer.h"
 #include "models/audioldm/unet.h"
 #include "models/audioldm/vae.h"
@@ -148,7 +149,7 @@ struct AudioLdmPipeline::Impl {
     bool randomWeights = false;
     WeightQuantization quantization = WeightQuantization::None;
 
-    int64_t scale() const { return vae->config().scaleFactor(); }
+    int64_t scale() const { return vae->config().latentDownsampling(); }
     // The checkpoint's own length (UNet sample_size latent frames) and the share neighbouring
     // windows overlap.
     int64_t windowFrames() const { return std::max<int64_t>(unet->config().sampleSize, 1); }
@@ -171,7 +172,7 @@ struct AudioLdmPipeline::Impl {
 
     // Scaled latents -> mel (B, 1, h·f, bins), circular when `wrap` > 0.
     torch::Tensor latentsToMel(const torch::Tensor& latents, int64_t wrap) const {
-        auto mel = vae->decode((1.0 / vae->scalingFactor()) * wrapAround(latents, wrap, 2).to(device, dtype));
+        auto mel = vae->decode((1.0 / vae->latentScalingFactor()) * wrapAround(latents, wrap, 2).to(device, dtype));
         return wrap > 0 ? mel.slice(2, wrap * scale(), (wrap + latents.size(2)) * scale()) : mel;
     }
 
@@ -189,7 +190,7 @@ struct AudioLdmPipeline::Impl {
 
     // Scaled latents (posterior mean) of a (B, 1, frames, bins) mel.
     torch::Tensor encodeMel(const torch::Tensor& mel) const {
-        return vae->encode(mel.to(device, dtype)).mean * vae->scalingFactor();
+        return vae->encode(mel.to(device, dtype)).mean * vae->latentScalingFactor();
     }
 
     // What every window of one request shares: conditioning, the seeded generator and the
@@ -364,10 +365,10 @@ AudioLdmPipeline AudioLdmPipeline::load(const std::string& folder, const LoadOpt
                          std::to_string(unetConfig.projectionClassEmbeddingsInputDim) +
                          "-dim text embeddings but the text encoder projects to " +
                          std::to_string(impl->textEncoder->config().projectionDim));
-    if (impl->vocoder->config().modelInDim % vaeConfig.scaleFactor() != 0)
+    if (impl->vocoder->config().modelInDim % vaeConfig.latentDownsampling() != 0)
         throw ModelError(folder + ": the vocoder's " + std::to_string(impl->vocoder->config().modelInDim) +
                          " mel bands are not a multiple of the VAE scale factor " +
-                         std::to_string(vaeConfig.scaleFactor()));
+                         std::to_string(vaeConfig.latentDownsampling()));
     // A folder of random weights (make-random-model) loads: randomWeights() lets each front end
     // say so in its own way (the CLI prints a note, the service a status message).
     return AudioLdmPipeline(std::move(impl));
@@ -406,7 +407,7 @@ WeightQuantization AudioLdmPipeline::quantization() const { return impl_->quanti
 double AudioLdmPipeline::defaultDurationSeconds() const {
     const auto& voc = impl_->vocoder->config();
     const double secondsPerFrame = static_cast<double>(voc.hopLength()) / static_cast<double>(voc.samplingRate);
-    return static_cast<double>(impl_->unet->config().sampleSize * impl_->vae->config().scaleFactor()) * secondsPerFrame;
+    return static_cast<double>(impl_->unet->config().sampleSize * impl_->vae->config().latentDownsampling()) * secondsPerFrame;
 }
 
 int64_t AudioLdmPipeline::windowLatentFrames() const { return impl_->windowFrames(); }
@@ -427,7 +428,7 @@ torch::Tensor AudioLdmPipeline::encodeMel(const torch::Tensor& mel) const {
 
 LatentLayout AudioLdmPipeline::layoutFor(double seconds) const {
     const auto& voc = impl_->vocoder->config();
-    const int64_t scale = impl_->vae->config().scaleFactor();
+    const int64_t scale = impl_->vae->config().latentDownsampling();
     // The same float arithmetic as the reference, so lengths agree to the frame.
     const double secondsPerFrame = static_cast<double>(voc.hopLength()) / static_cast<double>(voc.samplingRate);
     LatentLayout layout;
@@ -454,7 +455,7 @@ torch::Tensor AudioLdmPipeline::denoise(const torch::Tensor& latents, int64_t ti
 
 torch::Tensor AudioLdmPipeline::decodeLatents(const torch::Tensor& latents) const {
     torch::NoGradGuard noGrad;
-    return impl_->vae->decode((1.0 / impl_->vae->scalingFactor()) * latents.to(impl_->device, impl_->dtype));
+    return impl_->vae->decode((1.0 / impl_->vae->latentScalingFactor()) * latents.to(impl_->device, impl_->dtype));
 }
 
 torch::Tensor AudioLdmPipeline::melToWaveform(const torch::Tensor& mel) const {
@@ -717,7 +718,7 @@ GenerationResult AudioLdmPipeline::generate(const GenerationRequest& request, co
         else mel = torch::cat({mel, torch::full({layout.melFrames - frames, mel.size(1)}, std::log(melConfig.clampMin))}, 0);
         auto posterior = impl_->vae->encode(mel.view({1, 1, layout.melFrames, -1}).to(device, dtype));
         auto clean = posterior.sample(torch::randn(posterior.mean.sizes(), generator, torch::kFloat32).to(device, dtype));
-        clean = (clean * impl_->vae->scalingFactor()).repeat({n, 1, 1, 1});
+        clean = (clean * impl_->vae->latentScalingFactor()).repeat({n, 1, 1, 1});
         const auto keep = std::min<int64_t>(static_cast<int64_t>(request.steps * request.strength), request.steps);
         timesteps.erase(timesteps.begin(), timesteps.begin() + (request.steps - keep));
         if (timesteps.empty()) {

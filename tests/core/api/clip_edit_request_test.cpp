@@ -1,7 +1,7 @@
 // The request side of longer clips, inpainting and loops: ranges, limits and the AudioApi calls.
 #include "api/api_requests.h"
 #include "api/audio_api.h"
-#include "fake_services.h"
+#include "support/fake_services.h"
 
 #include <catch2/catch.hpp>
 
@@ -55,7 +55,7 @@ TEST_CASE("AudioApi inpaints and continues clips as generation tasks that carry 
     AudioApiConfig config;
     config.sampleMemory = false;
     AudioApi api(config);
-    api.addService(std::make_shared<test::FakeGenerator>());
+    api.addService(std::make_shared<test::FakeGenerationService>());
     GenerateRequest request;
     request.prompt = "a door";
     request.steps = 2;
