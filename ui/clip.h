@@ -1,6 +1,7 @@
 #pragma once
 // A clip in the library: audio the user dropped, opened or generated. The samples are shared
 // (read-only) between the library, the player, the views and the tasks that use them.
+#include "api/api_requests.h"
 #include "audio/audio_buffer.h"
 
 #include <QDateTime>
@@ -40,11 +41,8 @@ struct Clip {
 };
 
 // A part of a clip in seconds, [startSeconds, endSeconds): a selection in the waveform.
-struct TimeRange {
-    double startSeconds = 0.0;
-    double endSeconds = 0.0;
-    double length() const { return endSeconds - startSeconds; }
-};
+// A time range of a clip in seconds: the same type the API takes for inpainting.
+using TimeRange = grym::ClipRange;
 
 // "1:05.3" for 65.3 s; "0:00.0" for anything not positive.
 QString formatSeconds(double seconds);

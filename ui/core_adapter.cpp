@@ -266,10 +266,12 @@ quint64 CoreAdapter::generate(const GenerationRequest& request) {
     try {
         // A variation starts from a clip: the API's ServiceBridge carries its audio (resampled to
         // what the generator expects) and its analysis, if any, into the generation task.
-        TaskHandle handle = request.sourceAudio
-            ? api_->generateVariation(*request.sourceAudio, request.settings, request.variationStrength,
-                                      request.sourceAnalysis, callbacks)
-            : api_->generateAudio(request.settings, callbacks);
+        TaskHandle handle =
+            !request.sourceAudio    ? api_->generateAudio(request.settings, callbacks)
+            : request.inpaintRange  ? api_->inpaintClip(*request.sourceAudio, request.settings, *request.inpaintRange, callbacks)
+            : request.continueSource ? api_->continueClip(*request.sourceAudio, request.settings, callbacks)
+                                     : api_->generateVariation(*request.sourceAudio, request.settings,
+                                                               request.variationStrength, request.sourceAnalysis, callbacks);
         return track(std::move(handle), outcome.type);
     } catch (const std::exception& e) {
         return refuse(std::move(outcome), readableMessage(e));

@@ -28,6 +28,10 @@ struct GenerationRequest {
     nlohmann::json sourceAnalysis;                   // that clip's analysis, when it has one
     quint64 sourceClipId = 0;
     double variationStrength = 0.6;                  // how far a variation may move from its clip (0..1]
+    // Instead of a variation of sourceAudio: regenerate only this range of it (inpainting)...
+    std::optional<ClipRange> inpaintRange;
+    // ...or append settings.durationSeconds that carry on from its end.
+    bool continueSource = false;
 };
 
 struct TaskProgress {

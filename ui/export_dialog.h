@@ -5,6 +5,7 @@
 // export itself runs through the adapter (CoreAdapter::exportClip). The last choices are
 // remembered in the settings.
 #include "audio/clip_export.h"
+#include "clip.h"
 
 #include <QDialog>
 
@@ -19,7 +20,6 @@ class QLineEdit;
 
 namespace grym::ui {
 
-struct TimeRange;
 
 class ExportDialog : public QDialog {
     Q_OBJECT

@@ -80,6 +80,16 @@ GenerationForm::GenerationForm(QWidget* parent) : QWidget(parent) {
     variations_->setMaximumWidth(110);
     scheduler_->setMaximumWidth(160);
     variations_->setToolTip(tr("How many takes to generate, each with the next seed; they form a group in the library"));
+    loop_ = new QCheckBox(tr("Seamless &loop"), this);
+    loop_->setObjectName(QStringLiteral("seamlessLoopBox"));
+    loop_->setToolTip(tr("The clip's end flows into its start (at most the model's window, 5.12 s for AudioLDM); "
+                         "the loop point is checked and reported, and playback loops it"));
+    sourceUse_ = new QComboBox(this);
+    sourceUse_->setObjectName(QStringLiteral("sourceUseBox"));
+    sourceUse_->addItem(tr("Vary the clip"), static_cast<int>(SourceUse::Vary));
+    sourceUse_->addItem(tr("Regenerate the selected range"), static_cast<int>(SourceUse::RegenerateSelection));
+    sourceUse_->addItem(tr("Continue the clip by Duration"), static_cast<int>(SourceUse::Continue));
+    sourceUse_->setToolTip(tr("Select a range with Shift+drag in the waveform to regenerate only that range"));
     sourceLabel_ = new QLabel(this);
     sourceLabel_->setObjectName(QStringLiteral("sourceLabel"));
     sourceLabel_->setWordWrap(true);
@@ -146,11 +156,14 @@ GenerationForm::GenerationForm(QWidget* parent) : QWidget(parent) {
     variationsLabel->setBuddy(variations_);
     grid->addWidget(variationsLabel, row, 0);
     grid->addWidget(variations_, row++, 1);
+    grid->addWidget(loop_, row++, 1);
     grid->setColumnStretch(2, 1);
 
     auto* sourceRow = new QHBoxLayout;
     sourceRow->addWidget(sourceLabel_, 1);
+    sourceRow->addWidget(sourceUse_);
     sourceRow->addWidget(clearSource_);
+    errorLabels_[Field::Source] = makeErrorLabel();
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(reset_);
     buttons->addStretch();
@@ -165,6 +178,7 @@ GenerationForm::GenerationForm(QWidget* parent) : QWidget(parent) {
     layout->addLayout(modelRow);
     layout->addLayout(grid);
     layout->addLayout(sourceRow);
+    layout->addWidget(errorLabels_[Field::Source]);
     layout->addStretch();
     layout->addLayout(buttons);
 
@@ -176,6 +190,11 @@ GenerationForm::GenerationForm(QWidget* parent) : QWidget(parent) {
     connect(cancel_, &QPushButton::clicked, this, &GenerationForm::cancelRequested);
     connect(reset_, &QPushButton::clicked, this, &GenerationForm::resetToDefaults);
     connect(clearSource_, &QToolButton::clicked, this, &GenerationForm::clearSource);
+    connect(sourceUse_, &QComboBox::currentIndexChanged, this, [this] {
+        describeSource();
+        validate();
+    });
+    connect(loop_, &QCheckBox::toggled, this, &GenerationForm::validate);
     connect(downloadModel_, &QPushButton::clicked, this, [this] { emit downloadModelRequested(offeredRepo_); });
 
     resetToDefaults();
@@ -228,6 +247,10 @@ void GenerationForm::validate() {
         errors_[Field::Guidance] = e;
     if (QString e = checkNumber(seed_->text(), 0, kMaxSeed, true, {}, nullptr); !e.isEmpty())
         errors_[Field::Seed] = e;
+    if (sourceAudio_ && sourceUse() == SourceUse::RegenerateSelection && !selection_)
+        errors_[Field::Source] = tr("Select the range to regenerate: Shift+drag in the waveform.");
+    if (sourceAudio_ && loop_->isChecked())
+        errors_[Field::Source] = tr("A loop is made from the prompt alone: untick Seamless loop or choose Text only.");
 
     for (auto it = errorLabels_.begin(); it != errorLabels_.end(); ++it) {
         const QString error = errors_.value(it.key());
@@ -256,8 +279,11 @@ GenerationRequest GenerationForm::request() const {
     r.settings.guidanceScale = guidance_->text().trimmed().toDouble();
     r.settings.seed = seed_->text().trimmed().toLongLong();
     r.settings.scheduler = scheduler_->currentData().toString().toStdString();
+    r.settings.loop = loop_->isChecked();
     r.sourceAudio = sourceAudio_;
     r.sourceClipId = sourceClipId_;
+    if (sourceAudio_ && sourceUse() == SourceUse::RegenerateSelection) r.inpaintRange = selection_;
+    if (sourceAudio_ && sourceUse() == SourceUse::Continue) r.continueSource = true;
     return r;
 }
 
@@ -283,11 +309,15 @@ void GenerationForm::setBusy(bool busy) {
 }
 
 void GenerationForm::setSource(quint64 clipId, std::shared_ptr<const AudioBuffer> audio, const QString& name) {
+    if (clipId != sourceClipId_) selection_.reset();
     sourceClipId_ = clipId;
     sourceAudio_ = std::move(audio);
-    sourceLabel_->setText(tr("Variation of <b>%1</b>").arg(name.toHtmlEscaped()));
+    sourceName_ = name;
+    describeSource();
     sourceLabel_->show();
+    sourceUse_->show();
     clearSource_->show();
+    validate();
 }
 
 void GenerationForm::applySettings(const GenerateRequest& settings) {
@@ -309,9 +339,45 @@ void GenerationForm::applySettings(const GenerateRequest& settings) {
 void GenerationForm::clearSource() {
     sourceClipId_ = 0;
     sourceAudio_.reset();
+    sourceName_.clear();
+    selection_.reset();
     sourceLabel_->clear();
     sourceLabel_->hide();
+    sourceUse_->setCurrentIndex(0);
+    sourceUse_->hide();
     clearSource_->hide();
+    validate();
+}
+
+void GenerationForm::setSelection(std::optional<ClipRange> range) {
+    selection_ = range;
+    if (range && sourceAudio_) setSourceUse(SourceUse::RegenerateSelection);
+    describeSource();
+    validate();
+}
+
+GenerationForm::SourceUse GenerationForm::sourceUse() const {
+    return static_cast<SourceUse>(sourceUse_->currentData().toInt());
+}
+
+void GenerationForm::setSourceUse(SourceUse use) {
+    sourceUse_->setCurrentIndex(sourceUse_->findData(static_cast<int>(use)));
+}
+
+void GenerationForm::describeSource() {
+    if (!sourceAudio_) return;
+    const QString name = sourceName_.toHtmlEscaped();
+    switch (sourceUse()) {
+        case SourceUse::Vary: sourceLabel_->setText(tr("Variation of <b>%1</b>").arg(name)); break;
+        case SourceUse::RegenerateSelection:
+            sourceLabel_->setText(selection_ ? tr("Regenerate %1–%2 s of <b>%3</b>")
+                                                   .arg(selection_->startSeconds, 0, 'f', 2)
+                                                   .arg(selection_->endSeconds, 0, 'f', 2)
+                                                   .arg(name)
+                                             : tr("Regenerate a range of <b>%1</b>").arg(name));
+            break;
+        case SourceUse::Continue: sourceLabel_->setText(tr("Continue <b>%1</b> by Duration").arg(name)); break;
+    }
 }
 
 void GenerationForm::offerModelDownload(const QString& recommendedRepo) {
@@ -332,6 +398,7 @@ void GenerationForm::resetToDefaults() {
     randomiseSeed();
     scheduler_->setCurrentIndex(0);
     variations_->setValue(Defaults::variations);
+    loop_->setChecked(false);
     validate();
 }
 
@@ -347,6 +414,7 @@ void GenerationForm::saveSettings() const {
     settings.setValue(QStringLiteral("seedLocked"), lockSeed_->isChecked());
     settings.setValue(QStringLiteral("scheduler"), scheduler_->currentData());
     settings.setValue(QStringLiteral("variations"), variations_->value());
+    settings.setValue(QStringLiteral("loop"), loop_->isChecked());
     settings.endGroup();
 }
 
@@ -364,6 +432,7 @@ void GenerationForm::restoreSettings() {
     const int scheduler = scheduler_->findData(settings.value(QStringLiteral("scheduler")));
     if (scheduler >= 0) scheduler_->setCurrentIndex(scheduler);
     variations_->setValue(settings.value(QStringLiteral("variations"), 1).toInt());
+    loop_->setChecked(settings.value(QStringLiteral("loop"), false).toBool());
     settings.endGroup();
     validate();
 }

@@ -9,6 +9,8 @@
 #include <QMap>
 #include <QWidget>
 
+#include <optional>
+
 class QCheckBox;
 class QComboBox;
 class QLabel;
@@ -23,7 +25,9 @@ namespace grym::ui {
 class GenerationForm : public QWidget {
     Q_OBJECT
 public:
-    enum class Field { Prompt, NegativePrompt, Duration, Steps, Guidance, Seed };
+    enum class Field { Prompt, NegativePrompt, Duration, Steps, Guidance, Seed, Source };
+    // What a generation does with the source clip, when there is one.
+    enum class SourceUse { Vary, RegenerateSelection, Continue };
 
     explicit GenerationForm(QWidget* parent = nullptr);
 
@@ -42,6 +46,12 @@ public:
     // A variation starts from this clip's audio; clearSource() goes back to text only.
     void setSource(quint64 clipId, std::shared_ptr<const AudioBuffer> audio, const QString& name);
     void clearSource();
+    // The range of the source clip selected in the waveform (nullopt: none). A new selection
+    // switches the form to regenerating it.
+    void setSelection(std::optional<ClipRange> range);
+    std::optional<ClipRange> selection() const { return selection_; }
+    SourceUse sourceUse() const;
+    void setSourceUse(SourceUse use);
 
     // Shows the "no model yet" note with a button to download `recommendedRepo`; empty hides it.
     void offerModelDownload(const QString& recommendedRepo);
@@ -64,6 +74,8 @@ public:
     QCheckBox* seedLockBox() const { return lockSeed_; }
     QComboBox* schedulerBox() const { return scheduler_; }
     QSpinBox* variationsBox() const { return variations_; }
+    QCheckBox* loopBox() const { return loop_; }
+    QComboBox* sourceUseBox() const { return sourceUse_; }
     QPushButton* generateButton() const { return generate_; }
     QPushButton* cancelButton() const { return cancel_; }
     QPushButton* resetButton() const { return reset_; }
@@ -95,6 +107,8 @@ private:
     QCheckBox* lockSeed_;
     QComboBox* scheduler_;
     QSpinBox* variations_;
+    QCheckBox* loop_;
+    QComboBox* sourceUse_;
     QLabel* sourceLabel_;
     QToolButton* clearSource_;
     QPushButton* generate_;
@@ -109,6 +123,9 @@ private:
     bool lastValid_ = false;
     quint64 sourceClipId_ = 0;
     std::shared_ptr<const AudioBuffer> sourceAudio_;
+    QString sourceName_;
+    std::optional<ClipRange> selection_;
+    void describeSource();
 };
 
 }  // namespace grym::ui

@@ -159,6 +159,18 @@ MainWindow::MainWindow(CoreAdapter* adapter, QWidget* parent)
     connect(results_, &ResultsDisplay::saveRequested, this, &MainWindow::promptSaveCurrent);
     connect(results_, &ResultsDisplay::analyseRequested, this, [this] { analyseClip(currentClipId()); });
     connect(results_, &ResultsDisplay::variationRequested, this, [this] { startVariation(currentClipId()); });
+    // A range selected in the waveform (Shift+drag) is offered for regeneration in the form.
+    connect(results_->waveform(), &WaveformView::selectionChanged, this, [this] {
+        const std::optional<TimeRange> range = results_->waveform()->selection();
+        if (!range) return form_->setSelection(std::nullopt);
+        const Clip* clip = library_->find(currentClipId());
+        if (!clip) return;
+        form_->setSource(clip->id, clip->audio, clip->name);
+        form_->setSelection(*range);
+        generateDock_->show();
+        statusBar()->showMessage(tr("Regenerate %1–%2 s of %3: give a prompt and press Generate")
+                                     .arg(range->startSeconds, 0, 'f', 2).arg(range->endSeconds, 0, 'f', 2).arg(clip->name), 6000);
+    });
     connect(player_, &AudioPlayer::positionChanged, results_, &ResultsDisplay::setPlayhead);
     connect(player_, &AudioPlayer::stateChanged, this, &MainWindow::updateActions);
     connect(player_, &AudioPlayer::outputUnavailable, this, [this](const QString& message) {
@@ -680,6 +692,7 @@ void MainWindow::onTaskFinished(const TaskOutcome& outcome) {
         const quint64 id = library_->add(clip);
         recordInHistory(id, clip.audio, clip.settings);
         selectClip(id);
+        if (settings.loop) controls_->loopBox()->setChecked(true);  // a seamless loop plays as one
     } else if (outcome.state == State::Succeeded && analysis) {
         library_->setAnalysis(outcome.clipId, outcome.data);
         if (results_->clipId() == outcome.clipId) results_->showClip(library_->find(outcome.clipId));

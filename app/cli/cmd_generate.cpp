@@ -29,6 +29,8 @@ struct GenerateOptions {
     GenerateRequest request;
     std::string output, model, input;
     std::string settingsFrom;  // a clip whose embedded settings are the starting point
+    std::string inpaintFile, continueFile;
+    std::optional<ClipRange> range;
     ComputeDevice device = ComputeDevice::Cpu;
     Precision precision = Precision::Fp32;
     double strength = 0.6;
@@ -79,7 +81,9 @@ int runGenerate(const GenerateOptions& o) {
     api.addService(service);
 
     std::optional<AudioBuffer> clip;
-    if (!o.input.empty()) clip = loadAudioFile(o.input);
+    const std::string& clipFile = !o.inpaintFile.empty() ? o.inpaintFile : !o.continueFile.empty() ? o.continueFile : o.input;
+    if (!clipFile.empty()) clip = loadAudioFile(clipFile);
+    if (!o.inpaintFile.empty()) validate(*o.range, clip->duration());  // before the model loads
     if (!o.quiet) std::cerr << "loading " << o.model << " ...\n";
     service->load();  // up front, so a broken folder is reported before any work is queued
 
@@ -99,8 +103,10 @@ int runGenerate(const GenerateOptions& o) {
         const std::string prefix = count > 1 ? "(" + std::to_string(i + 1) + "/" + std::to_string(count) + ") " : "";
         TaskCallbacks callbacks;
         if (!o.quiet) callbacks.onProgress = [prefix](TaskId, const ProgressUpdate& u) { drawProgress(u, prefix); };
-        TaskHandle handle = clip ? api.generateVariation(*clip, one, o.strength, nlohmann::json::object(), callbacks)
-                                 : api.generateAudio(one, callbacks);
+        TaskHandle handle = !o.inpaintFile.empty()  ? api.inpaintClip(*clip, one, *o.range, callbacks)
+                            : !o.continueFile.empty() ? api.continueClip(*clip, one, callbacks)
+                            : clip                    ? api.generateVariation(*clip, one, o.strength, nlohmann::json::object(), callbacks)
+                                                      : api.generateAudio(one, callbacks);
         TaskResult result;
         try {
             result = awaitTask(handle);
@@ -117,6 +123,11 @@ int runGenerate(const GenerateOptions& o) {
         std::cout << "wrote " << path << " (" << std::fixed << std::setprecision(2) << result.audio->duration()
                   << " s, " << result.audio->sampleRate << " Hz, seed " << result.data.value("seed", uint64_t{0})
                   << ", " << result.metrics.value("generation_seconds", 0.0) << " s)\n";
+        if (result.metrics.contains("loop_point"))
+            std::cout << "loop point: sample jump " << std::setprecision(2)
+                      << result.metrics["loop_point"].value("sample_jump_ratio", 0.0) << "x, spectral flux "
+                      << result.metrics["loop_point"].value("spectral_flux_ratio", 0.0)
+                      << "x the clip's typical frame-to-frame change\n";
         if (i == 0 && result.data.value("random_weights", false))
             std::cout << "note: the model has random weights; the audio is noise, not the prompt\n";
     }
@@ -172,6 +183,26 @@ void addGenerateCommand(CommandLine& commandLine) {
     addTextOption(command, "--input", o.input, "audio-to-audio: vary this clip instead of starting from noise",
                   "AUDIO_FILE")
         ->excludes(latents);
+    CLI::Option* inpaint = addTextOption(command, "--inpaint", o.inpaintFile,
+                                         "regenerate only --range of this clip, keeping the rest", "AUDIO_FILE");
+    CLI::Option* range = addParsedOption(
+        command, "--range",
+        [range = &o.range](const std::string& text) {
+            try {
+                *range = parseClipRange(text);
+            } catch (const FieldError&) {
+                rejectValue("--range", "expects START:END in seconds with END after START (for example 2.0:3.5)", text);
+            }
+        },
+        "with --inpaint: the seconds to regenerate", "START:END");
+    inpaint->needs(range);
+    range->needs(inpaint);
+    CLI::Option* continuation = addTextOption(command, "--continue", o.continueFile,
+                                              "append --duration seconds that carry on from this clip's end",
+                                              "AUDIO_FILE");
+    command.add_flag("--loop", o.request.loop, "a seamless loop: the end flows into the start");
+    inpaint->excludes(continuation);
+    for (CLI::Option* edit : {inpaint, continuation}) edit->excludes(latents)->excludes("--input")->excludes("--loop");
     addNumberOption(command, "--strength", o.strength,
                     "how far --input may move, 0..1" + defaultNote(o.strength), "S");
     addChoiceOption<int>(command, "--sample-rate", o.request.outputSampleRate,

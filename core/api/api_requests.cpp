@@ -56,7 +56,7 @@ GenerateRequest parseGenerateRequest(const nlohmann::json& body, const ApiLimits
     const JsonReader fields(body, "request", throwFieldError);
     static const std::set<std::string> known = {"prompt",    "negative_prompt", "duration",   "steps",
                                                 "guidance",  "seed",            "scheduler",  "variations",
-                                                "sample_rate"};
+                                                "sample_rate", "loop"};
     for (auto it = body.begin(); it != body.end(); ++it)
         if (!known.count(it.key())) throw FieldError(it.key(), "is not a known field");
 
@@ -71,6 +71,7 @@ GenerateRequest parseGenerateRequest(const nlohmann::json& body, const ApiLimits
     if (fields.contains("scheduler")) r.scheduler = fields.string("scheduler");
     if (fields.contains("variations")) r.variations = static_cast<int>(fields.integer("variations"));
     if (fields.contains("sample_rate")) r.outputSampleRate = static_cast<int>(fields.integer("sample_rate"));
+    if (fields.contains("loop")) r.loop = fields.boolean("loop");
     validate(r, limits);
     return r;
 }
@@ -84,6 +85,7 @@ nlohmann::json toTaskParameters(const GenerateRequest& r) {
                         {"variations", r.variations},
                         {"sample_rate", r.outputSampleRate}};
     if (r.seed) p["seed"] = *r.seed;
+    if (r.loop) p["loop"] = true;
     if (!r.latentsFile.empty()) {
         p["latents_file"] = r.latentsFile;
         if (!r.latentsKey.empty()) p["latents_key"] = r.latentsKey;
@@ -95,6 +97,38 @@ nlohmann::json toJson(const GenerateRequest& r) {
     auto j = toTaskParameters(r);
     j["prompt"] = r.prompt;
     return j;
+}
+
+}  // namespace grym
+
+namespace grym {
+
+ClipRange parseClipRange(const std::string& text, const std::string& field) {
+    const auto colon = text.find(':');
+    const std::string expected = "must be START:END in seconds (for example 2.0:3.5)";
+    if (colon == std::string::npos) throw FieldError(field, expected + ", got \"" + text + "\"");
+    auto number = [&](const std::string& part) {
+        size_t used = 0;
+        double value = 0.0;
+        try {
+            value = std::stod(part, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (part.empty() || used != part.size() || !std::isfinite(value))
+            throw FieldError(field, expected + ", got \"" + text + "\"");
+        return value;
+    };
+    ClipRange range{number(text.substr(0, colon)), number(text.substr(colon + 1))};
+    if (range.startSeconds < 0.0 || range.endSeconds <= range.startSeconds)
+        throw FieldError(field, "must start at 0 or later and end after it starts, got \"" + text + "\"");
+    return range;
+}
+
+void validate(const ClipRange& range, double clipSeconds) {
+    if (range.startSeconds < 0.0 || range.endSeconds <= range.startSeconds || range.endSeconds > clipSeconds + 1e-6)
+        throw FieldError("range", shortNumber(range.startSeconds) + ":" + shortNumber(range.endSeconds) +
+                                      " s is not inside the clip (0:" + shortNumber(clipSeconds) + " s)");
 }
 
 }  // namespace grym

@@ -29,7 +29,7 @@ private:
 // 0.1 s, which the tiny test models and `generate --duration` for short sounds need.
 struct ApiLimits {
     double minGenerateSeconds = 0.1;
-    double maxGenerateSeconds = 30.0;
+    double maxGenerateSeconds = 60.0;   // beyond the model's window: overlapping windows
     double maxAnalyzeSeconds = 600.0;
     int maxSteps = 500;
     int maxVariations = 8;
@@ -53,7 +53,20 @@ struct GenerateRequest {
     // reproducing a reference run; not accepted over HTTP).
     std::string latentsFile;
     std::string latentsKey;               // tensor name; default "latents" or the file's only tensor
+    bool loop = false;                    // the clip's end flows into its start
 };
+
+// A stretch of a clip in seconds ("2.0:3.5" on the command line and over HTTP).
+struct ClipRange {
+    double startSeconds = 0.0;
+    double endSeconds = 0.0;
+    double length() const { return endSeconds - startSeconds; }
+};
+
+// "START:END" in seconds, START >= 0 and END > START; throws FieldError(field) otherwise.
+ClipRange parseClipRange(const std::string& text, const std::string& field = "range");
+// Throws FieldError("range") unless the range lies inside a clip of `clipSeconds`.
+void validate(const ClipRange& range, double clipSeconds);
 
 // Throws FieldError for the first field that is invalid.
 void validate(const GenerateRequest& request, const ApiLimits& limits);

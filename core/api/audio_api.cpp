@@ -5,6 +5,7 @@
 #include "audio/clip_export.h"
 #include "audio/resampler.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -186,6 +187,43 @@ TaskHandle AudioApi::generateVariation(const AudioBuffer& clip, const GenerateRe
     req["strength"] = strength;
     return remember(bridge_->executeHandoff(ctx, *queue_, std::nullopt, std::move(callbacks)), "variation",
                     std::move(req));
+}
+
+TaskHandle AudioApi::submitClipEdit(const AudioBuffer& clip, const GenerateRequest& request, nlohmann::json edit,
+                                    TaskCallbacks callbacks) {
+    if (request.loop) throw FieldError("loop", "a loop is made from the prompt alone, not from a clip");
+    if (request.variations != 1) throw FieldError("variations", "must be 1 when editing a clip");
+    if (!request.latentsFile.empty()) throw FieldError("latents", "are not taken when editing a clip");
+    auto svc = requireService(TaskType::Generation);
+    TaskInput input;
+    input.prompt = request.prompt;
+    input.audio = clip;
+    input.parameters = toTaskParameters(request);
+    input.parameters.update(edit);
+    nlohmann::json record = toJson(request);
+    record.update(edit);
+    const std::string kind = edit.value("edit", std::string("edit"));
+    AudioTask task = router_->makeTask(TaskType::Generation, std::move(input), std::nullopt, svc->id(),
+                                       kind + ": " + request.prompt);
+    return remember(queue_->submit(std::move(task), std::move(callbacks)), kind, std::move(record));
+}
+
+TaskHandle AudioApi::inpaintClip(const AudioBuffer& clip, const GenerateRequest& request, ClipRange range,
+                                 TaskCallbacks callbacks) {
+    GenerateRequest checked = request;
+    checked.durationSeconds = std::clamp(clip.duration(), config_.limits.minGenerateSeconds, config_.limits.maxGenerateSeconds);
+    validate(checked, config_.limits);
+    validateAudio(clip, "clip");
+    validate(range, clip.duration());
+    return submitClipEdit(clip, checked,
+                          {{"edit", "inpaint"}, {"range_start", range.startSeconds}, {"range_end", range.endSeconds}},
+                          std::move(callbacks));
+}
+
+TaskHandle AudioApi::continueClip(const AudioBuffer& clip, const GenerateRequest& request, TaskCallbacks callbacks) {
+    validate(request, config_.limits);
+    validateAudio(clip, "clip");
+    return submitClipEdit(clip, request, {{"edit", "continue"}}, std::move(callbacks));
 }
 
 TaskHandle AudioApi::analyzeGenerated(TaskId generationTask, TaskCallbacks callbacks) {

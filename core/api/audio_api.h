@@ -72,6 +72,12 @@ public:
     // A variation of a clip (analysed or not), handed to generation through the ServiceBridge.
     TaskHandle generateVariation(const AudioBuffer& clip, const GenerateRequest& request, double strength,
                                  const nlohmann::json& analysis = nlohmann::json::object(), TaskCallbacks callbacks = {});
+    // Regenerates only `range` of a clip with the request's prompt (inpainting); the rest of
+    // the clip is kept. The request's duration is ignored.
+    TaskHandle inpaintClip(const AudioBuffer& clip, const GenerateRequest& request, ClipRange range,
+                           TaskCallbacks callbacks = {});
+    // Appends request.durationSeconds to a clip, carrying on from its end.
+    TaskHandle continueClip(const AudioBuffer& clip, const GenerateRequest& request, TaskCallbacks callbacks = {});
     // Analyses the audio a finished generation task produced (generate -> analyse hand-off).
     TaskHandle analyzeGenerated(TaskId generationTask, TaskCallbacks callbacks = {});
 
@@ -110,6 +116,8 @@ public:
 
 private:
     TaskHandle remember(TaskHandle handle, std::string kind, nlohmann::json request);
+    TaskHandle submitClipEdit(const AudioBuffer& clip, const GenerateRequest& request, nlohmann::json edit,
+                              TaskCallbacks callbacks);
     void validateAudio(const AudioBuffer& audio, const char* field) const;
     std::shared_ptr<ModelService> requireService(TaskType type) const;
     TaskResult runTask(const AudioTask& task, const ProgressCallback& progress, const CancellationToken& cancel);

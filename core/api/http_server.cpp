@@ -7,6 +7,7 @@
 #include "audio/audio_file.h"
 #include "common/error.h"
 
+#include <algorithm>
 #include <httplib.h>
 
 #include <atomic>
@@ -109,9 +110,52 @@ struct HttpServer::Impl {
         }
     }
 
+    // The clip of a finished task named by `field` in a request body (inpaint, continue).
+    AudioBuffer clipOfTask(const nlohmann::json& value, const char* field) const {
+        if (!value.is_number_unsigned()) throw FieldError(field, "must be the id of a finished task");
+        const auto id = value.get<TaskId>();
+        auto rec = api.task(id);
+        if (!rec) throw FieldError(field, "no task " + std::to_string(id));
+        if (rec->handle.state() != TaskState::Succeeded)
+            throw FieldError(field, "task " + std::to_string(id) + " is " + toString(rec->handle.state()) + ", not succeeded");
+        const TaskResult source = rec->handle.result().get();
+        if (!source.audio) throw FieldError(field, "task " + std::to_string(id) + " made no audio");
+        return *source.audio;
+    }
+
     void handleGenerate(const httplib::Request& req, httplib::Response& res) {
-        const nlohmann::json body = parseJsonBody(req);
+        nlohmann::json body = parseJsonBody(req);
+        // Editing a finished task's clip: {"inpaint": ID, "range": "2.0:3.5"} or {"continue": ID}.
+        std::optional<AudioBuffer> clip;
+        std::optional<ClipRange> range;
+        bool continuing = false;
+        if (body.is_object()) {
+            if (body.contains("inpaint") && body.contains("continue"))
+                throw FieldError("continue", "a request either inpaints or continues a clip, not both");
+            if (body.contains("inpaint")) {
+                clip = clipOfTask(body["inpaint"], "inpaint");
+                if (!body.contains("range") || !body["range"].is_string())
+                    throw FieldError("range", "is required with inpaint, as \"START:END\" in seconds");
+                range = parseClipRange(body["range"].get<std::string>());
+                body.erase("inpaint");
+                body.erase("range");
+            } else if (body.contains("continue")) {
+                clip = clipOfTask(body["continue"], "continue");
+                continuing = true;
+                body.erase("continue");
+            } else if (body.contains("range")) {
+                throw FieldError("range", "is only taken with inpaint");
+            }
+        }
         GenerateRequest request = parseGenerateRequest(body, api.limits());
+        if (clip) {
+            if (activeTasks() >= config.maxActiveTasks)
+                return sendError(res, 429, "too many tasks are queued or running (limit " +
+                                               std::to_string(config.maxActiveTasks) + "); retry later");
+            TaskHandle h = continuing ? api.continueClip(*clip, request) : api.inpaintClip(*clip, request, *range);
+            return sendJson(res, 202, {{"id", h.id()}, {"ids", {h.id()}}, {"state", toString(h.state())},
+                                       {"url", "/v1/tasks/" + std::to_string(h.id())}});
+        }
         // Each variation is its own task (seed, seed+1, ...): one more slot each.
         if (activeTasks() + static_cast<size_t>(request.variations) > config.maxActiveTasks)
             return sendError(res, 429, "too many tasks are queued or running (limit " +

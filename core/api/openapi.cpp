@@ -31,7 +31,15 @@ nlohmann::json openApiDocument() {
           {"scheduler", {{"type", "string"}, {"enum", J::array({"ddim", "dpm++"})}}},
           {"variations", {{"type", "integer"}, {"default", 1},
                           {"description", "clips to make, one task each with seeds seed, seed+1, ... (answer: ids)"}}},
-          {"sample_rate", {{"type", "integer"}, {"enum", J::array({16000, 44100, 48000})}}}}}};
+          {"sample_rate", {{"type", "integer"}, {"enum", J::array({16000, 44100, 48000})}}},
+          {"loop", {{"type", "boolean"}, {"default", false},
+                    {"description", "a seamless loop: the end flows into the start (result metrics: loop_point)"}}},
+          {"inpaint", {{"type", "integer"},
+                       {"description", "id of a finished task whose clip to edit: only `range` is regenerated"}}},
+          {"range", {{"type", "string"}, {"example", "2.0:3.5"},
+                     {"description", "with inpaint: START:END in seconds of the clip to regenerate"}}},
+          {"continue", {{"type", "integer"},
+                        {"description", "id of a finished task whose clip to continue by `duration` seconds"}}}}}};
     J accepted = {{"description", "task accepted"},
                   {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Accepted"}}}}}}}};
     J doc = {
@@ -45,7 +53,8 @@ nlohmann::json openApiDocument() {
         {"paths",
          {{"/v1/generate",
            {{"post",
-             {{"summary", "Start a text-to-audio generation"},
+             {{"summary", "Start a text-to-audio generation (longer than the model's window, a loop, or an edit of a "
+                          "finished clip: inpaint a range or continue it)"},
               {"requestBody", {{"required", true}, {"content", {{"application/json", {{"schema", generate}}}}}}},
               {"responses", {{"202", accepted}, {"400", errorResponse("invalid field")}, {"429", errorResponse("too many tasks")}}}}}}},
           {"/v1/analyze",

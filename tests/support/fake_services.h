@@ -191,6 +191,7 @@ public:
             std::lock_guard<std::mutex> lock(mutex_);
             lastPrompt = input.prompt;
             lastHadAudio = input.audio.has_value();
+            lastParameters = input.parameters;
         }
         for (int step = 1; step <= steps || waitForCancel; ++step) {
             cancel.throwIfCancelled();
@@ -236,6 +237,14 @@ public:
     std::string failWith;         // throws ModelError with this message half-way
     std::string lastPrompt;       // written under the service's lock while it runs
     bool lastHadAudio = false;
+    // The last task's parameters (edit, range_start, loop, ...), read while no task runs.
+    nlohmann::json lastTaskParameters() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return lastParameters;
+    }
+
+private:
+    nlohmann::json lastParameters;
 };
 
 // "wav2vec2": "analyses" a clip: RMS, peak, duration and sample rate, as structured data.

@@ -2,6 +2,7 @@
 
 #include "common/elapsed.h"
 
+#include "analysis/dsp_seams.h"
 #include "common/error.h"
 #include "common/json_reader.h"
 #include "models/audioldm/pipeline.h"
@@ -187,6 +188,17 @@ TaskResult AudioLdmService::run(const TaskInput& input, const ProgressCallback& 
         throw TaskError(e.what());
     }
     if (input.audio) request.sourceAudio = input.audio;
+    // What to do with a source clip: vary it (the default), regenerate a range, or continue it.
+    const auto edit = p.string("edit", input.audio ? "variation" : "none");
+    if (edit == "inpaint") {
+        request.inpaintRange = TimeRange{p.number("range_start"), p.number("range_end")};
+    } else if (edit == "continue") {
+        request.continueSource = true;
+    } else if (edit != "variation" && edit != "none") {
+        p.reject("edit", "must be \"variation\", \"inpaint\" or \"continue\"");
+    }
+    if ((edit == "inpaint" || edit == "continue") && !input.audio) throw TaskError(edit + " needs a source clip");
+    request.loop = p.boolean("loop", false);
     const auto latentsFile = p.string("latents_file", "");
     if (!latentsFile.empty()) request.initialLatents = readLatentsFile(latentsFile, p.string("latents_key", ""));
 
@@ -201,9 +213,20 @@ TaskResult AudioLdmService::run(const TaskInput& input, const ProgressCallback& 
                 {"duration", seconds},
                 {"sample_rate", out.audio->sampleRate},
                 {"random_weights", pipeline->randomWeights()},
-                {"variation_of_input", input.audio.has_value()}};
+                {"variation_of_input", input.audio.has_value() && edit == "variation"},
+                {"edit", edit},
+                {"loop", request.loop},
+                {"windows", result.windows},
+                {"join_seconds", result.joinSeconds}};
     out.metrics = {{"generation_seconds", result.seconds},
                    {"realtime_factor", seconds > 0 ? result.seconds / seconds : 0.0}};
+    if (request.loop) {
+        try {
+            out.metrics["loop_point"] = dsp::toJson(dsp::measureLoopPoint(out.audio->samples));
+        } catch (const AudioError&) {
+            // Shorter than four analysis frames: too short to judge the joint.
+        }
+    }
     return out;
 }
 

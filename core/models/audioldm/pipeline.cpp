@@ -17,7 +17,9 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -82,19 +84,53 @@ AudioBuffer monoBuffer(const torch::Tensor& row, int sampleRate) {
     return out;
 }
 
-// The clip as a 16 kHz mono waveform, mean-removed and peak-normalised to 0.5 as AudioLDM's
-// training data was.
-torch::Tensor prepareSourceWaveform(const AudioBuffer& audio, int sampleRate) {
+// The clip as mono at `sampleRate`, at its own level.
+torch::Tensor monoWaveform(const AudioBuffer& audio, int sampleRate) {
     if (audio.empty() || audio.channels <= 0 || audio.sampleRate <= 0)
-        throw AudioError("the source clip for a variation is empty");
+        throw AudioError("the source clip is empty");
     AudioBuffer rate = audio.sampleRate == sampleRate ? audio : resample(audio, sampleRate);
     auto interleaved = torch::from_blob(const_cast<float*>(rate.samples.data()),
                                         {rate.frames(), static_cast<int64_t>(rate.channels)}, torch::kFloat32);
-    auto mono = interleaved.mean(1);
-    mono = mono - mono.mean();
-    const double peak = mono.abs().max().item<double>();
-    if (peak > 0) mono = mono * (0.5 / peak);
-    return mono.clone();
+    return interleaved.mean(1).clone();
+}
+
+// A mono waveform mean-removed and peak-normalised to 0.5, as AudioLDM's training data was;
+// `gain` receives the factor applied (so generated audio can be put back at the clip's level).
+torch::Tensor normalisedWaveform(const torch::Tensor& mono, double* gain = nullptr) {
+    auto centred = mono - mono.mean();
+    const double peak = centred.abs().max().item<double>();
+    const double g = peak > 0 ? 0.5 / peak : 1.0;
+    if (gain) *gain = g;
+    return centred * g;
+}
+
+// The clip as a 16 kHz mono waveform, mean-removed and peak-normalised to 0.5.
+torch::Tensor prepareSourceWaveform(const AudioBuffer& audio, int sampleRate) {
+    return normalisedWaveform(monoWaveform(audio, sampleRate));
+}
+
+// `x` with `pad` frames of its other end on each side of `dim`, so convolutions see the time
+// axis as a circle (seamless loops).
+torch::Tensor wrapAround(const torch::Tensor& x, int64_t pad, int64_t dim) {
+    if (pad <= 0) return x;
+    const int64_t length = x.size(dim);
+    return torch::cat({x.slice(dim, length - pad, length), x, x.slice(dim, 0, pad)}, dim);
+}
+
+// Writes `piece` into `out` from `at` on, fading linearly from what `out` holds to `piece`
+// over the first `fade` samples (`out` grows as needed).
+void crossfadeInto(std::vector<float>& out, size_t at, const std::vector<float>& piece, size_t fade) {
+    if (out.size() < at + piece.size()) out.resize(at + piece.size(), 0.0f);
+    fade = std::min(fade, piece.size());
+    for (size_t i = 0; i < piece.size(); ++i) {
+        const float w = i < fade ? static_cast<float>(i + 1) / static_cast<float>(fade + 1) : 1.0f;
+        out[at + i] = (1.0f - w) * out[at + i] + w * piece[i];
+    }
+}
+
+std::vector<float> rowSamples(const torch::Tensor& row, double scale) {
+    auto data = (row * scale).to(torch::kCPU, torch::kFloat32).contiguous();
+    return {data.data_ptr<float>(), data.data_ptr<float>() + data.numel()};
 }
 
 }  // namespace
@@ -112,6 +148,153 @@ struct AudioLdmPipeline::Impl {
     std::string schedulerSource;
     bool randomWeights = false;
     WeightQuantization quantization = WeightQuantization::None;
+
+    int64_t scale() const { return vae->config().latentDownsampling(); }
+    // The checkpoint's own length (UNet sample_size latent frames) and the share neighbouring
+    // windows overlap.
+    int64_t windowFrames() const { return std::max<int64_t>(unet->config().sampleSize, 1); }
+    int64_t overlapFrames() const { return std::max<int64_t>(windowFrames() / 4, 1); }
+    int64_t hop() const { return vocoder->config().hopLength(); }
+    int64_t samplesPerLatentFrame() const { return scale() * hop(); }
+
+    // Guided noise prediction; `wrap` > 0 lets the UNet see the time axis as a circle.
+    torch::Tensor predictNoise(const torch::Tensor& latents, int64_t t, const torch::Tensor& embeds, double guidance,
+                               bool guided, int64_t wrap) const {
+        auto input = wrapAround(latents, wrap, 2);
+        if (guided) input = torch::cat({input, input}, 0);
+        auto prediction = unet->forward(input, static_cast<double>(t), embeds);
+        if (guided) {
+            auto parts = prediction.chunk(2, 0);
+            prediction = parts[0] + guidance * (parts[1] - parts[0]);
+        }
+        return wrap > 0 ? prediction.slice(2, wrap, wrap + latents.size(2)) : prediction;
+    }
+
+    // Scaled latents -> mel (B, 1, h·f, bins), circular when `wrap` > 0.
+    torch::Tensor latentsToMel(const torch::Tensor& latents, int64_t wrap) const {
+        auto mel = vae->decode((1.0 / vae->latentScalingFactor()) * wrapAround(latents, wrap, 2).to(device, dtype));
+        return wrap > 0 ? mel.slice(2, wrap * scale(), (wrap + latents.size(2)) * scale()) : mel;
+    }
+
+    // mel (B, 1, frames, bins) -> (B, frames·hop) float32 on the CPU, circular when `wrap` > 0.
+    torch::Tensor melToSamples(const torch::Tensor& mel, int64_t wrap) {  // the vocoder's forward is not const
+        const int64_t frames = mel.size(2);
+        auto waveform = vocoder->forward(wrapAround(mel.squeeze(1), wrap, 1).to(device, dtype))
+                            .to(torch::kCPU, torch::kFloat32);
+        const int64_t start = wrap * hop();
+        const int64_t want = frames * hop();
+        if (waveform.size(1) < start + want)
+            waveform = torch::constant_pad_nd(waveform, {0, start + want - waveform.size(1)});
+        return waveform.slice(1, start, start + want);
+    }
+
+    // Scaled latents (posterior mean) of a (B, 1, frames, bins) mel.
+    torch::Tensor encodeMel(const torch::Tensor& mel) const {
+        return vae->encode(mel.to(device, dtype)).mean * vae->latentScalingFactor();
+    }
+
+    // What every window of one request shares: conditioning, the seeded generator and the
+    // step count that progress and cancellation run on.
+    struct WindowRun {
+        const GenerationRequest& request;
+        torch::Tensor embeds;
+        bool guided = false;
+        at::Generator& generator;
+        std::function<void(int done)> stepDone;   // reports progress and checks for cancel
+        std::vector<torch::Tensor>* stepLatents = nullptr;
+        std::vector<int64_t> timesteps;
+        int done = 0;
+    };
+
+    // One window of masked diffusion (AudioLDM's inpainting): where `keep` is 1 the latents
+    // are replaced, before every step, by `held` noised to that step, so the model fills the
+    // rest around them; where it is 0 the model is free. `keep` (1, 1, frames, 1) may ramp
+    // between the two for a crossfade. `wrap` > 0: the time axis is a circle.
+    torch::Tensor denoiseWindow(WindowRun& run, int64_t frames, const torch::Tensor& held, const torch::Tensor& keep,
+                                int64_t wrap) const {
+        const auto& r = run.request;
+        auto scheduler = makeScheduler(schedulerConfig, schedulerSource, r.scheduler, r.ddimEta);
+        scheduler->setTimesteps(r.steps);
+        run.timesteps = scheduler->timesteps();
+        const std::vector<int64_t> shape{r.variations, unet->config().inChannels, frames,
+                                         vocoder->config().modelInDim / scale()};
+        auto latents = torch::randn(shape, run.generator, torch::kFloat32).to(device, dtype) * scheduler->initNoiseSigma();
+        torch::Tensor heldNoise, heldAll, keepMask;
+        if (held.defined()) {
+            heldNoise = torch::randn(shape, run.generator, torch::kFloat32).to(device, dtype);
+            heldAll = held.to(device, dtype).expand(shape);
+            keepMask = keep.to(device, dtype);
+        }
+        for (const auto t : run.timesteps) {
+            if (held.defined()) latents = keepMask * scheduler->addNoise(heldAll, heldNoise, t) + (1 - keepMask) * latents;
+            auto prediction = predictNoise(latents, t, run.embeds, r.guidanceScale, run.guided, wrap);
+            latents = scheduler->step(prediction, t, latents, &run.generator);
+            if (run.stepLatents) run.stepLatents->push_back(latents.to(torch::kCPU, torch::kFloat32));
+            run.stepDone(++run.done);
+        }
+        if (held.defined()) latents = keepMask * heldAll + (1 - keepMask) * latents;
+        return latents;
+    }
+
+    static torch::Tensor keepFirst(int64_t frames, int64_t heldFrames) {
+        auto keep = torch::zeros({1, 1, frames, 1}, torch::kFloat32);
+        if (heldFrames > 0) keep.slice(2, 0, heldFrames).fill_(1.0);
+        return keep;
+    }
+
+    // Overlapping windows over `totalFrames` latent frames, each new window holding its
+    // overlap to the previous window's latents (`prefix`, clean latents of the timeline's
+    // first frames, is held by the first window: a continuation). Audio and mel are joined
+    // with a linear crossfade over each overlap; only one window's latents are ever denoised
+    // at once. Writes mono rows into `rows` from sample `offset` on (each row already holds
+    // what comes before, at `level` × the generated scale).
+    void generateWindows(WindowRun& run, int64_t totalFrames, const torch::Tensor& prefix, int64_t offset,
+                         double level, std::vector<std::vector<float>>& rows, GenerationResult& result) {
+        const int64_t window = windowFrames();
+        const int64_t overlap = overlapFrames();
+        const int64_t spl = samplesPerLatentFrame();
+        const int rate = static_cast<int>(vocoder->config().samplingRate);
+        torch::Tensor previous = prefix;  // clean latents of the frames [previousStart, previousEnd)
+        int64_t previousStart = 0, previousEnd = prefix.defined() ? prefix.size(2) : 0;
+        std::vector<torch::Tensor> mels;
+        result.windows = 0;
+        while (previousEnd < totalFrames) {
+            const int64_t start = previousEnd == 0 ? 0 : std::max<int64_t>(0, std::min(previousEnd - overlap, totalFrames - window));
+            const int64_t frames = std::min(window, totalFrames - start);
+            const int64_t heldFrames = previousEnd - start;
+            torch::Tensor held;
+            if (heldFrames > 0) {
+                held = torch::zeros({run.request.variations, previous.size(1), frames, previous.size(3)}, previous.options());
+                held.slice(2, 0, heldFrames).copy_(previous.slice(2, start - previousStart, previousEnd - previousStart));
+            }
+            auto latents = denoiseWindow(run, frames, held, keepFirst(frames, heldFrames), 0);
+            auto mel = latentsToMel(latents, 0);
+            auto samples = melToSamples(mel, 0);
+            for (int64_t b = 0; b < samples.size(0); ++b)
+                crossfadeInto(rows[static_cast<size_t>(b)], static_cast<size_t>(offset + start * spl),
+                              rowSamples(samples[b], level), static_cast<size_t>(heldFrames * spl));
+            if (heldFrames > 0)
+                result.joinSeconds.push_back(static_cast<double>(offset + start * spl + heldFrames * spl / 2) / rate);
+            mels.push_back(mel.to(torch::kCPU, torch::kFloat32).slice(2, heldFrames * scale()));
+            previous = latents;
+            previousStart = start;
+            previousEnd = start + frames;
+            ++result.windows;
+        }
+        result.mel = torch::cat(mels, 2);
+    }
+
+    int64_t countWindows(int64_t totalFrames, int64_t prefixFrames) const {
+        const int64_t window = windowFrames();
+        const int64_t overlap = overlapFrames();
+        int64_t count = 0, end = prefixFrames;
+        while (end < totalFrames) {
+            const int64_t start = end == 0 ? 0 : std::max<int64_t>(0, std::min(end - overlap, totalFrames - window));
+            end = start + std::min(window, totalFrames - start);
+            ++count;
+        }
+        return count;
+    }
 };
 
 void validatePipelineFolder(const std::string& folder) {
@@ -227,6 +410,22 @@ double AudioLdmPipeline::defaultDurationSeconds() const {
     return static_cast<double>(impl_->unet->config().sampleSize * impl_->vae->config().latentDownsampling()) * secondsPerFrame;
 }
 
+int64_t AudioLdmPipeline::windowLatentFrames() const { return impl_->windowFrames(); }
+int64_t AudioLdmPipeline::windowOverlapLatentFrames() const { return impl_->overlapFrames(); }
+
+torch::Tensor AudioLdmPipeline::clipMel(const AudioBuffer& clip) const {
+    torch::NoGradGuard noGrad;
+    MelConfig melConfig;
+    melConfig.sampleRate = sampleRate();
+    melConfig.melBands = impl_->vocoder->config().modelInDim;
+    return logMelSpectrogram(prepareSourceWaveform(clip, sampleRate()), melConfig);
+}
+
+torch::Tensor AudioLdmPipeline::encodeMel(const torch::Tensor& mel) const {
+    torch::NoGradGuard noGrad;
+    return impl_->encodeMel(mel);
+}
+
 LatentLayout AudioLdmPipeline::layoutFor(double seconds) const {
     const auto& voc = impl_->vocoder->config();
     const int64_t scale = impl_->vae->config().latentDownsampling();
@@ -283,8 +482,15 @@ GenerationResult AudioLdmPipeline::generate(const GenerationRequest& request, co
                          std::to_string(request.variations));
     if (!(request.strength >= 0.0 && request.strength <= 1.0))
         throw ModelError("strength must be between 0 and 1, got " + std::to_string(request.strength));
+    if ((request.inpaintRange || request.continueSource) && !request.sourceAudio)
+        throw ModelError("inpainting and continuing need a source clip");
+    if (request.inpaintRange && request.continueSource)
+        throw ModelError("a request either inpaints a range or continues a clip, not both");
+    if (request.loop && request.sourceAudio)
+        throw ModelError("a loop is generated from the prompt alone, not from a source clip");
     double seconds = request.durationSeconds > 0 ? request.durationSeconds : defaultDurationSeconds();
     if (request.durationSeconds <= 0 && request.sourceAudio) seconds = request.sourceAudio->duration();
+    if (request.inpaintRange) seconds = std::min(seconds, kMaxDurationSeconds);  // checked against the clip below
     if (!(seconds <= kMaxDurationSeconds))
         throw ModelError("duration must be at most " + std::to_string(static_cast<int>(kMaxDurationSeconds)) +
                          " seconds");
@@ -317,6 +523,167 @@ GenerationResult AudioLdmPipeline::generate(const GenerationRequest& request, co
     }
     embeds = embeds.to(device, dtype);
     checkCancelled();
+
+    const bool multiWindow = !request.sourceAudio && !request.loop && layout.latentHeight > windowLatentFrames();
+    if (multiWindow || request.loop || request.inpaintRange || request.continueSource) {
+        if (request.initialLatents.defined())
+            throw ModelError("starting latents are only taken for a single-window text-to-audio generation");
+        at::Generator generator = at::detail::createCPUGenerator(request.seed);
+        Impl::WindowRun run{request, embeds, guided, generator, {}, nullptr, {}, 0};
+        if (options.keepStepLatents) run.stepLatents = &result.stepLatents;
+        const int64_t windowFrames = windowLatentFrames();
+        const int64_t spl = impl_->samplesPerLatentFrame();
+        const int rate = sampleRate();
+        std::vector<std::vector<float>> rows(static_cast<size_t>(n));
+        int64_t keepSamples = layout.audioSamples;
+        int64_t windowCount = 1;
+
+        torch::Tensor sourceMono, sourceMel;
+        double gain = 1.0;
+        if (request.sourceAudio) {
+            sourceMono = monoWaveform(*request.sourceAudio, rate);
+            MelConfig melConfig;
+            melConfig.sampleRate = rate;
+            melConfig.melBands = impl_->vocoder->config().modelInDim;
+            sourceMel = logMelSpectrogram(normalisedWaveform(sourceMono, &gain), melConfig);
+        }
+        const int64_t sourceSamples = sourceMono.defined() ? sourceMono.size(0) : 0;
+        const int64_t sourceFrames = sourceSamples / spl;  // whole latent frames inside the clip
+        int64_t prefixFrames = 0, inpaintStart = 0, inpaintEnd = 0, spanStart = 0, spanFrames = 0, edge = 0;
+        if (request.continueSource) {
+            if (sourceFrames < 1) throw ModelError("the clip is too short to continue (under one latent frame)");
+            prefixFrames = std::min(impl_->overlapFrames(), sourceFrames);
+            windowCount = impl_->countWindows(prefixFrames + layout.latentHeight, prefixFrames);
+        } else if (request.inpaintRange) {
+            const auto& range = *request.inpaintRange;
+            const double clipSeconds = static_cast<double>(sourceSamples) / rate;
+            if (!(range.startSeconds >= 0 && range.endSeconds > range.startSeconds && range.endSeconds <= clipSeconds + 1e-6))
+                throw ModelError("the inpainting range " + std::to_string(range.startSeconds) + ":" +
+                                 std::to_string(range.endSeconds) + " s must lie inside the clip (0:" +
+                                 std::to_string(clipSeconds) + " s) and end after it starts");
+            const int64_t clipFrames = layoutFor(clipSeconds).latentHeight;
+            inpaintStart = static_cast<int64_t>(std::floor(range.startSeconds * rate / static_cast<double>(spl)));
+            inpaintEnd = std::min(clipFrames, static_cast<int64_t>(std::ceil(range.endSeconds * rate / static_cast<double>(spl))));
+            if (inpaintEnd - inpaintStart > windowFrames)
+                throw ModelError("an inpainting range may be at most " + std::to_string(defaultDurationSeconds()) +
+                                 " s (the model's window) at once");
+            spanFrames = std::min(clipFrames, windowFrames);
+            spanStart = std::clamp<int64_t>((inpaintStart + inpaintEnd - spanFrames) / 2, 0, clipFrames - spanFrames);
+            edge = std::min<int64_t>(std::max<int64_t>(windowFrames / 16, 1), (inpaintEnd - inpaintStart) / 2);
+        } else if (multiWindow) {
+            windowCount = impl_->countWindows(layout.latentHeight, 0);
+        }
+        result.windows = windowCount;
+        const int totalSteps = static_cast<int>(windowCount * request.steps);
+        StepClock clock;
+        clock.start();
+        run.stepDone = [&](int done) {
+            checkCancelled();
+            report("denoising", 0.9 * done / totalSteps, done, totalSteps, clock.remaining(done, totalSteps));
+        };
+        checkCancelled();
+
+        if (multiWindow) {
+            impl_->generateWindows(run, layout.latentHeight, {}, 0, 1.0, rows, result);
+        } else if (request.continueSource) {
+            // The clip's last window (at most) is encoded; its last prefixFrames are held.
+            const int64_t context = std::min(windowFrames, sourceFrames);
+            const int64_t scale = impl_->scale();
+            auto tailMel = sourceMel.slice(0, (sourceFrames - context) * scale, sourceFrames * scale);
+            auto tail = impl_->encodeMel(tailMel.view({1, 1, context * scale, -1}));
+            auto prefix = tail.slice(2, context - prefixFrames, context);
+            const int64_t offset = (sourceFrames - prefixFrames) * spl;
+            auto kept = rowSamples(sourceMono.slice(0, 0, offset + prefixFrames * spl), 1.0);
+            for (auto& row : rows) row = kept;
+            impl_->generateWindows(run, prefixFrames + layout.latentHeight, prefix, offset, 1.0 / gain, rows, result);
+            keepSamples = sourceFrames * spl + layout.audioSamples;
+        } else if (request.inpaintRange) {
+            const int64_t scale = impl_->scale();
+            auto mel = sourceMel;
+            const int64_t wantFrames = (spanStart + spanFrames) * scale;
+            if (mel.size(0) < wantFrames)
+                mel = torch::cat({mel, torch::full({wantFrames - mel.size(0), mel.size(1)}, std::log(MelConfig{}.clampMin))}, 0);
+            mel = mel.slice(0, spanStart * scale, wantFrames);
+            auto held = impl_->encodeMel(mel.reshape({1, 1, spanFrames * scale, -1}));
+            // Held outside the range; inside, the hold fades out over `edge` frames at each end.
+            auto keep = torch::ones({1, 1, spanFrames, 1}, torch::kFloat32);
+            const int64_t a = inpaintStart - spanStart, b = inpaintEnd - spanStart;
+            keep.slice(2, a, b).fill_(0.0);
+            for (int64_t i = 0; i < edge; ++i) {
+                const float w = 1.0f - static_cast<float>(i + 1) / static_cast<float>(edge + 1);
+                keep[0][0][a + i][0] = w;
+                keep[0][0][b - 1 - i][0] = w;
+            }
+            auto latents = impl_->denoiseWindow(run, spanFrames, held, keep, 0);
+            auto decoded = impl_->latentsToMel(latents, 0);
+            auto generated = impl_->melToSamples(decoded, 0);
+            result.mel = decoded.to(torch::kCPU, torch::kFloat32);
+            // The clip is kept as it was outside the range; the range fades in and out over the
+            // frames where the latents were cross-faded.
+            const auto original = rowSamples(sourceMono, 1.0);
+            const int64_t from = inpaintStart * spl, to = std::min(inpaintEnd * spl, sourceSamples);
+            const int64_t fade = std::max<int64_t>(edge * spl, 1);
+            for (int64_t v = 0; v < n; ++v) {
+                auto row = original;
+                const auto piece = rowSamples(generated[v], 1.0 / gain);
+                for (int64_t i = from; i < to; ++i) {
+                    const double w = std::min({1.0, static_cast<double>(i - from + 1) / static_cast<double>(fade + 1),
+                                               static_cast<double>(to - i) / static_cast<double>(fade + 1)});
+                    const float g = piece[static_cast<size_t>(i - spanStart * spl)];
+                    row[static_cast<size_t>(i)] = static_cast<float>((1.0 - w) * row[static_cast<size_t>(i)] + w * g);
+                }
+                rows[static_cast<size_t>(v)] = std::move(row);
+            }
+            if (from > 0) result.joinSeconds.push_back(static_cast<double>(from) / rate);
+            if (to < sourceSamples) result.joinSeconds.push_back(static_cast<double>(to) / rate);
+            keepSamples = sourceSamples;
+        } else {  // loop
+            if (layout.latentHeight > windowFrames)
+                throw ModelError("a loop may be at most " + std::to_string(defaultDurationSeconds()) +
+                                 " s (the model's window) long");
+            const int64_t height = layout.latentHeight;
+            const int64_t wrap = std::max<int64_t>(std::min(height / 2, impl_->overlapFrames()), 1);
+            auto latents = impl_->denoiseWindow(run, height, {}, {}, wrap);
+            auto mel = impl_->latentsToMel(latents, wrap);
+            auto samples = impl_->melToSamples(mel, wrap * impl_->scale());
+            result.mel = mel.to(torch::kCPU, torch::kFloat32);
+            for (int64_t v = 0; v < n; ++v) rows[static_cast<size_t>(v)] = rowSamples(samples[v], 1.0);
+            keepSamples = height * spl;  // a whole number of latent frames: the loop's period
+        }
+        result.timesteps = run.timesteps;
+        checkCancelled();
+        report("decoding", 0.9, totalSteps, totalSteps, -1);
+        std::vector<torch::Tensor> waves;
+        for (auto& row : rows) {
+            row.resize(static_cast<size_t>(keepSamples), 0.0f);
+            AudioBuffer buffer;
+            buffer.sampleRate = rate;
+            buffer.channels = 1;
+            buffer.samples = row;
+            waves.push_back(torch::from_blob(row.data(), {keepSamples}, torch::kFloat32).clone());
+            if (request.outputSampleRate > 0 && request.outputSampleRate != rate) {
+                if (request.loop) {
+                    // Resampled as three periods so the filter sees the loop on both sides.
+                    AudioBuffer three = buffer;
+                    for (int k = 0; k < 2; ++k) three.samples.insert(three.samples.end(), row.begin(), row.end());
+                    auto converted = resample(three, request.outputSampleRate);
+                    const auto period = static_cast<size_t>(std::llround(static_cast<double>(keepSamples) *
+                                                                         request.outputSampleRate / rate));
+                    buffer.sampleRate = request.outputSampleRate;
+                    buffer.samples.assign(converted.samples.begin() + static_cast<std::ptrdiff_t>(period),
+                                          converted.samples.begin() + static_cast<std::ptrdiff_t>(std::min(2 * period, converted.samples.size())));
+                    buffer.samples.resize(period, 0.0f);
+                } else {
+                    buffer = resample(buffer, request.outputSampleRate);
+                }
+            }
+            result.audio.push_back(std::move(buffer));
+        }
+        result.waveform = torch::stack(waves);
+        result.seconds = secondsSince(started);
+        report("done", 1.0, totalSteps, totalSteps, 0.0);
+        return result;
+    }
 
     // 2. Starting latents: the seeded noise is drawn on the CPU so a seed means the same
     // noise on every device.

@@ -18,6 +18,12 @@
 
 namespace grym::audioldm {
 
+// A stretch of a clip, in seconds from its start.
+struct TimeRange {
+    double startSeconds = 0.0;
+    double endSeconds = 0.0;
+};
+
 struct GenerationRequest {
     std::string prompt;
     std::string negativePrompt;          // empty: the empty string, as the reference does
@@ -34,6 +40,14 @@ struct GenerationRequest {
     std::optional<AudioBuffer> sourceAudio;
     double strength = 0.6;               // 0 keeps the clip, 1 ignores it
     int outputSampleRate = 0;            // 0: the vocoder's rate; else resampled (libsamplerate)
+    // With sourceAudio, instead of a variation: regenerate only this range of the clip
+    // (inpainting); the rest of the clip is kept.
+    std::optional<TimeRange> inpaintRange;
+    // With sourceAudio, instead of a variation: append durationSeconds that carry on from the
+    // clip's end.
+    bool continueSource = false;
+    // The clip's end flows into its start (the time axis wraps around while denoising).
+    bool loop = false;
 };
 
 // What one generation gives back, with the intermediates the golden checks compare.
@@ -45,6 +59,10 @@ struct GenerationResult {
     torch::Tensor waveform;              // (B, samples) after cropping, at the vocoder's rate
     std::vector<int64_t> timesteps;
     double seconds = 0.0;
+    int64_t windows = 1;                 // denoising windows (more than one beyond the model's length)
+    // Where in `audio` newly generated material meets other material (window joins, the edges
+    // of an inpainted range, the start of a continuation), in seconds.
+    std::vector<double> joinSeconds;
 };
 
 struct GenerationOptions {
@@ -79,7 +97,17 @@ public:
     torch::Tensor encodePrompts(const std::vector<std::string>& prompts, int64_t maxLength = 0) const;
 
     LatentLayout layoutFor(double seconds) const;
+    // The length the checkpoint was built for (UNet sample_size × VAE scale factor mel frames);
+    // longer requests are generated as overlapping windows of this length.
     double defaultDurationSeconds() const;
+    int64_t windowLatentFrames() const;
+    // Latent frames neighbouring windows share (and a continuation holds from its clip).
+    int64_t windowOverlapLatentFrames() const;
+
+    // The normalised log-mel (frames, mel bins) the VAE sees for a clip (16 kHz mono, mean
+    // removed, peak 0.5), and the scaled latents (posterior mean) of a (B, 1, frames, bins) mel.
+    torch::Tensor clipMel(const AudioBuffer& clip) const;
+    torch::Tensor encodeMel(const torch::Tensor& mel) const;
     int sampleRate() const;
     const std::string& folder() const;
     torch::Device device() const;

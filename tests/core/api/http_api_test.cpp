@@ -382,3 +382,53 @@ TEST_CASE("HTTP: a cross-site simple POST, a foreign Host and a foreign Origin a
     CHECK(allowed->status == 200);
     CHECK(allowed->get_header_value("Access-Control-Allow-Origin") == "http://localhost:3000");
 }
+
+TEST_CASE("HTTP: inpaint a range of a finished clip, continue it and ask for a loop", "[http][edit]") {
+    ApiFixture f;
+    auto c = f.client();
+    auto first = c.Post("/v1/generate", R"({"prompt":"a bell","duration":1.0,"steps":2,"seed":1,"loop":true})",
+                        "application/json");
+    REQUIRE(first);
+    REQUIRE(first->status == 202);
+    const uint64_t source = body(first)["id"];
+    auto done = waitForTask(c, source);
+    REQUIRE(done["state"] == "succeeded");
+    CHECK(done["request"]["loop"] == true);
+
+    const std::string inpaint = R"({"prompt":"a gong","steps":2,"inpaint":)" + std::to_string(source) + R"(,"range":"0.25:0.5"})";
+    auto edited = c.Post("/v1/generate", inpaint, "application/json");
+    REQUIRE(edited);
+    REQUIRE(edited->status == 202);
+    auto editDone = waitForTask(c, body(edited)["id"]);
+    CHECK(editDone["state"] == "succeeded");
+    CHECK(editDone["kind"] == "inpaint");
+    CHECK(editDone["request"]["range_start"] == 0.25);
+    CHECK(editDone["request"]["range_end"] == 0.5);
+
+    const std::string more = R"({"prompt":"a gong","steps":2,"duration":0.5,"continue":)" + std::to_string(source) + "}";
+    auto continued = c.Post("/v1/generate", more, "application/json");
+    REQUIRE(continued);
+    REQUIRE(continued->status == 202);
+    CHECK(waitForTask(c, body(continued)["id"])["kind"] == "continue");
+
+    // Mistakes name the field.
+    auto outside = c.Post("/v1/generate", R"({"prompt":"a gong","inpaint":)" + std::to_string(source) + R"(,"range":"0.5:3"})",
+                          "application/json");
+    REQUIRE(outside);
+    CHECK(outside->status == 400);
+    CHECK(body(outside)["error"]["field"] == "range");
+    auto noRange = c.Post("/v1/generate", R"({"prompt":"a gong","inpaint":)" + std::to_string(source) + "}", "application/json");
+    REQUIRE(noRange);
+    CHECK(body(noRange)["error"]["field"] == "range");
+    auto badRange = c.Post("/v1/generate", R"({"prompt":"a gong","inpaint":)" + std::to_string(source) + R"(,"range":"late"})",
+                           "application/json");
+    REQUIRE(badRange);
+    CHECK(body(badRange)["error"]["field"] == "range");
+    auto unknown = c.Post("/v1/generate", R"({"prompt":"a gong","continue":999999})", "application/json");
+    REQUIRE(unknown);
+    CHECK(unknown->status == 400);
+    CHECK(body(unknown)["error"]["field"] == "continue");
+    auto stray = c.Post("/v1/generate", R"({"prompt":"a gong","range":"0:1"})", "application/json");
+    REQUIRE(stray);
+    CHECK(body(stray)["error"]["field"] == "range");
+}

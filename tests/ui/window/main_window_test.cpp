@@ -354,6 +354,71 @@ TEST_CASE("Variation hands the selected clip to the generation form and marks th
     CHECK(f.window->library()->at(0).source == ClipSource::Variation);
 }
 
+namespace {
+
+// A mouse event on the waveform as a Shift+drag sends it (press, move with the button held).
+void shiftDrag(QWidget* widget, int fromX, int toX) {
+    const int y = widget->height() / 2;
+    QTest::mousePress(widget, Qt::LeftButton, Qt::ShiftModifier, QPoint(fromX, y));
+    QMouseEvent move(QEvent::MouseMove, QPointF(toX, y), widget->mapToGlobal(QPointF(toX, y)), Qt::NoButton,
+                     Qt::LeftButton, Qt::ShiftModifier);
+    QApplication::sendEvent(widget, &move);
+    QTest::mouseRelease(widget, Qt::LeftButton, Qt::ShiftModifier, QPoint(toX, y));
+}
+
+}  // namespace
+
+TEST_CASE("A Shift+drag in the waveform selects a range and Generate regenerates only that range", "[window][inpaint]") {
+    WindowFixture f;
+    f.loadTone("edit-me.wav", 2.0);
+    WaveformView* waveform = f.window->results()->waveform();
+    QSignalSpy selected(waveform, &WaveformView::selectionChanged);
+    shiftDrag(waveform, waveform->width() / 4, waveform->width() / 2);
+    REQUIRE(waveform->selection());
+    CHECK(selected.size() >= 1);
+    // The view's margins make the pixels a little off the exact quarter and half.
+    CHECK(waveform->selection()->startSeconds == Approx(0.5).margin(0.05));
+    CHECK(waveform->selection()->endSeconds == Approx(1.0).margin(0.05));
+    GenerationForm* form = f.window->generationForm();
+    CHECK(form->sourceUse() == GenerationForm::SourceUse::RegenerateSelection);
+    REQUIRE(form->selection());
+    CHECK(form->selection()->startSeconds == Approx(waveform->selection()->startSeconds));
+
+    f.fillValidForm(QStringLiteral("a door slam"));
+    form->generateButton()->click();
+    REQUIRE(waitFor([&] { return f.window->library()->count() == 2 && f.window->activeGenerations() == 0; }));
+    const auto parameters = f.generator->lastTaskParameters();
+    CHECK(f.generator->lastHadAudio);
+    CHECK(parameters.value("edit", "") == "inpaint");
+    CHECK(parameters.value("range_start", 0.0) == Approx(form->selection()->startSeconds));
+    CHECK(parameters.value("range_end", 0.0) == Approx(form->selection()->endSeconds));
+
+    // Without a selection the form says what to do instead of generating.
+    form->setSelection(std::nullopt);
+    form->setSourceUse(GenerationForm::SourceUse::RegenerateSelection);
+    CHECK_FALSE(form->isValid());
+    CHECK(form->fieldError(GenerationForm::Field::Source).contains(QStringLiteral("Shift+drag")));
+    form->setSourceUse(GenerationForm::SourceUse::Continue);
+    CHECK(form->isValid());
+}
+
+TEST_CASE("The loop checkbox asks for a seamless loop and the result plays looped", "[window][loop]") {
+    WindowFixture f;
+    f.fillValidForm(QStringLiteral("a drum groove"));
+    GenerationForm* form = f.window->generationForm();
+    REQUIRE(f.window->findChild<QCheckBox*>(QStringLiteral("seamlessLoopBox")) == form->loopBox());
+    f.window->audioControls()->loopBox()->setChecked(false);
+    form->loopBox()->setChecked(true);
+    form->generateButton()->click();
+    REQUIRE(waitFor([&] { return f.window->library()->count() == 1 && f.window->activeGenerations() == 0; }));
+    CHECK(f.generator->lastTaskParameters().value("loop", false));
+    CHECK(f.window->player()->looping());
+    // A loop is made from the prompt alone: with a source clip the form refuses it.
+    f.loadTone("clip.wav", 1.0);
+    f.window->results()->variationButton()->click();
+    CHECK_FALSE(form->isValid());
+}
+
 TEST_CASE("The resource graphs plot the monitor's samples with thresholds, refreshed at least twice a second", "[window][graphs]") {
     WindowFixture f;
     QVector<ResourceSample> samples;
