@@ -74,8 +74,10 @@ TEST_CASE("int8 arithmetic moves linear weights into the engine; weight-only int
     CHECK(computed.int8ComputeLayers == 4);
     CHECK(computed.layers == 4);
     CHECK(arithmetic->named_buffers().size() == 0);  // the integers live in the engine
-    // Half the float bytes: the engine's packed int8 copy and the int8 original it keeps.
-    CHECK(computed.layerBytesAfter < computed.layerBytesBefore / 2 + 4 * 64 * 12);
+    // Per layer: the engine's packed int8 copy and the int8 original it keeps (2 bytes a weight,
+    // half the float's 4), a float64 scale per output channel and the float32 bias.
+    CHECK(computed.layerBytesBefore == 4 * 64 * 64 * 4);
+    CHECK(computed.layerBytesAfter == 4 * (2 * 64 * 64 + 64 * 8 + 64 * 4));
     CHECK(grym::audioldm::modelBytes(*arithmetic) == computed.bytesAfter);
 
     // Same weights either way; int8 arithmetic adds the activations' rounding.
