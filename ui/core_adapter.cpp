@@ -2,7 +2,7 @@
 
 #include "audio/audio_file.h"
 #include "common/error.h"
-#include "model_manager_dialog.h"
+#include "models_folder.h"
 
 #include <QDir>
 #include <QDirIterator>

@@ -17,15 +17,6 @@ namespace grym::ui {
 
 class RecommendedModelsPanel;
 
-// The models folder from the settings, or the default under the user's app data directory.
-QString modelsFolder();
-void setModelsFolder(const QString& folder);
-QString defaultModelsFolder();
-// Empty when `folder` looks like a usable model (a config JSON and safetensors weights),
-// otherwise what is wrong and what to do.
-QString modelFolderProblem(const QString& folder);
-qint64 folderSizeOnDisk(const QString& folder);
-
 class ModelManagerDialog : public QDialog {
     Q_OBJECT
 public:

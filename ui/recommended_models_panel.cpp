@@ -1,7 +1,7 @@
 #include "recommended_models_panel.h"
 
 #include "model_choice.h"
-#include "model_manager_dialog.h"
+#include "models_folder.h"
 #include "results_display.h"
 
 #include "hub/recommended_models.h"

@@ -2,7 +2,7 @@
 
 #include "api/installed_services.h"
 #include "model_choice.h"
-#include "model_manager_dialog.h"
+#include "models_folder.h"
 
 #include <algorithm>
 

@@ -4,7 +4,7 @@
 // transcript and segments/repeated sections from the self-similarity of frame embeddings.
 // Without a model it still returns the DSP features and says the model part is missing.
 #include "analysis/wav2vec2_analyzer.h"
-#include "common/process_memory.h"
+#include "platform/process_memory.h"
 #include "orchestration/model_service.h"
 
 #include <memory>

@@ -8,14 +8,7 @@
 #include <httplib.h>
 
 #include <atomic>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
-#include <unistd.h>
-
-namespace fs = std::filesystem;
 
 namespace grym {
 
@@ -23,42 +16,16 @@ namespace {
 
 void sendJson(httplib::Response& res, int status, const nlohmann::json& body) {
     res.status = status;
-    res.set_content(body.dump(), "application/json");
+    // Invalid UTF-8 from the client can reach a body (a JSON parse error quotes the bytes it
+    // stopped at): replace it instead of throwing, which turned a 400 into a 500 (found by the
+    // abuse tests, http_abuse_test.cpp).
+    res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
 void sendError(httplib::Response& res, int status, const std::string& message, const std::string& field = {}) {
     nlohmann::json err = {{"message", message}};
     if (!field.empty()) err["field"] = field;
     sendJson(res, status, {{"error", err}});
-}
-
-// A file in the system temp folder removed when this goes out of scope.
-class ScratchFile {
-public:
-    explicit ScratchFile(const std::string& suffix) {
-        std::string pattern = (fs::temp_directory_path() / "grym-http-XXXXXX").string() + suffix;
-        std::vector<char> buf(pattern.begin(), pattern.end());
-        buf.push_back('\0');
-        int fd = ::mkstemps(buf.data(), static_cast<int>(suffix.size()));
-        if (fd < 0) throw ApiError("cannot create a temporary file for the upload");
-        ::close(fd);
-        path_ = buf.data();
-    }
-    ~ScratchFile() {
-        std::error_code ec;
-        fs::remove(path_, ec);
-    }
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
-
-std::string readWholeFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream os;
-    os << in.rdbuf();
-    return os.str();
 }
 
 }  // namespace
@@ -116,9 +83,25 @@ struct HttpServer::Impl {
     }
 
     // Throws FieldError("body") when the body is not JSON, so the answer names it like any field.
+    // A request body is a few hundred bytes of flat JSON; a parsed document costs far more memory
+    // than its text (about 80 bytes per nesting level), so a body of a million '[' would take
+    // gigabytes. Bodies over kMaxJsonBodyBytes or nested deeper than kMaxJsonDepth are refused
+    // while parsing, before they are built.
+    static constexpr size_t kMaxJsonBodyBytes = 256 * 1024;
+    static constexpr int kMaxJsonDepth = 32;
     static nlohmann::json parseJsonBody(const httplib::Request& req) {
+        if (req.body.size() > kMaxJsonBodyBytes)
+            throw FieldError("body", "is larger than a JSON request may be (" + std::to_string(kMaxJsonBodyBytes / 1024) +
+                                         " KB)");
+        const auto limitDepth = [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+            if (depth > kMaxJsonDepth)
+                throw FieldError("body", "nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+            return true;
+        };
         try {
-            return nlohmann::json::parse(req.body);
+            return nlohmann::json::parse(req.body, limitDepth);
+        } catch (const FieldError&) {
+            throw;
         } catch (const std::exception& e) {
             throw FieldError("body", std::string("is not valid JSON: ") + e.what());
         }
@@ -186,25 +169,13 @@ struct HttpServer::Impl {
         if (activeTasks() >= config.maxActiveTasks)
             return sendError(res, 429, "too many tasks are queued or running (limit " +
                                            std::to_string(config.maxActiveTasks) + "); retry later");
+        AudioLimits limits;
+        limits.maxDurationSeconds = api.limits().maxAnalyzeSeconds;
         AudioBuffer audio;
-        {
-            ScratchFile scratch(".audio");
-            {
-                std::ofstream out(scratch.path(), std::ios::binary);
-                out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-                if (!out) throw ApiError("cannot store the upload in a temporary file");
-            }
-            AudioLimits limits;
-            limits.maxDurationSeconds = api.limits().maxAnalyzeSeconds;
-            try {
-                audio = loadAudioFile(scratch.path(), limits);
-            } catch (const AudioError& e) {
-                // The scratch path means nothing to the client: name the upload instead.
-                std::string msg = e.what();
-                const auto pos = msg.find(scratch.path());
-                if (pos != std::string::npos) msg.replace(pos, scratch.path().size(), name);
-                return sendError(res, 422, "unreadable audio: " + msg, "file");
-            }
+        try {
+            audio = decodeAudioBytes(std::move(bytes), name, limits);
+        } catch (const AudioError& e) {
+            return sendError(res, 422, std::string("unreadable audio: ") + e.what(), "file");
         }
         TaskHandle h = api.analyzeAudio(std::move(audio));
         sendJson(res, 202, {{"id", h.id()}, {"state", toString(h.state())}, {"url", "/v1/tasks/" + std::to_string(h.id())}});
@@ -219,12 +190,12 @@ struct HttpServer::Impl {
         if (!r.audio) return sendError(res, 404, "this task produced no audio");
         const std::string format = req.has_param("format") ? req.get_param_value("format") : "wav";
         if (format != "wav" && format != "flac") return sendError(res, 400, "format must be wav or flac", "format");
-        ScratchFile scratch("." + format);
         SaveOptions options;
+        options.format = format == "wav" ? AudioFileFormat::Wav : AudioFileFormat::Flac;
         options.encoding = format == "wav" ? SampleEncoding::Float32 : SampleEncoding::Pcm24;
-        saveAudioFile(scratch.path(), *r.audio, options);
         res.status = 200;
-        res.set_content(readWholeFile(scratch.path()), format == "wav" ? "audio/wav" : "audio/flac");
+        res.set_content(encodeAudioBytes(*r.audio, "task " + std::to_string(rec->handle.id()) + " audio." + format, options),
+                        format == "wav" ? "audio/wav" : "audio/flac");
     }
 
     void handleEvents(const httplib::Request& req, httplib::Response& res) {

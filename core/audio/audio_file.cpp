@@ -1,15 +1,11 @@
 #include "audio/audio_file.h"
 
 #include "common/error.h"
+#include "platform/atomic_file.h"
 
 #include <sndfile.h>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -26,6 +22,43 @@ struct SndFileCloser {
     void operator()(SNDFILE* file) const { sf_close(file); }
 };
 using SndFileHandle = std::unique_ptr<SNDFILE, SndFileCloser>;
+
+// A whole file in memory that libsndfile reads (an upload) or writes (a download), through its
+// virtual I/O: no scratch file on disk.
+struct MemoryFile {
+    std::string bytes;
+    sf_count_t position = 0;
+};
+
+sf_count_t memoryLength(void* file) { return static_cast<sf_count_t>(static_cast<MemoryFile*>(file)->bytes.size()); }
+
+sf_count_t memorySeek(sf_count_t offset, int whence, void* file) {
+    auto& f = *static_cast<MemoryFile*>(file);
+    const sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? f.position : static_cast<sf_count_t>(f.bytes.size());
+    f.position = std::max<sf_count_t>(0, base + offset);
+    return f.position;
+}
+
+sf_count_t memoryRead(void* destination, sf_count_t count, void* file) {
+    auto& f = *static_cast<MemoryFile*>(file);
+    const sf_count_t available = std::max<sf_count_t>(0, static_cast<sf_count_t>(f.bytes.size()) - f.position);
+    const sf_count_t n = std::min(count, available);
+    if (n > 0) std::memcpy(destination, f.bytes.data() + f.position, static_cast<size_t>(n));
+    f.position += n;
+    return n;
+}
+
+sf_count_t memoryWrite(const void* source, sf_count_t count, void* file) {
+    auto& f = *static_cast<MemoryFile*>(file);
+    if (f.position + count > static_cast<sf_count_t>(f.bytes.size())) f.bytes.resize(static_cast<size_t>(f.position + count));
+    std::memcpy(f.bytes.data() + f.position, source, static_cast<size_t>(count));
+    f.position += count;
+    return count;
+}
+
+sf_count_t memoryTell(void* file) { return static_cast<MemoryFile*>(file)->position; }
+
+SF_VIRTUAL_IO memoryIo{memoryLength, memorySeek, memoryRead, memoryWrite, memoryTell};
 
 [[noreturn]] void fail(const std::string& path, const std::string& cause) {
     throw AudioError("audio file '" + path + "': " + cause);
@@ -108,16 +141,13 @@ void checkReadablePath(const std::string& path) {
 }
 
 struct OpenedFile {
+    std::unique_ptr<MemoryFile> memory;  // what `handle` reads from, for a file in memory; outlives it
     SndFileHandle handle;
     AudioFileInfo info;
 };
 
-OpenedFile openForReading(const std::string& path, const AudioLimits& limits) {
-    checkReadablePath(path);
-    SF_INFO sfInfo{};
-    SndFileHandle handle(sf_open(path.c_str(), SFM_READ, &sfInfo));
-    if (!handle) fail(path, describeOpenError(sf_error(nullptr)));
-
+// The header checks every loader applies, before any samples are decoded.
+AudioFileInfo checkedHeader(const std::string& path, const SF_INFO& sfInfo, const AudioLimits& limits) {
     AudioFileInfo info;
     info.path = path;
     info.container = containerName(sfInfo.format);
@@ -136,7 +166,29 @@ OpenedFile openForReading(const std::string& path, const AudioLimits& limits) {
     if (info.duration() > limits.maxDurationSeconds)
         fail(path, "is " + formatSeconds(info.duration()) + " long, over the limit of " +
                        formatSeconds(limits.maxDurationSeconds));
-    return {std::move(handle), std::move(info)};
+    return info;
+}
+
+OpenedFile openForReading(const std::string& path, const AudioLimits& limits) {
+    checkReadablePath(path);
+    SF_INFO sfInfo{};
+    OpenedFile file;
+    file.handle.reset(sf_open(path.c_str(), SFM_READ, &sfInfo));
+    if (!file.handle) fail(path, describeOpenError(sf_error(nullptr)));
+    file.info = checkedHeader(path, sfInfo, limits);
+    return file;
+}
+
+OpenedFile openBytesForReading(std::string bytes, const std::string& name, const AudioLimits& limits) {
+    if (bytes.empty()) fail(name, "the file is empty (0 bytes)");
+    SF_INFO sfInfo{};
+    OpenedFile file;
+    file.memory = std::make_unique<MemoryFile>();
+    file.memory->bytes = std::move(bytes);
+    file.handle.reset(sf_open_virtual(&memoryIo, SFM_READ, &sfInfo, file.memory.get()));
+    if (!file.handle) fail(name, describeOpenError(sf_error(nullptr)));
+    file.info = checkedHeader(name, sfInfo, limits);
+    return file;
 }
 
 // `firstFrame` is the position of audio's first frame within the file, for the message.
@@ -175,52 +227,17 @@ int sndfileFormat(const std::string& path, AudioFileFormat format, SampleEncodin
     return SF_FORMAT_WAV | subtype;
 }
 
-// A uniquely named file beside the destination; removed unless committed by rename.
-class TemporarySibling {
-public:
-    explicit TemporarySibling(const std::string& destination) : destination_(destination) {
-        const fs::path dest(destination);
-        fs::path folder = dest.parent_path();
-        if (folder.empty()) folder = ".";
-        std::error_code ec;
-        const auto status = fs::status(folder, ec);
-        if (ec || !fs::exists(status)) fail(destination, "cannot save: the folder '" + folder.string() + "' does not exist");
-        if (!fs::is_directory(status)) fail(destination, "cannot save: '" + folder.string() + "' is not a folder");
-        if (fs::is_directory(fs::status(dest, ec))) fail(destination, "cannot save: the path is a folder");
-
-        std::string pattern = (folder / ("." + dest.filename().string() + ".tmp-XXXXXX")).string();
-        fd_ = mkstemp(pattern.data());
-        if (fd_ < 0) fail(destination, std::string("cannot save: cannot create a file in '") + folder.string() +
-                                           "' (" + std::strerror(errno) + ")");
-        path_ = pattern;
-        // Keep an existing file's permissions; mkstemp's 0600 would be a surprise otherwise.
-        struct stat existing {};
-        fchmod(fd_, stat(destination.c_str(), &existing) == 0 ? (existing.st_mode & 07777) : 0644);
-    }
-    ~TemporarySibling() {
-        if (fd_ >= 0) close(fd_);
-        if (!committed_) unlink(path_.c_str());
-    }
-    TemporarySibling(const TemporarySibling&) = delete;
-    TemporarySibling& operator=(const TemporarySibling&) = delete;
-
-    int fd() const { return fd_; }
-
-    void commit() {
-        if (fsync(fd_) != 0) fail(destination_, std::string("cannot save: flushing failed (") + std::strerror(errno) + ")");
-        close(fd_);
-        fd_ = -1;
-        if (std::rename(path_.c_str(), destination_.c_str()) != 0)
-            fail(destination_, std::string("cannot save: renaming the temporary file failed (") + std::strerror(errno) + ")");
-        committed_ = true;
-    }
-
-private:
-    std::string destination_;
-    std::string path_;
-    int fd_ = -1;
-    bool committed_ = false;
-};
+// Why `destination` cannot be saved to, before anything is written.
+void checkSavablePath(const std::string& destination) {
+    const fs::path dest = fs::u8path(destination);
+    fs::path folder = dest.parent_path();
+    if (folder.empty()) folder = ".";
+    std::error_code ec;
+    const auto status = fs::status(folder, ec);
+    if (ec || !fs::exists(status)) fail(destination, "cannot save: the folder '" + folder.string() + "' does not exist");
+    if (!fs::is_directory(status)) fail(destination, "cannot save: '" + folder.string() + "' is not a folder");
+    if (fs::is_directory(fs::status(dest, ec))) fail(destination, "cannot save: the path is a folder");
+}
 
 }  // namespace
 
@@ -238,6 +255,14 @@ AudioFileInfo probeAudioFile(const std::string& path, const AudioLimits& limits)
 }
 
 struct AudioFileReader::State {
+    State(OpenedFile file, const AudioLimits& limits)
+        : memory(std::move(file.memory)),
+          handle(std::move(file.handle)),
+          info(std::move(file.info)),
+          maxFrames(static_cast<int64_t>(limits.maxDurationSeconds * info.sampleRate) + 1),
+          maxDurationSeconds(limits.maxDurationSeconds) {}
+
+    std::unique_ptr<MemoryFile> memory;  // declared before `handle`, so it is destroyed after it
     SndFileHandle handle;
     AudioFileInfo info;
     int64_t maxFrames = 0;
@@ -245,12 +270,13 @@ struct AudioFileReader::State {
     double maxDurationSeconds = 0;
 };
 
-AudioFileReader::AudioFileReader(const std::string& path, const AudioLimits& limits) : state_(std::make_unique<State>()) {
-    OpenedFile file = openForReading(path, limits);
-    state_->handle = std::move(file.handle);
-    state_->info = std::move(file.info);
-    state_->maxDurationSeconds = limits.maxDurationSeconds;
-    state_->maxFrames = static_cast<int64_t>(limits.maxDurationSeconds * state_->info.sampleRate) + 1;
+AudioFileReader::AudioFileReader(const std::string& path, const AudioLimits& limits)
+    : state_(std::make_unique<State>(openForReading(path, limits), limits)) {}
+
+AudioFileReader::AudioFileReader(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+AudioFileReader AudioFileReader::fromBytes(std::string bytes, const std::string& name, const AudioLimits& limits) {
+    return AudioFileReader(std::make_unique<State>(openBytesForReading(std::move(bytes), name, limits), limits));
 }
 
 AudioFileReader::~AudioFileReader() = default;
@@ -281,8 +307,10 @@ AudioBuffer AudioFileReader::read(int64_t maxFrames) {
     return block;
 }
 
-AudioBuffer loadAudioFile(const std::string& path, const AudioLimits& limits, AudioFileInfo* infoOut) {
-    AudioFileReader reader(path, limits);
+namespace {
+
+AudioBuffer readWhole(AudioFileReader& reader, const AudioLimits& limits, AudioFileInfo* infoOut) {
+    const std::string& path = reader.info().path;
     AudioBuffer audio;
     audio.sampleRate = reader.info().sampleRate;
     audio.channels = reader.info().channels;
@@ -301,7 +329,19 @@ AudioBuffer loadAudioFile(const std::string& path, const AudioLimits& limits, Au
     return audio;
 }
 
-void saveAudioFile(const std::string& path, const AudioBuffer& audio, const SaveOptions& options) {
+}  // namespace
+
+AudioBuffer loadAudioFile(const std::string& path, const AudioLimits& limits, AudioFileInfo* info) {
+    AudioFileReader reader(path, limits);
+    return readWhole(reader, limits, info);
+}
+
+AudioBuffer decodeAudioBytes(std::string bytes, const std::string& name, const AudioLimits& limits, AudioFileInfo* info) {
+    AudioFileReader reader = AudioFileReader::fromBytes(std::move(bytes), name, limits);
+    return readWhole(reader, limits, info);
+}
+
+std::string encodeAudioBytes(const AudioBuffer& audio, const std::string& path, const SaveOptions& options) {
     if (audio.channels < 1) fail(path, "cannot save: the buffer has " + std::to_string(audio.channels) + " channels");
     if (audio.sampleRate < 1) fail(path, "cannot save: the buffer's sample rate is " + std::to_string(audio.sampleRate));
     if (audio.samples.size() % audio.channels != 0)
@@ -319,9 +359,9 @@ void saveAudioFile(const std::string& path, const AudioBuffer& audio, const Save
         fail(path, "cannot save: " + containerName(sfInfo.format) + " " + encodingName(sfInfo.format) + " does not allow " +
                        std::to_string(audio.channels) + " channels at " + std::to_string(audio.sampleRate) + " Hz");
 
-    TemporarySibling temp(path);
+    MemoryFile memory;
     {
-        SndFileHandle out(sf_open_fd(temp.fd(), SFM_WRITE, &sfInfo, SF_FALSE));
+        SndFileHandle out(sf_open_virtual(&memoryIo, SFM_WRITE, &sfInfo, &memory));
         if (!out) fail(path, std::string("cannot save: ") + sf_strerror(nullptr));
         sf_command(out.get(), SFC_SET_CLIPPING, nullptr, SF_TRUE);
         const sf_count_t written = sf_writef_float(out.get(), audio.samples.data(), audio.frames());
@@ -331,7 +371,17 @@ void saveAudioFile(const std::string& path, const AudioBuffer& audio, const Save
         SNDFILE* raw = out.release();
         if (const int err = sf_close(raw); err != 0) fail(path, std::string("cannot save: ") + sf_error_number(err));
     }
-    temp.commit();
+    return std::move(memory.bytes);
+}
+
+void saveAudioFile(const std::string& path, const AudioBuffer& audio, const SaveOptions& options) {
+    const std::string bytes = encodeAudioBytes(audio, path, options);
+    checkSavablePath(path);
+    try {
+        writeFileAtomically(fs::u8path(path), bytes.data(), bytes.size());
+    } catch (const std::system_error& e) {
+        fail(path, std::string("cannot save: ") + e.what());
+    }
 }
 
 }  // namespace grym

@@ -40,6 +40,10 @@ AudioFileInfo probeAudioFile(const std::string& path, const AudioLimits& limits 
 // the header (with frames set to the number actually decoded).
 AudioBuffer loadAudioFile(const std::string& path, const AudioLimits& limits = {},
                           AudioFileInfo* info = nullptr);
+// loadAudioFile for a whole file held in memory (an HTTP upload): no scratch file on disk.
+// `name` (the upload's file name) stands for the file in messages.
+AudioBuffer decodeAudioBytes(std::string bytes, const std::string& name, const AudioLimits& limits = {},
+                             AudioFileInfo* info = nullptr);
 
 // Reads a file block by block, for long recordings processed in windows with bounded
 // memory. Opening applies every header check of loadAudioFile; each block is checked for
@@ -48,6 +52,8 @@ AudioBuffer loadAudioFile(const std::string& path, const AudioLimits& limits = {
 class AudioFileReader {
 public:
     explicit AudioFileReader(const std::string& path, const AudioLimits& limits = {});
+    // The same over a whole file held in memory (an HTTP upload); `name` stands for it in messages.
+    static AudioFileReader fromBytes(std::string bytes, const std::string& name, const AudioLimits& limits = {});
     ~AudioFileReader();
     AudioFileReader(AudioFileReader&&) noexcept;
     AudioFileReader& operator=(AudioFileReader&&) noexcept;
@@ -59,6 +65,7 @@ public:
 
 private:
     struct State;
+    explicit AudioFileReader(std::unique_ptr<State> state);
     std::unique_ptr<State> state_;
 };
 
@@ -70,10 +77,13 @@ struct SaveOptions {
     SampleEncoding encoding = SampleEncoding::Pcm16;          // FLAC takes Pcm16 or Pcm24
 };
 
-// Writes to a temporary file beside `path`, flushes it, then renames it over `path`,
-// so a failed save leaves any existing file untouched. PCM output clips samples outside
-// [-1, 1]; non-finite samples are refused.
+// Encodes in memory, then writes a temporary file beside `path`, flushes it and renames it over
+// `path` (platform/atomic_file.h), so a failed save leaves any existing file untouched. PCM
+// output clips samples outside [-1, 1]; non-finite samples are refused.
 void saveAudioFile(const std::string& path, const AudioBuffer& audio, const SaveOptions& options = {});
+// The bytes saveAudioFile would write (an HTTP download), with the same checks; `name` picks the
+// format by its extension when options.format is FromExtension, and stands for it in messages.
+std::string encodeAudioBytes(const AudioBuffer& audio, const std::string& name, const SaveOptions& options = {});
 
 const char* toString(SampleEncoding encoding);
 

@@ -1,6 +1,7 @@
 #include "golden/golden_case.h"
 
 #include "common/error.h"
+#include "common/json_reader.h"
 #include "golden/golden_components.h"
 
 #include <algorithm>
@@ -56,25 +57,26 @@ double goldenAbsoluteTolerance(double caseRelative, double caseAbsolute, torch::
 GoldenCase::GoldenCase(const std::string& dir, const GoldenRuntime& runtime) : dir_(dir), runtime_(runtime) {
     report_.caseDir = dir;
     const fs::path specPath = fs::path(dir) / "case.json";
-    std::ifstream in(specPath);
-    if (!in) throw ModelError(specPath.string() + ": cannot open (is this a golden case folder?)");
-    try {
-        spec_ = nlohmann::json::parse(in);
-    } catch (const std::exception& e) {
-        throw ModelError(specPath.string() + ": not valid JSON (" + e.what() + ")");
-    }
-    report_.component = component();
-    if (spec_.contains("tolerance")) {
-        tolRel_ = spec_["tolerance"].value("relative_l2", tolRel_);
-        tolAbs_ = spec_["tolerance"].value("max_abs", tolAbs_);
-    }
+    if (!fs::exists(specPath)) throw ModelError(specPath.string() + ": cannot open (is this a golden case folder?)");
+    spec_ = readJsonFile(specPath.string());
+    // Read through JsonReader so a case.json of the wrong shape is refused naming the field
+    // (found by tests/fuzz/golden_case_fuzz.cpp: a non-string component or a tolerance that was
+    // not an object escaped as a bare nlohmann type error).
+    const JsonReader spec(spec_, specPath.string());
+    component_ = spec.string("component", "?");
+    const JsonReader tolerance = spec.object("tolerance");
+    tolRel_ = tolerance.number("relative_l2", tolRel_);
+    tolAbs_ = tolerance.number("max_abs", tolAbs_);
+    if (!(tolRel_ >= 0.0)) tolerance.reject("relative_l2", "must be a number >= 0");
+    if (!(tolAbs_ >= 0.0)) tolerance.reject("max_abs", "must be a number >= 0");
+    report_.component = component_;
     tolAbs_ = goldenAbsoluteTolerance(tolRel_, tolAbs_, runtime_.dtype);
     tolRel_ = goldenRelativeTolerance(tolRel_, runtime_.dtype);
     const fs::path io = fs::path(dir) / "io.safetensors";
     if (fs::exists(io)) io_ = loadSafetensors(io.string());
 }
 
-std::string GoldenCase::component() const { return spec_.value("component", std::string("?")); }
+std::string GoldenCase::component() const { return component_; }
 
 bool GoldenCase::hasTensor(const std::string& name) const { return io_.count(name) != 0; }
 

@@ -72,6 +72,7 @@ public:
 private:
     std::string dir_;
     nlohmann::json spec_;
+    std::string component_;
     StateDict io_;
     GoldenRuntime runtime_;
     double tolRel_ = 1e-5;

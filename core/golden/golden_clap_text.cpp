@@ -8,13 +8,13 @@
 namespace grym {
 
 void runClapTextGolden(GoldenCase& c) {
-    const ClapTextEncoder encoder = ClapTextEncoder::load(c.dir(), LoadOptions{c.device(), c.dtype()});
+    const audioldm::ClapTextEncoder encoder = audioldm::ClapTextEncoder::load(c.dir(), LoadOptions{c.device(), c.dtype()});
     const torch::Tensor ids = c.tensor("input_ids");
     const torch::Tensor mask = c.tensor("attention_mask");
 
-    ClapTextForwardOptions full;
+    audioldm::ClapTextForwardOptions full;
     full.hiddenStates = true;
-    const ClapTextOutput out = encoder.forward(ids, mask, full);
+    const audioldm::ClapTextOutput out = encoder.forward(ids, mask, full);
 
     std::vector<std::string> outputs;
     for (const auto& name : c.spec().value("outputs", nlohmann::json::array())) outputs.push_back(name.get<std::string>());
@@ -36,9 +36,9 @@ void runClapTextGolden(GoldenCase& c) {
 
     // The pipeline runs the encoder only up to the last attended token; that must give the
     // same conditioning as the full padded run.
-    ClapTextForwardOptions trimmed;
+    audioldm::ClapTextForwardOptions trimmed;
     trimmed.trimPadding = true;
-    const ClapTextOutput shortRun = encoder.forward(ids, mask, trimmed);
+    const audioldm::ClapTextOutput shortRun = encoder.forward(ids, mask, trimmed);
     c.report().comparisons.push_back(compareTensors("text_embeds_normalized (trimmed)", shortRun.textEmbedsNormalized,
                                                     c.tensor("text_embeds_normalized"), c.toleranceRelativeL2(),
                                                     c.toleranceMaxAbs()));

@@ -1,6 +1,6 @@
 #include "golden/golden_case.h"
 #include "golden/golden_components.h"
-#include "models/audioldm/scheduler_base.h"
+#include "models/audioldm/scheduler_factory.h"
 
 #include <torch/torch.h>
 

@@ -52,7 +52,7 @@ void compareIds(GoldenCase& c, const std::string& name, const std::vector<int64_
 void runTokenizerGolden(GoldenCase& c) {
     const auto& spec = c.spec();
     const std::string where = c.path("case.json");
-    const auto tokenizer = RobertaTokenizer::load(c.path(spec.value("tokenizer_dir", std::string("tokenizer"))));
+    const auto tokenizer = audioldm::RobertaTokenizer::load(c.path(spec.value("tokenizer_dir", std::string("tokenizer"))));
 
     for (const auto& entry : spec.value("plain", nlohmann::json::array())) {
         const std::string text = entry.at("text").get<std::string>();
@@ -60,7 +60,7 @@ void runTokenizerGolden(GoldenCase& c) {
     }
     for (const auto& entry : spec.value("pipeline", nlohmann::json::array())) {
         const std::string text = entry.at("text").get<std::string>();
-        const PaddedEncoding ours = tokenizer.encodePadded(text);
+        const audioldm::PaddedEncoding ours = tokenizer.encodePadded(text);
         compareIds(c, "pipeline ids " + shortQuote(text), ours.inputIds, idsOf(entry, "input_ids", where));
         compareIds(c, "pipeline mask " + shortQuote(text), ours.attentionMask, idsOf(entry, "attention_mask", where));
     }

@@ -1,8 +1,9 @@
 #include "hub/blob_downloader.h"
 
+#include "hub/cache_files.h"
 #include "hub/content_digest.h"
 #include "hub/hub_error.h"
-#include "hub/platform_files.h"
+#include "platform/file_lock.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <system_error>
 
 namespace fs = std::filesystem;
 
@@ -53,6 +55,18 @@ uint64_t fileSizeOrZero(const fs::path& path) {
     return ec ? 0 : size;
 }
 
+// The blob's lock file, waited for; the platform's errors said as the Hub client's.
+FileLock lockBlob(const fs::path& lockFile, const std::function<bool()>& cancelled) {
+    try {
+        return FileLock(lockFile, cancelled);
+    } catch (const std::system_error& e) {
+        if (e.code() == std::errc::operation_canceled)
+            throw HubError(HubErrorKind::Cancelled,
+                           "cancelled while waiting for another download of the same file (" + lockFile.string() + ")");
+        throw HubError(HubErrorKind::Cache, e.what());
+    }
+}
+
 }  // namespace
 
 BlobDownloader::BlobDownloader(HttpClient& http, const HubCache& cache, HubUrls urls, std::string token, RetryPolicy retry)
@@ -68,7 +82,7 @@ uint64_t BlobDownloader::ensureBlob(const BlobRequest& request, const std::funct
 
     fs::create_directories(blob.parent_path(), ec);
     // Another process (or window) may be writing the same blob: wait for it, then look again.
-    FileLock lock(cache_.lockPath(request.repoId, request.etag), cancelled);
+    const FileLock lock = lockBlob(cache_.lockPath(request.repoId, request.etag), cancelled);
     if (fs::exists(blob, ec)) return 0;
 
     fs::path partial = cache_.incompletePath(request.repoId, request.etag);

@@ -2,7 +2,8 @@
 
 #include "hub/content_digest.h"
 #include "hub/hub_error.h"
-#include "hub/platform_files.h"
+#include "hub/cache_files.h"
+#include "platform/file_lock.h"
 
 #include <algorithm>
 #include <map>

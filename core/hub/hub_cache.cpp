@@ -2,11 +2,13 @@
 
 #include "hub/content_digest.h"
 #include "hub/hub_error.h"
-#include "hub/platform_files.h"
+#include "hub/cache_files.h"
+#include "platform/atomic_file.h"
 
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <system_error>
 
 namespace fs = std::filesystem;
 
@@ -144,7 +146,14 @@ std::optional<std::string> HubCache::readRef(const std::string& repoId, const st
 void HubCache::writeRef(const std::string& repoId, const std::string& revision, const std::string& commit) const {
     if (revision == commit) return;
     if (readRef(repoId, revision) == commit) return;
-    writeFileAtomically(repoFolder(repoId) / "refs" / revision, commit);
+    const fs::path ref = repoFolder(repoId) / "refs" / revision;
+    std::error_code ec;
+    fs::create_directories(ref.parent_path(), ec);
+    try {
+        writeFileAtomically(ref, commit.data(), commit.size());
+    } catch (const std::system_error& e) {
+        throw HubError(HubErrorKind::Cache, "cannot write " + ref.string() + ": " + e.what());
+    }
 }
 
 std::optional<fs::path> HubCache::snapshotFor(const std::string& repoId, const std::string& revision) const {

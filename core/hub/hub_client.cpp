@@ -3,7 +3,7 @@
 #include "hub/content_digest.h"
 #include "hub/file_selection.h"
 #include "hub/hub_error.h"
-#include "hub/platform_files.h"
+#include "hub/cache_files.h"
 
 #include <algorithm>
 #include <chrono>

@@ -1,18 +1,15 @@
 #include "orchestration/memory_monitor.h"
 
 #include "common/error.h"
-
-#include <dlfcn.h>
-#include <malloc.h>
+#include "platform/process_memory.h"
+#include "platform/shared_library.h"
 
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 namespace grym {
@@ -52,34 +49,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// "Key:   1234 kB" lines of /proc/meminfo and /proc/self/status, in bytes.
-std::map<std::string, uint64_t> readKilobyteFields(const char* path, std::initializer_list<const char*> keys) {
-    std::map<std::string, uint64_t> out;
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
-        const auto colon = line.find(':');
-        if (colon == std::string::npos) continue;
-        const std::string key = line.substr(0, colon);
-        if (std::find_if(keys.begin(), keys.end(), [&](const char* k) { return key == k; }) == keys.end()) continue;
-        std::istringstream value(line.substr(colon + 1));
-        uint64_t number = 0;
-        std::string unit;
-        value >> number >> unit;
-        out[key] = unit == "kB" ? number * 1024 : number;
-    }
-    return out;
-}
-
-uint64_t heapInUse() {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-    const struct mallinfo2 info = mallinfo2();
-    return static_cast<uint64_t>(info.uordblks) + static_cast<uint64_t>(info.hblkhd);
-#else
-    return 0;
-#endif
-}
-
 std::string gib(uint64_t bytes) {
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%.2f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
@@ -102,7 +71,7 @@ struct GpuMemoryReader::Impl {
     using CudaMemGetInfo = int (*)(size_t*, size_t*);
 
     std::mutex mutex;  // the loaded libraries' calls are serialised
-    void* library = nullptr;
+    std::unique_ptr<SharedLibrary> library;
     std::string source;
     NvmlShutdown nvmlShutdown = nullptr;
     NvmlMemoryInfo nvmlMemoryInfo = nullptr;
@@ -110,12 +79,12 @@ struct GpuMemoryReader::Impl {
     CudaMemGetInfo cudaMemGetInfo = nullptr;
 
     bool openNvml(int deviceIndex) {
-        library = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+        library = SharedLibrary::openFirst(nvmlLibraryNames());
         if (!library) return false;
-        auto init = reinterpret_cast<NvmlInit>(dlsym(library, "nvmlInit_v2"));
-        auto byIndex = reinterpret_cast<NvmlHandleByIndex>(dlsym(library, "nvmlDeviceGetHandleByIndex_v2"));
-        nvmlMemoryInfo = reinterpret_cast<NvmlMemoryInfo>(dlsym(library, "nvmlDeviceGetMemoryInfo"));
-        nvmlShutdown = reinterpret_cast<NvmlShutdown>(dlsym(library, "nvmlShutdown"));
+        auto init = reinterpret_cast<NvmlInit>(library->symbol("nvmlInit_v2"));
+        auto byIndex = reinterpret_cast<NvmlHandleByIndex>(library->symbol("nvmlDeviceGetHandleByIndex_v2"));
+        nvmlMemoryInfo = reinterpret_cast<NvmlMemoryInfo>(library->symbol("nvmlDeviceGetMemoryInfo"));
+        nvmlShutdown = reinterpret_cast<NvmlShutdown>(library->symbol("nvmlShutdown"));
         if (init && byIndex && nvmlMemoryInfo && nvmlShutdown && init() == 0) {
             if (byIndex(static_cast<unsigned int>(deviceIndex), &nvmlDevice) == 0) {
                 source = "nvml";
@@ -123,33 +92,27 @@ struct GpuMemoryReader::Impl {
             }
             nvmlShutdown();
         }
-        dlclose(library);
-        library = nullptr;
+        library.reset();
         nvmlShutdown = nullptr;
         return false;
     }
 
     bool openCudaRuntime(int deviceIndex) {
-        for (const char* name : {"libcudart.so", "libcudart.so.12", "libcudart.so.11.0"}) {
-            library = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-            if (library) break;
-        }
+        library = SharedLibrary::openFirst(cudaRuntimeLibraryNames());
         if (!library) return false;
-        auto setDevice = reinterpret_cast<CudaSetDevice>(dlsym(library, "cudaSetDevice"));
-        cudaMemGetInfo = reinterpret_cast<CudaMemGetInfo>(dlsym(library, "cudaMemGetInfo"));
+        auto setDevice = reinterpret_cast<CudaSetDevice>(library->symbol("cudaSetDevice"));
+        cudaMemGetInfo = reinterpret_cast<CudaMemGetInfo>(library->symbol("cudaMemGetInfo"));
         if (setDevice && cudaMemGetInfo && setDevice(deviceIndex) == 0) {
             source = "cudart";
             return true;
         }
-        dlclose(library);
-        library = nullptr;
+        library.reset();
         cudaMemGetInfo = nullptr;
         return false;
     }
 
     ~Impl() {
         if (nvmlShutdown) nvmlShutdown();
-        if (library) dlclose(library);
     }
 };
 
@@ -179,14 +142,14 @@ GpuMemory GpuMemoryReader::read() {
 
 MemorySnapshot readMemorySnapshot(GpuMemoryReader* gpu) {
     MemorySnapshot s;
-    const auto meminfo = readKilobyteFields("/proc/meminfo", {"MemTotal", "MemAvailable"});
-    if (meminfo.count("MemTotal")) s.systemTotalBytes = meminfo.at("MemTotal");
-    if (meminfo.count("MemAvailable")) s.systemAvailableBytes = meminfo.at("MemAvailable");
+    const SystemMemory system = readSystemMemory();
+    s.systemTotalBytes = system.totalBytes;
+    s.systemAvailableBytes = system.availableBytes;
     s.systemUsedBytes = s.systemTotalBytes > s.systemAvailableBytes ? s.systemTotalBytes - s.systemAvailableBytes : 0;
-    const auto status = readKilobyteFields("/proc/self/status", {"VmRSS", "VmHWM"});
-    if (status.count("VmRSS")) s.processRssBytes = status.at("VmRSS");
-    if (status.count("VmHWM")) s.processPeakRssBytes = status.at("VmHWM");
-    s.heapInUseBytes = heapInUse();
+    const ProcessMemory process = readProcessMemory();
+    s.processRssBytes = process.residentBytes;
+    s.processPeakRssBytes = process.peakResidentBytes;
+    s.heapInUseBytes = heapInUseBytes();
     if (gpu && gpu->available()) s.gpu = gpu->read();
     return s;
 }

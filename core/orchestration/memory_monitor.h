@@ -3,10 +3,9 @@
 // into a ring buffer that UIs graph; labelled tracking spans with peak profiles; thresholds.
 //
 // Sources (each optional; missing ones read as available=false / 0):
-//   - system RAM: /proc/meminfo (MemTotal, MemAvailable)
-//   - process: /proc/self/status (VmRSS, VmHWM), heap in use: mallinfo2()
-//   - GPU total/used/free: NVML (libnvidia-ml.so.1) or, when probeCudaRuntime is set, the CUDA
-//     runtime (libcudart), both opened with dlopen at run time, so no GPU or driver is needed
+//   - system RAM, process resident set and heap in use: platform/process_memory.h
+//   - GPU total/used/free: NVML or, when probeCudaRuntime is set, the CUDA runtime, both opened
+//     at run time (platform/shared_library.h), so no GPU or driver is needed
 //   - libtorch's CUDA caching allocator: through config.torchProbe (see torch_memory_probe.h),
 //     which keeps this file free of torch
 //
@@ -97,7 +96,7 @@ using MemoryAlertCallback = std::function<void(MemoryAlertLevel level, const Mem
 class GpuMemoryReader;
 MemorySnapshot readMemorySnapshot(GpuMemoryReader* gpu);
 
-// NVML / CUDA runtime through dlopen. Safe to create without a GPU (available() is then false).
+// NVML / CUDA runtime opened at run time. Safe to create without a GPU (available() is then false).
 class GpuMemoryReader {
 public:
     explicit GpuMemoryReader(bool allowCudaRuntime = false, int deviceIndex = 0);

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <new>
 #include <set>
 #include <thread>
 
@@ -207,6 +208,27 @@ TaskQueue::~TaskQueue() { shutdown(ShutdownMode::Cancel); }
 
 namespace {
 
+// Out of memory, however it is reported: std::bad_alloc from C++ allocations, or libtorch's
+// c10::Error from its CPU allocator ("DefaultCPUAllocator: can't allocate memory") or its CUDA
+// caching allocator ("CUDA out of memory"), possibly wrapped in a model's own error. Recognised
+// by type or by text, since the orchestration layer does not link torch.
+bool isOutOfMemory(const std::exception& e) {
+    if (dynamic_cast<const std::bad_alloc*>(&e)) return true;
+    const std::string what = e.what();
+    for (const char* sign : {"out of memory", "can't allocate memory", "Cannot allocate memory"})
+        if (what.find(sign) != std::string::npos) return true;
+    return false;
+}
+
+// What failed and what the user can do; libtorch's messages carry a backtrace after the first line.
+std::string outOfMemoryMessage(const std::string& task, const std::exception& e) {
+    std::string cause = dynamic_cast<const std::bad_alloc*>(&e) ? "an allocation failed" : e.what();
+    cause = cause.substr(0, cause.find('\n'));
+    return task + " ran out of memory (" + cause +
+           "); it was stopped and the other tasks go on. Free memory (close other programs or unload "
+           "models) or ask for less: a shorter duration, fewer variations or a lower precision";
+}
+
 void pruneFinished(std::vector<std::shared_ptr<detail::TaskRecord>>& pending) {
     pending.erase(std::remove_if(pending.begin(), pending.end(),
                                  [](const auto& r) {
@@ -378,9 +400,10 @@ void TaskQueue::workerLoop() {
             record->finish(TaskState::Cancelled, std::nullopt, std::make_exception_ptr(TaskCancelled(message)),
                            message);
         } catch (const Error& e) {
-            record->finish(TaskState::Failed, std::nullopt, std::current_exception(), what + " failed: " + e.what());
+            record->finish(TaskState::Failed, std::nullopt, std::current_exception(),
+                           isOutOfMemory(e) ? outOfMemoryMessage(what, e) : what + " failed: " + e.what());
         } catch (const std::exception& e) {
-            const std::string message = what + " failed: " + e.what();
+            const std::string message = isOutOfMemory(e) ? outOfMemoryMessage(what, e) : what + " failed: " + e.what();
             record->finish(TaskState::Failed, std::nullopt, std::make_exception_ptr(TaskError(message)), message);
         } catch (...) {
             const std::string message = what + " failed with an unknown exception";

@@ -183,6 +183,14 @@ RoutedTask TaskRouter::routeTask(const TaskAnalysis& analysis) {
         evicting_[v->id()] = false;
     }
 
+    if (config_.freeMemoryBytes && !holdsMemory(service->info().status)) {
+        const uint64_t modelBytes = service->estimatedMemoryBytes();
+        const uint64_t freeBytes = config_.freeMemoryBytes();
+        if (freeBytes > 0 && modelBytes > freeBytes)
+            throw TaskError("cannot load '" + service->id() + "': it needs about " + megabytes(modelBytes) +
+                            " of memory but only " + megabytes(freeBytes) +
+                            " are free; close other programs or choose a smaller model or precision");
+    }
     service->load();
     const ServiceInfo info = service->info();
     if (!runnable(info.status))

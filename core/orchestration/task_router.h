@@ -12,10 +12,12 @@
 //
 // Thread-safe. Loading and unloading are serialised (one at a time); routing to an already
 // loaded service does not wait for them. The router must outlive its leases and runners.
+#include "orchestration/memory_monitor.h"
 #include "orchestration/service_registry.h"
 #include "orchestration/task_queue.h"
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,6 +41,10 @@ struct TaskAnalysis {
 
 struct TaskRouterConfig {
     uint64_t memoryLimitBytes = 0;  // models loaded at once must fit; 0 = no limit
+    // The system memory a model being loaded may still take (MemAvailable by default; 0 when it
+    // cannot be read, which skips the check). A model whose estimate exceeds it is refused before
+    // loading, with both sizes named, instead of driving the machine into swap or the OOM killer.
+    std::function<uint64_t()> freeMemoryBytes = [] { return readMemorySnapshot(nullptr).systemAvailableBytes; };
 };
 
 class TaskRouter;

@@ -3,6 +3,7 @@
 #include "common/strings.h"
 
 #include "common/error.h"
+#include "platform/atomic_file.h"
 #include "weights/pytorch_tensors.h"
 #include "weights/weight_source.h"
 
@@ -86,13 +87,12 @@ WeightConversion convertOne(const fs::path& dir, const std::string& stem, const 
         result.tensors += tensors.size();
     }
     const nlohmann::json index = {{"metadata", {{"total_size", totalBytes}}}, {"weight_map", weightMap}};
-    const fs::path partial = target.string() + ".partial";
-    {
-        std::ofstream out(partial);
-        out << index.dump(2) << "\n";
-        if (!out.flush()) throw ModelError(partial.string() + ": write failed (disk full?)");
+    try {
+        const std::string text = index.dump(2) + "\n";
+        writeFileAtomically(target, text.data(), text.size());
+    } catch (const std::system_error& e) {
+        throw ModelError(target.string() + ": cannot write (" + e.what() + ")");
     }
-    fs::rename(partial, target);
     result.converted = true;
     return result;
 }

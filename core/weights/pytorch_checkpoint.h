@@ -3,7 +3,7 @@
 // is memory-mapped, its `data.pkl` read by the restricted unpickler, and every tensor's storage,
 // offset, sizes and strides checked against the bytes the archive holds. The torch::Tensor views
 // are made by pytorch_tensors.h; this layer only says where each tensor's bytes are.
-#include "weights/mapped_file.h"
+#include "platform/mapped_file.h"
 #include "weights/restricted_unpickler.h"
 #include "weights/zip_archive.h"
 

@@ -3,7 +3,7 @@
 #include "common/strings.h"
 
 #include "common/error.h"
-#include "weights/mapped_file.h"
+#include "platform/mapped_file.h"
 
 #include <nlohmann/json.hpp>
 

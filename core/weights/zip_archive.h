@@ -3,7 +3,7 @@
 // Entries that are stored (not compressed) are handed out as byte ranges inside the mapping,
 // so tensor data is never copied. Zip64 sizes and offsets are understood; multi-disk archives,
 // encryption and compressed entries are refused with a ModelError naming the archive and entry.
-#include "weights/mapped_file.h"
+#include "platform/mapped_file.h"
 
 #include <cstdint>
 #include <map>

@@ -9,7 +9,7 @@
 #include "main_window.h"
 #include "theme.h"
 
-#include "ui/test_doubles.h"
+#include "support/fake_services.h"
 
 #include <QApplication>
 #include <QCheckBox>

@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "common/json_reader.h"
 #include "models/audioldm/pipeline.h"
+#include "models/audioldm/scheduler_factory.h"
 #include "weights/safetensors.h"
 
 #include <torch/torch.h>

@@ -19,7 +19,7 @@
 
 namespace fs = std::filesystem;
 
-namespace grym {
+namespace grym::audioldm {
 
 namespace {
 
@@ -391,4 +391,4 @@ audioldm::QuantizationReport ClapTextEncoder::quantizeWeights(audioldm::WeightQu
 }
 torch::nn::Module& ClapTextEncoder::module() { return *impl_->model; }
 
-}  // namespace grym
+}  // namespace grym::audioldm

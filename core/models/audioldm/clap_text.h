@@ -18,7 +18,7 @@ namespace torch::nn {
 class Module;
 }
 
-namespace grym {
+namespace grym::audioldm {
 
 class RobertaTokenizer;
 
@@ -107,4 +107,4 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace grym
+}  // namespace grym::audioldm

@@ -8,6 +8,7 @@
 #include "models/audioldm/clap_text.h"
 #include "common/json_reader.h"
 #include "models/audioldm/mel.h"
+#include "models/audioldm/scheduler_factory.h"
 #include "models/audioldm/tokenizer.h"
 #include "models/audioldm/unet.h"
 #include "models/audioldm/vae.h"
@@ -182,10 +183,10 @@ AudioLdmPipeline AudioLdmPipeline::load(const std::string& folder, const LoadOpt
                          std::to_string(unetConfig.projectionClassEmbeddingsInputDim) +
                          "-dim text embeddings but the text encoder projects to " +
                          std::to_string(impl->textEncoder->config().projectionDim));
-    if (impl->vocoder->config().modelInDim % vaeConfig.scaleFactor() != 0)
+    if (impl->vocoder->config().modelInDim % vaeConfig.latentDownsampling() != 0)
         throw ModelError(folder + ": the vocoder's " + std::to_string(impl->vocoder->config().modelInDim) +
                          " mel bands are not a multiple of the VAE scale factor " +
-                         std::to_string(vaeConfig.scaleFactor()));
+                         std::to_string(vaeConfig.latentDownsampling()));
     // A folder of random weights (make-random-model) loads: randomWeights() lets each front end
     // say so in its own way (the CLI prints a note, the service a status message).
     return AudioLdmPipeline(std::move(impl));
@@ -225,12 +226,12 @@ WeightQuantization AudioLdmPipeline::quantization() const { return impl_->quanti
 double AudioLdmPipeline::defaultDurationSeconds() const {
     const auto& voc = impl_->vocoder->config();
     const double secondsPerFrame = static_cast<double>(voc.hopLength()) / static_cast<double>(voc.samplingRate);
-    return static_cast<double>(impl_->unet->config().sampleSize * impl_->vae->config().scaleFactor()) * secondsPerFrame;
+    return static_cast<double>(impl_->unet->config().sampleSize * impl_->vae->config().latentDownsampling()) * secondsPerFrame;
 }
 
 LatentLayout AudioLdmPipeline::layoutFor(double seconds) const {
     const auto& voc = impl_->vocoder->config();
-    const int64_t scale = impl_->vae->config().scaleFactor();
+    const int64_t scale = impl_->vae->config().latentDownsampling();
     // The same float arithmetic as the reference, so lengths agree to the frame.
     const double secondsPerFrame = static_cast<double>(voc.hopLength()) / static_cast<double>(voc.samplingRate);
     LatentLayout layout;
@@ -257,7 +258,7 @@ torch::Tensor AudioLdmPipeline::denoise(const torch::Tensor& latents, int64_t ti
 
 torch::Tensor AudioLdmPipeline::decodeLatents(const torch::Tensor& latents) const {
     torch::NoGradGuard noGrad;
-    return impl_->vae->decode((1.0 / impl_->vae->scalingFactor()) * latents.to(impl_->device, impl_->dtype));
+    return impl_->vae->decode((1.0 / impl_->vae->latentScalingFactor()) * latents.to(impl_->device, impl_->dtype));
 }
 
 torch::Tensor AudioLdmPipeline::melToWaveform(const torch::Tensor& mel) const {
@@ -352,7 +353,7 @@ GenerationResult AudioLdmPipeline::generate(const GenerationRequest& request, co
         else mel = torch::cat({mel, torch::full({layout.melFrames - frames, mel.size(1)}, std::log(melConfig.clampMin))}, 0);
         auto posterior = impl_->vae->encode(mel.view({1, 1, layout.melFrames, -1}).to(device, dtype));
         auto clean = posterior.sample(torch::randn(posterior.mean.sizes(), generator, torch::kFloat32).to(device, dtype));
-        clean = (clean * impl_->vae->scalingFactor()).repeat({n, 1, 1, 1});
+        clean = (clean * impl_->vae->latentScalingFactor()).repeat({n, 1, 1, 1});
         const auto keep = std::min<int64_t>(static_cast<int64_t>(request.steps * request.strength), request.steps);
         timesteps.erase(timesteps.begin(), timesteps.begin() + (request.steps - keep));
         if (timesteps.empty()) {

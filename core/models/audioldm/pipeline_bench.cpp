@@ -2,7 +2,7 @@
 
 #include "common/elapsed.h"
 
-#include "common/process_memory.h"
+#include "platform/process_memory.h"
 #include "common/json_reader.h"
 #include "common/torch_device_sync.h"
 #include "models/audioldm/mel.h"

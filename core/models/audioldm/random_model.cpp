@@ -3,6 +3,7 @@
 #include "common/strings.h"
 
 #include "common/error.h"
+#include "platform/atomic_file.h"
 #include "common/json_reader.h"
 #include "weights/safetensors_writer.h"
 
@@ -90,7 +91,12 @@ RandomModelSummary writeRandomAudioLdmModel(const std::string& fullConfigDir, co
     fs::create_directories(out);
     auto index = readJsonFile((src / "model_index.json").string());
     index["grym_random_weights"] = true;
-    std::ofstream((out / "model_index.json").string()) << index.dump(2) << "\n";
+    try {
+        const std::string text = index.dump(2) + "\n";
+        writeFileAtomically(out / "model_index.json", text.data(), text.size());
+    } catch (const std::system_error& e) {
+        throw ModelError((out / "model_index.json").string() + ": cannot write (" + e.what() + ")");
+    }
     copyFile(src / "scheduler" / "scheduler_config.json", out / "scheduler" / "scheduler_config.json");
     for (const auto& entry : fs::directory_iterator(tokenizer))
         if (entry.is_regular_file()) copyFile(entry.path(), out / "tokenizer" / entry.path().filename());

@@ -1,8 +1,6 @@
 #include "models/audioldm/scheduler_base.h"
 
 #include "common/json_reader.h"
-#include "models/audioldm/scheduler_ddim.h"
-#include "models/audioldm/scheduler_dpm.h"
 
 #include <torch/torch.h>
 
@@ -138,6 +136,9 @@ DdimConfig parseDdimConfig(const nlohmann::json& j, const std::string& source) {
 }
 
 DpmSolverConfig parseDpmSolverConfig(const nlohmann::json& j, const std::string& source) {
+    // Refuses a config that is not an object (a bare number or list) before it is indexed below;
+    // found by tests/fuzz/model_config_fuzz.cpp, which got nlohmann's type error instead.
+    (void)JsonReader(j, source);
     nlohmann::json withDefaults = j;
     // DPM-Solver's own default spacing differs from DDIM's.
     if (!withDefaults.contains("timestep_spacing") || withDefaults["timestep_spacing"].is_null())
@@ -159,39 +160,6 @@ DpmSolverConfig parseDpmSolverConfig(const nlohmann::json& j, const std::string&
     if (!f.string("variance_type", "").empty()) f.reject("variance_type", "learned variance is not implemented");
     f.requireOneOf("final_sigmas_type", {"sigma_min"});
     return c;
-}
-
-SchedulerKind parseSchedulerKind(const std::string& name) {
-    if (name == "ddim" || name == "DDIM" || name == "DDIMScheduler") return SchedulerKind::Ddim;
-    if (name == "dpm++" || name == "dpm" || name == "dpmsolver++" || name == "DPMSolverMultistepScheduler")
-        return SchedulerKind::DpmSolverMultistep;
-    throw ModelError("unknown scheduler '" + name + "' (choose ddim or dpm++)");
-}
-
-std::unique_ptr<DiffusionScheduler> makeScheduler(const nlohmann::json& config, const std::string& source,
-                                                  std::optional<SchedulerKind> override, double ddimEta) {
-    const JsonReader fields(config, source);
-    const auto className = fields.string("_class_name", "DDIMScheduler");
-    std::optional<SchedulerKind> named;
-    if (className == "DDIMScheduler") named = SchedulerKind::Ddim;
-    else if (className == "DPMSolverMultistepScheduler") named = SchedulerKind::DpmSolverMultistep;
-    if (!named && !override)
-        fields.reject("_class_name", "not supported (supported: DDIMScheduler, DPMSolverMultistepScheduler)");
-    const SchedulerKind kind = override.value_or(*named);
-
-    nlohmann::json effective = config;
-    if (!named || kind != *named) {
-        // Switching schedulers keeps the noise schedule but, as diffusers does for the stock
-        // AudioLDM configs (which never chose a spacing), the spacing is the new scheduler's own.
-        effective.erase("timestep_spacing");
-    }
-    if (kind == SchedulerKind::Ddim) return std::make_unique<DdimScheduler>(parseDdimConfig(effective, source), ddimEta);
-    return std::make_unique<DpmSolverMultistepScheduler>(parseDpmSolverConfig(effective, source));
-}
-
-std::unique_ptr<DiffusionScheduler> loadScheduler(const std::string& configPath, std::optional<SchedulerKind> override,
-                                                  double ddimEta) {
-    return makeScheduler(readJsonFile(configPath), configPath, override, ddimEta);
 }
 
 }  // namespace grym::audioldm

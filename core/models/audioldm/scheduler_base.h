@@ -9,8 +9,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <torch/types.h>
 
-#include <memory>
-#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -19,7 +18,7 @@ namespace grym::audioldm {
 enum class BetaSchedule { Linear, ScaledLinear, SquaredCosCapV2 };
 enum class PredictionType { Epsilon, Sample, VPrediction };
 enum class TimestepSpacing { Leading, Trailing, Linspace };
-enum class SchedulerKind { Ddim, DpmSolverMultistep };
+enum class SchedulerKind { Ddim, DpmSolverMultistep };  // the concrete schedulers (scheduler_factory.h)
 enum class DpmSolverType { Midpoint, Heun };
 
 // Fields shared by every scheduler's config.
@@ -97,17 +96,5 @@ std::vector<int64_t> roundedLinspace(double start, double stop, int64_t count);
 NoiseScheduleConfig parseNoiseScheduleConfig(const nlohmann::json& j, const std::string& source);
 DdimConfig parseDdimConfig(const nlohmann::json& j, const std::string& source);
 DpmSolverConfig parseDpmSolverConfig(const nlohmann::json& j, const std::string& source);
-
-// Builds the scheduler a scheduler_config.json names (`_class_name`), or `override` built
-// from the same config (as diffusers' Scheduler.from_config(other.config) does).
-std::unique_ptr<DiffusionScheduler> makeScheduler(const nlohmann::json& config, const std::string& source,
-                                                  std::optional<SchedulerKind> override = std::nullopt,
-                                                  double ddimEta = 0.0);
-std::unique_ptr<DiffusionScheduler> loadScheduler(const std::string& configPath,
-                                                  std::optional<SchedulerKind> override = std::nullopt,
-                                                  double ddimEta = 0.0);
-
-// "ddim" -> Ddim, "dpm++" / "dpm" / "dpmsolver++" -> DpmSolverMultistep; throws ModelError otherwise.
-SchedulerKind parseSchedulerKind(const std::string& name);
 
 }  // namespace grym::audioldm

@@ -2,6 +2,8 @@
 // DPM-Solver++ multistep (Lu et al.), data-prediction form, order 1 or 2.
 #include "models/audioldm/scheduler_base.h"
 
+#include <optional>
+
 namespace grym::audioldm {
 
 class DpmSolverMultistepScheduler final : public DiffusionScheduler {

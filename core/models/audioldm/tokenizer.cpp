@@ -22,7 +22,7 @@
 
 namespace fs = std::filesystem;
 
-namespace grym {
+namespace grym::audioldm {
 
 namespace {
 
@@ -633,4 +633,4 @@ int64_t RobertaTokenizer::padId() const { return impl_->pad; }
 int64_t RobertaTokenizer::unkId() const { return impl_->unk; }
 int64_t RobertaTokenizer::maskId() const { return impl_->mask; }
 
-}  // namespace grym
+}  // namespace grym::audioldm

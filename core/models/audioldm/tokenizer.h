@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace grym {
+namespace grym::audioldm {
 
 // One text as the pipeline feeds it to the text encoder.
 struct PaddedEncoding {
@@ -66,4 +66,4 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace grym
+}  // namespace grym::audioldm

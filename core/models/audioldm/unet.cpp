@@ -132,7 +132,7 @@ int64_t UNetConfig::resnetTimeEmbedDim() const {
     return classEmbeddingsConcat && !classEmbedType.empty() ? 2 * timeEmbedDim : timeEmbedDim;
 }
 
-int64_t UNetConfig::downsamplingFactor() const {
+int64_t UNetConfig::featureMapDownsampling() const {
     return int64_t{1} << (blockOutChannels.size() - 1);
 }
 

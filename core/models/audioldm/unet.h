@@ -59,8 +59,9 @@ struct UNetConfig {
     // Channels of the time embedding the resnets receive (doubled when the class embedding is
     // concatenated to it).
     int64_t resnetTimeEmbedDim() const;
-    // 2^(number of up-samplers): latent sizes need not be multiples of it.
-    int64_t downsamplingFactor() const;
+    // How much the UNet shrinks a latent between its first and its deepest level,
+    // 2^(number of up-samplers); latent sizes need not be multiples of it.
+    int64_t featureMapDownsampling() const;
 };
 
 class UNet {

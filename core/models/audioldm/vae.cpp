@@ -42,8 +42,8 @@ VaeConfig VaeConfig::fromJson(const nlohmann::json& json, const std::string& sou
     for (auto ch : c.blockOutChannels) checkGroups(r, "norm_num_groups", c.normNumGroups, ch);
     c.actFn = readActivation(r, "act_fn", Activation::Silu, ActivationNames::Diffusers);
     c.sampleSize = r.integer("sample_size", 32);
-    c.scalingFactor = r.number("scaling_factor", 0.18215);
-    if (!(c.scalingFactor > 0)) r.reject("scaling_factor", "must be positive");
+    c.latentScalingFactor = r.number("scaling_factor", 0.18215);
+    if (!(c.latentScalingFactor > 0)) r.reject("scaling_factor", "must be positive");
     c.useQuantConv = r.boolean("use_quant_conv", true);
     c.usePostQuantConv = r.boolean("use_post_quant_conv", true);
     c.midBlockAddAttention = r.boolean("mid_block_add_attention", true);
@@ -57,7 +57,7 @@ VaeConfig VaeConfig::fromFile(const std::string& path) {
     return fromJson(readJsonFile(path), path);
 }
 
-int64_t VaeConfig::scaleFactor() const { return int64_t{1} << (blockOutChannels.size() - 1); }
+int64_t VaeConfig::latentDownsampling() const { return int64_t{1} << (blockOutChannels.size() - 1); }
 
 torch::Tensor VaePosterior::sample(const torch::Tensor& noise) const { return mean + std * noise.to(mean.options()); }
 
@@ -326,7 +326,7 @@ torch::Tensor Vae::decodeWhole(const torch::Tensor& latents) const {
 
 torch::Tensor Vae::decodeTiled(const torch::Tensor& latents, int64_t tile, int64_t overlap) const {
     const int64_t frames = latents.size(2);
-    const int64_t f = config().scaleFactor();
+    const int64_t f = config().latentDownsampling();
     const int64_t stride = tile - overlap;
     std::vector<int64_t> starts;
     for (int64_t s = 0; s + tile < frames; s += stride) starts.push_back(s);
@@ -401,7 +401,7 @@ VaePosterior Vae::encode(const torch::Tensor& mel) const {
     return p;
 }
 
-double Vae::scalingFactor() const { return config().scalingFactor; }
+double Vae::latentScalingFactor() const { return config().latentScalingFactor; }
 const VaeConfig& Vae::config() const { return model_->config; }
 torch::Device Vae::device() const { return firstParameter(*model_).device(); }
 torch::ScalarType Vae::dtype() const { return firstParameter(*model_).scalar_type(); }

@@ -28,7 +28,9 @@ struct VaeConfig {
     int64_t normNumGroups = 32;
     Activation actFn = Activation::Silu;
     int64_t sampleSize = 0;
-    double scalingFactor = 0.18215;
+    // "scaling_factor": latents are multiplied by it after encoding (unit variance for the UNet)
+    // and divided by it before decoding.
+    double latentScalingFactor = 0.18215;
     bool useQuantConv = true;
     bool usePostQuantConv = true;
     bool midBlockAddAttention = true;
@@ -36,8 +38,8 @@ struct VaeConfig {
     static VaeConfig fromJson(const nlohmann::json& json, const std::string& source);
     static VaeConfig fromFile(const std::string& path);
 
-    // How much smaller the latent is than the mel along each axis: 2^(levels-1).
-    int64_t scaleFactor() const;
+    // Mel frames (and bins) per latent cell along each axis: 2^(levels-1).
+    int64_t latentDownsampling() const;
 };
 
 // The encoder's diagonal Gaussian over latents; each [B, latent_channels, H/f, W/f].
@@ -68,12 +70,12 @@ public:
     static Vae randomlyInitialised(const VaeConfig& config, torch::Device device = torch::kCPU,
                                    torch::ScalarType dtype = torch::kFloat32);
 
-    // latents [B, latent_channels, h, w] (already divided by scalingFactor()) -> [B, out, h*f, w*f]
+    // latents [B, latent_channels, h, w] (already divided by latentScalingFactor()) -> [B, out, h*f, w*f]
     torch::Tensor decode(const torch::Tensor& latents, const VaeDecodeOptions& options = {}) const;
     // mel [B, in_channels, H, W] -> posterior over [B, latent_channels, ~H/f, ~W/f]
     VaePosterior encode(const torch::Tensor& mel) const;
 
-    double scalingFactor() const;
+    double latentScalingFactor() const;
     const VaeConfig& config() const;
     torch::Device device() const;
     torch::ScalarType dtype() const;

@@ -1,7 +1,7 @@
 #include "analysis/wav2vec2_analysis_service.h"
 #include "api/audio_api.h"
 #include "audio/audio_file.h"
-#include "fake_services.h"
+#include "support/fake_services.h"
 
 #include <catch2/catch.hpp>
 
@@ -56,8 +56,8 @@ TEST_CASE("generate requests are validated field by field", "[api]") {
 
 TEST_CASE("AudioApi runs generation and analysis through the queue and reports status", "[api]") {
     AudioApi api(quietConfig());
-    api.addService(std::make_shared<test::FakeGenerator>());
-    api.addService(std::make_shared<test::FakeAnalyzer>());
+    api.addService(std::make_shared<test::FakeGenerationService>());
+    api.addService(std::make_shared<test::FakeAnalysisService>());
 
     GenerateRequest req;
     req.prompt = "a bell";
@@ -92,7 +92,7 @@ TEST_CASE("AudioApi runs generation and analysis through the queue and reports s
 TEST_CASE("AudioApi refuses bad audio and missing services with a clear error", "[api]") {
     AudioApi api(quietConfig());
     CHECK_THROWS_WITH(api.analyzeAudio(tone(1.0)), Catch::Contains("no analysis service"));
-    api.addService(std::make_shared<test::FakeAnalyzer>());
+    api.addService(std::make_shared<test::FakeAnalysisService>());
     CHECK_THROWS_AS(api.analyzeAudio(AudioBuffer{}), FieldError);
     auto nan = tone(0.1);
     nan.samples[5] = std::nanf("");
@@ -104,7 +104,8 @@ TEST_CASE("AudioApi refuses bad audio and missing services with a clear error", 
 
 TEST_CASE("AudioApi cancels a running generation and reports failures", "[api]") {
     AudioApi api(quietConfig());
-    api.addService(std::make_shared<test::FakeGenerator>(20));
+    auto generator = std::make_shared<test::FakeGenerationService>(std::chrono::milliseconds(20));
+    api.addService(generator);
     GenerateRequest req;
     req.prompt = "long";
     req.steps = 200;
@@ -113,6 +114,7 @@ TEST_CASE("AudioApi cancels a running generation and reports failures", "[api]")
     CHECK(api.cancel(h.id()));
     CHECK(h.wait() == TaskState::Cancelled);
 
+    generator->failWith = "the fake generator was asked to fail";
     req.prompt = "fail";
     req.steps = 1;
     auto f = api.generateAudio(req);
@@ -123,7 +125,7 @@ TEST_CASE("AudioApi cancels a running generation and reports failures", "[api]")
 TEST_CASE("AudioApi reports model loading as a stage and can swap a service", "[api]") {
     AudioApi api(quietConfig());
     CHECK(api.serviceFor(TaskType::Analysis) == nullptr);
-    auto first = std::make_shared<test::FakeAnalyzer>();
+    auto first = std::make_shared<test::FakeAnalysisService>();
     api.addService(first);
     CHECK(api.serviceFor(TaskType::Analysis) == first);
 
@@ -151,7 +153,7 @@ TEST_CASE("AudioApi reports model loading as a stage and can swap a service", "[
     CHECK(api.removeService("wav2vec2") == first);
     CHECK(api.removeService("wav2vec2") == nullptr);
     CHECK_THROWS_WITH(api.analyzeAudio(tone(0.5)), Catch::Contains("no analysis service"));
-    auto second = std::make_shared<test::FakeAnalyzer>();
+    auto second = std::make_shared<test::FakeAnalysisService>();
     api.addService(second);
     CHECK(api.analyzeAudio(tone(0.5)).wait() == TaskState::Succeeded);
 }
@@ -166,7 +168,7 @@ TEST_CASE("AudioApi analyses a file by path and names a file it cannot read", "[
     AudioApiConfig strict = quietConfig();
     strict.limits.maxAnalyzeSeconds = 1.0;
     AudioApi limited(strict);
-    limited.addService(std::make_shared<test::FakeAnalyzer>());
+    limited.addService(std::make_shared<test::FakeAnalysisService>());
     CHECK_THROWS_AS(limited.analyzeFile(path), FieldError);
 
     // The task carries the path, not the samples: the service decodes the file itself.

@@ -2,7 +2,7 @@
 #include "api/http_server.h"
 #include "api/installed_services.h"
 #include "audio/audio_file.h"
-#include "fake_services.h"
+#include "support/fake_services.h"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
@@ -24,8 +24,8 @@ struct ApiFixture {
     int port = 0;
 
     explicit ApiFixture(HttpServerConfig config = {}, int stepMillis = 1) : api(makeConfig()) {
-        api.addService(std::make_shared<test::FakeGenerator>(stepMillis));
-        api.addService(std::make_shared<test::FakeAnalyzer>());
+        api.addService(std::make_shared<test::FakeGenerationService>(std::chrono::milliseconds(stepMillis)));
+        api.addService(std::make_shared<test::FakeAnalysisService>());
         config.port = 0;
         server = std::make_unique<HttpServer>(api, config);
         port = server->start();

@@ -2,7 +2,7 @@
 #include "api/audio_api.h"
 #include "api/http_server.h"
 #include "api/web_assets.h"
-#include "fake_services.h"
+#include "support/fake_services.h"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
@@ -21,8 +21,8 @@ struct PageServer {
     int port = 0;
 
     explicit PageServer(std::string token = {}) {
-        api.addService(std::make_shared<test::FakeGenerator>());
-        api.addService(std::make_shared<test::FakeAnalyzer>());
+        api.addService(std::make_shared<test::FakeGenerationService>());
+        api.addService(std::make_shared<test::FakeAnalysisService>());
         HttpServerConfig config;
         config.port = 0;
         config.token = std::move(token);

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
 
 using namespace grym;
@@ -346,4 +347,43 @@ TEST_CASE("a block reader names the frame of a NaN in a later block", "[audio][f
     AudioFileReader reader(path);
     reader.read(4000);
     CHECK_THAT(audioErrorFrom([&] { reader.read(4000); }), Catch::Contains("frame 6001") && Catch::Contains("Inf"));
+}
+
+TEST_CASE("audio encoded in memory is the file saveAudioFile writes, and decodes back to the same samples",
+          "[audio][file][memory]") {
+    ScratchDir dir("grym_audio_memory");
+    const AudioBuffer stereo = test::makeNoise(0.2, 22050, 2);
+    const SaveOptions floatWav{AudioFileFormat::Wav, SampleEncoding::Float32};
+    const std::string bytes = encodeAudioBytes(stereo, "download.wav", floatWav);
+    saveAudioFile(dir.file("saved.wav"), stereo, floatWav);
+    std::ifstream saved(dir.file("saved.wav"), std::ios::binary);
+    const std::string onDisk((std::istreambuf_iterator<char>(saved)), std::istreambuf_iterator<char>());
+    CHECK(bytes == onDisk);
+
+    AudioFileInfo info;
+    const AudioBuffer decoded = decodeAudioBytes(bytes, "upload.wav", {}, &info);
+    CHECK(info.path == "upload.wav");
+    CHECK(info.container == "WAV");
+    CHECK(decoded.sampleRate == 22050);
+    CHECK(decoded.channels == 2);
+    CHECK(decoded.samples == stereo.samples);  // float32 is stored exactly
+
+    // FLAC writes seek back to finish its header: the in-memory file must allow that too.
+    const std::string flac = encodeAudioBytes(stereo, "download.flac", {AudioFileFormat::Flac, SampleEncoding::Pcm24});
+    const AudioBuffer fromFlac = decodeAudioBytes(flac, "upload.flac");
+    REQUIRE(fromFlac.samples.size() == stereo.samples.size());
+    for (size_t i = 0; i < stereo.samples.size(); ++i)
+        REQUIRE(std::fabs(fromFlac.samples[i] - stereo.samples[i]) <= 1.0f / (1 << 23));
+}
+
+TEST_CASE("audio decoded from memory names the upload in its errors and applies the limits", "[audio][file][memory][errors]") {
+    CHECK_THAT(audioErrorFrom([] { decodeAudioBytes("", "empty.wav"); }),
+               Catch::Contains("empty.wav") && Catch::Contains("empty"));
+    CHECK_THAT(audioErrorFrom([] { decodeAudioBytes(std::string(512, 'x'), "notes.txt"); }),
+               Catch::Contains("notes.txt") && Catch::Contains("not a recognised audio format"));
+    const std::string threeSeconds = encodeAudioBytes(test::makeSine(440, 3.0, 8000), "tone.wav");
+    AudioLimits limits;
+    limits.maxDurationSeconds = 2.5;
+    CHECK_THAT(audioErrorFrom([&] { decodeAudioBytes(threeSeconds, "tone.wav", limits); }),
+               Catch::Contains("tone.wav") && Catch::Contains("3 s long"));
 }

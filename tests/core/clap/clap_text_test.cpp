@@ -22,7 +22,7 @@ using grym::test::relativeError;
 // Two float32 runs of the encoder that sum in other orders (another sequence length, batch or
 // kernel): each output sums at most max(intermediate size, positions) products, through six
 // matrix products per layer plus the pooler and projection (numeric_bounds.h).
-double encoderRoundingBound(const grym::ClapTextConfig& c, int64_t positions,
+double encoderRoundingBound(const grym::audioldm::ClapTextConfig& c, int64_t positions,
                             torch::ScalarType dtype = torch::kFloat32) {
     const int64_t terms = std::max({c.hiddenSize, c.intermediateSize, positions});
     return grym::test::roundingBound(dtype, terms, 6 * c.numHiddenLayers + 3);
@@ -57,7 +57,7 @@ TEST_CASE("the CLAP text encoder reproduces the golden case, every hidden state 
 }
 
 TEST_CASE("running only up to the last attended token gives the fully padded result", "[clap]") {
-    const auto encoder = grym::ClapTextEncoder::load(kClapCase);
+    const auto encoder = grym::audioldm::ClapTextEncoder::load(kClapCase);
     const grym::GoldenCase golden(kClapCase);
     // The golden rows (a short and a longer prompt) padded out to the pipeline's 512 tokens.
     const auto ids32 = golden.tensor("input_ids");
@@ -66,7 +66,7 @@ TEST_CASE("running only up to the last attended token gives the fully padded res
     const auto ids = torch::cat({ids32, torch::full({2, 512 - 32}, padId, torch::kInt64)}, 1);
     const auto mask = torch::cat({mask32, torch::zeros({2, 512 - 32}, torch::kInt64)}, 1);
 
-    grym::ClapTextForwardOptions fullOptions, trimOptions;
+    grym::audioldm::ClapTextForwardOptions fullOptions, trimOptions;
     fullOptions.hiddenStates = trimOptions.hiddenStates = true;
     trimOptions.trimPadding = true;
     const auto full = encoder.forward(ids, mask, fullOptions);
@@ -91,13 +91,13 @@ TEST_CASE("running only up to the last attended token gives the fully padded res
 }
 
 TEST_CASE("trimming keeps attended tokens that follow a masked gap", "[clap]") {
-    const auto encoder = grym::ClapTextEncoder::load(kClapCase);
+    const auto encoder = grym::audioldm::ClapTextEncoder::load(kClapCase);
     auto ids = torch::full({1, 64}, encoder.config().padTokenId, torch::kInt64);
     auto mask = torch::zeros({1, 64}, torch::kInt64);
     for (int64_t i = 0; i < 12; ++i) ids[0][i] = 5 + 7 * i;
     mask.narrow(1, 0, 4).fill_(1);
     mask.narrow(1, 8, 4).fill_(1);  // attended again after four masked (but real) tokens
-    grym::ClapTextForwardOptions trim;
+    grym::audioldm::ClapTextForwardOptions trim;
     trim.trimPadding = true;
     const auto full = encoder.forward(ids, mask);
     const auto trimmed = encoder.forward(ids, mask, trim);
@@ -112,12 +112,12 @@ TEST_CASE("trimming keeps attended tokens that follow a masked gap", "[clap]") {
 }
 
 TEST_CASE("encodePrompts tokenizes like the pipeline and returns unit-length embeddings", "[clap]") {
-    const auto tokenizer = grym::RobertaTokenizer::load(std::string(GRYM_TEST_DATA_DIR) + "/tokenizer");
+    const auto tokenizer = grym::audioldm::RobertaTokenizer::load(std::string(GRYM_TEST_DATA_DIR) + "/tokenizer");
     auto json = smallTextConfig();
     json["vocab_size"] = tokenizer.vocabSize();
     json["max_position_embeddings"] = 514;
     torch::manual_seed(3);
-    const grym::ClapTextEncoder encoder(grym::ClapTextConfig::fromJson(json, "test config"));
+    const grym::audioldm::ClapTextEncoder encoder(grym::audioldm::ClapTextConfig::fromJson(json, "test config"));
 
     const std::vector<std::string> prompts{"a dog barking", "", "rain on a tin roof"};
     const auto embeds = encoder.encodePrompts(prompts, tokenizer);
@@ -138,7 +138,7 @@ TEST_CASE("a full ClapConfig is read through its text_config with the top-level 
                         {"text_config", smallTextConfig()},
                         {"audio_config", {{"model_type", "clap_audio_model"}}}};
     full["text_config"]["projection_dim"] = 6;
-    const auto c = grym::ClapTextConfig::fromJson(full, "config.json");
+    const auto c = grym::audioldm::ClapTextConfig::fromJson(full, "config.json");
     CHECK(c.projectionDim == 24);
     CHECK(c.hiddenSize == 8);
     CHECK(c.vocabSize == 50);
@@ -149,7 +149,7 @@ TEST_CASE("unsupported text config values are rejected by field name and value",
     const auto rejects = [](const char* field, nlohmann::json value) {
         auto json = smallTextConfig();
         json[field] = value;
-        return messageOf([&] { grym::ClapTextConfig::fromJson(json, "cfg.json"); });
+        return messageOf([&] { grym::audioldm::ClapTextConfig::fromJson(json, "cfg.json"); });
     };
     CHECK_THAT(rejects("position_embedding_type", "relative_key"),
                Catch::Contains("position_embedding_type") && Catch::Contains("relative_key"));
@@ -170,11 +170,11 @@ TEST_CASE("a checkpoint that does not fit its config names the mismatched tensor
     auto json = nlohmann::json::parse(in);
     json["intermediate_size"] = 40;
     std::ofstream(dir / "config.json") << json.dump();
-    CHECK_THAT(messageOf([&] { grym::ClapTextEncoder::load(dir.string()); }), Catch::Contains("intermediate.dense"));
+    CHECK_THAT(messageOf([&] { grym::audioldm::ClapTextEncoder::load(dir.string()); }), Catch::Contains("intermediate.dense"));
 }
 
 TEST_CASE("bad encoder inputs are errors, not crashes", "[clap]") {
-    const auto encoder = grym::ClapTextEncoder::load(kClapCase);
+    const auto encoder = grym::audioldm::ClapTextEncoder::load(kClapCase);
     const auto ok = torch::ones({1, 4}, torch::kInt64);
     CHECK_THROWS_AS(encoder.forward(torch::full({1, 4}, 5000, torch::kInt64), ok), grym::ModelError);
     CHECK_THROWS_AS(encoder.forward(ok, torch::ones({1, 5}, torch::kInt64)), grym::ModelError);
@@ -185,13 +185,13 @@ TEST_CASE("bad encoder inputs are errors, not crashes", "[clap]") {
 TEST_CASE("the encoder runs in the dtype it was loaded in", "[clap]") {
     const grym::GoldenCase golden(kClapCase);
     const auto ref = golden.tensor("text_embeds_normalized");
-    const auto f64 = grym::ClapTextEncoder::load(kClapCase, {torch::kCPU, torch::kFloat64});
+    const auto f64 = grym::audioldm::ClapTextEncoder::load(kClapCase, {torch::kCPU, torch::kFloat64});
     const auto out64 = f64.forward(golden.tensor("input_ids"), golden.tensor("attention_mask"));
     CHECK(out64.textEmbedsNormalized.scalar_type() == torch::kFloat64);
     // float64 is exact next to the float32 reference: the reference's own rounding is the bound.
     CHECK(relativeError(out64.textEmbedsNormalized, ref) < golden.toleranceRelativeL2());
 
-    const auto bf16 = grym::ClapTextEncoder::load(kClapCase, {torch::kCPU, torch::kBFloat16});
+    const auto bf16 = grym::audioldm::ClapTextEncoder::load(kClapCase, {torch::kCPU, torch::kBFloat16});
     const auto out16 = bf16.forward(golden.tensor("input_ids"), golden.tensor("attention_mask"));
     CHECK(out16.textEmbedsNormalized.scalar_type() == torch::kBFloat16);
     // bfloat16 weights and activations: the rounding bound of the whole encoder in bfloat16.
@@ -204,7 +204,7 @@ TEST_CASE("a weight-quantised text encoder stays close to float and its linear w
     using grym::audioldm::WeightQuantization;
     const auto level = GENERATE(WeightQuantization::Int8, WeightQuantization::Int4);
     INFO(grym::audioldm::toString(level));
-    auto encoder = grym::ClapTextEncoder::load(kClapCase);
+    auto encoder = grym::audioldm::ClapTextEncoder::load(kClapCase);
     torch::manual_seed(8);
     const auto ids = torch::randint(3, encoder.config().vocabSize, {2, 12}, torch::kInt64);
     const auto mask = torch::ones({2, 12}, torch::kInt64);

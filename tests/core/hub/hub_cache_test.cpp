@@ -6,7 +6,8 @@
 #include "hub/cache_inventory.h"
 #include "hub/content_digest.h"
 #include "hub/hub_error.h"
-#include "hub/platform_files.h"
+#include "hub/cache_files.h"
+#include "platform/file_lock.h"
 
 #include <catch2/catch.hpp>
 
@@ -156,7 +157,7 @@ TEST_CASE("rm deletes a repo and its locks, but not while a download holds a loc
     hub::HubCache cache(scratch.path());
     fs::path lockFile = cache.lockPath("facebook/wav2vec2-python", sha256Hex("weights"));
     {
-        hub::FileLock downloading(lockFile, {});
+        FileLock downloading(lockFile, {});
         CHECK_THROWS_AS(hub::removeCachedRepo(cache, "facebook/wav2vec2-python"), HubError);
         CHECK(fs::exists(cache.repoFolder("facebook/wav2vec2-python")));
     }

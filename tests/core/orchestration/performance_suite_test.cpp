@@ -1,4 +1,4 @@
-#include "fake_services.h"
+#include "support/fake_services.h"
 #include "orchestration/performance_suite.h"
 #include "orchestration/procedural_synth_service.h"
 

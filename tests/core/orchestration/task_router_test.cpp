@@ -1,4 +1,4 @@
-#include "fake_services.h"
+#include "support/fake_services.h"
 #include "orchestration/task_router.h"
 
 #include <catch2/catch.hpp>
@@ -132,7 +132,7 @@ TEST_CASE("routeTask loads a service and unloads idle ones to stay under the mem
 TEST_CASE("a service that fails to load reports its own error", "[router]") {
     ServiceRegistry registry;
     auto broken = std::make_shared<FakeService>("broken", TaskType::Analysis);
-    broken->failLoad = true;
+    broken->failLoadWith = "weights missing";
     registry.add(broken);
     TaskRouter router(registry);
     CHECK_THROWS_AS(router.routeTask(router.analyzeTask(TaskType::Analysis, TaskInput{})), ModelError);

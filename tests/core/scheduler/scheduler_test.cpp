@@ -2,6 +2,7 @@
 #include "golden/golden_case.h"
 #include "models/audioldm/scheduler_ddim.h"
 #include "models/audioldm/scheduler_dpm.h"
+#include "models/audioldm/scheduler_factory.h"
 #include "core/numeric_bounds.h"
 
 #include <ATen/CPUGeneratorImpl.h>

@@ -14,8 +14,8 @@ namespace {
 
 const std::string kTokenizerDir = std::string(GRYM_TEST_DATA_DIR) + "/tokenizer";
 
-const grym::RobertaTokenizer& sharedTokenizer() {
-    static const grym::RobertaTokenizer tokenizer = grym::RobertaTokenizer::load(kTokenizerDir);
+const grym::audioldm::RobertaTokenizer& sharedTokenizer() {
+    static const grym::audioldm::RobertaTokenizer tokenizer = grym::audioldm::RobertaTokenizer::load(kTokenizerDir);
     return tokenizer;
 }
 
@@ -120,12 +120,12 @@ TEST_CASE("a tokenizer folder without its vocabulary is reported by file name", 
     fs::create_directories(dir);
     std::ofstream(dir / "merges.txt") << "#version: 0.2\n";
     try {
-        auto tok = grym::RobertaTokenizer::load(dir.string());
+        auto tok = grym::audioldm::RobertaTokenizer::load(dir.string());
         FAIL("loading should have thrown");
     } catch (const grym::ModelError& e) {
         CHECK(std::string(e.what()).find("vocab.json") != std::string::npos);
     }
-    CHECK_THROWS_AS(grym::RobertaTokenizer::load((dir / "nope").string()), grym::ModelError);
+    CHECK_THROWS_AS(grym::audioldm::RobertaTokenizer::load((dir / "nope").string()), grym::ModelError);
 }
 
 TEST_CASE("a merges file with a malformed line is rejected with its line number", "[tokenizer]") {
@@ -134,7 +134,7 @@ TEST_CASE("a merges file with a malformed line is rejected with its line number"
     fs::copy_file(fs::path(kTokenizerDir) / "vocab.json", dir / "vocab.json", fs::copy_options::overwrite_existing);
     std::ofstream(dir / "merges.txt") << "#version: 0.2\nĠ t\nbroken\n";
     try {
-        auto tok = grym::RobertaTokenizer::load(dir.string());
+        auto tok = grym::audioldm::RobertaTokenizer::load(dir.string());
         FAIL("loading should have thrown");
     } catch (const grym::ModelError& e) {
         CHECK(std::string(e.what()).find("line 3") != std::string::npos);

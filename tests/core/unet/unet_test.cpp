@@ -43,7 +43,7 @@ TEST_CASE("the AudioLDM UNet config parses with the diffusers head-count quirk",
     CHECK(c.classEmbedType == "simple_projection");
     CHECK(c.classEmbeddingsConcat);
     CHECK(c.resnetTimeEmbedDim() == 2 * 4 * 16);
-    CHECK(c.downsamplingFactor() == 4);
+    CHECK(c.featureMapDownsampling() == 4);
 }
 
 TEST_CASE("unsupported UNet config values are rejected by field name", "[unet]") {

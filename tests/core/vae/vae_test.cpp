@@ -102,8 +102,8 @@ TEST_CASE("the posterior clamps the log-variance and samples as mean + std * noi
     CHECK(torch::allclose(posterior.std, (0.5 * posterior.logvar).exp()));
     const auto noise = torch::randn_like(posterior.mean);
     CHECK(torch::allclose(posterior.sample(noise), posterior.mean + posterior.std * noise));
-    CHECK(vae.scalingFactor() == Approx(0.75));
-    CHECK(vae.config().scaleFactor() == 4);
+    CHECK(vae.latentScalingFactor() == Approx(0.75));
+    CHECK(vae.config().latentDownsampling() == 4);
 }
 
 TEST_CASE("a VAE checkpoint with the older attention names loads the same", "[vae]") {

@@ -7,6 +7,7 @@
 #include "model_choice.h"
 #include "model_downloader.h"
 #include "model_manager_dialog.h"
+#include "models_folder.h"
 #include "recommended_models_panel.h"
 #include "results_display.h"
 

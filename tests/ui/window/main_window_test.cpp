@@ -7,12 +7,13 @@
 #include "local_api_dialog.h"
 #include "main_window.h"
 #include "model_manager_dialog.h"
+#include "models_folder.h"
 #include "resource_graphs.h"
 #include "results_display.h"
 #include "waveform_view.h"
 
 #include "api/installed_services.h"
-#include "ui/test_doubles.h"
+#include "support/fake_services.h"
 #include "ui/ui_test_support.h"
 #include "core/measurement_bounds.h"
 

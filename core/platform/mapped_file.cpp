@@ -1,9 +1,9 @@
-#include "weights/mapped_file.h"
+#include "platform/mapped_file.h"
 
 #include "common/error.h"
 
 #ifdef _WIN32
-#include "common/windows_api.h"
+#include "platform/windows_api.h"
 #else
 #include <fcntl.h>
 #include <sys/mman.h>

@@ -1,7 +1,8 @@
-// The portable pieces of hub/platform_files: the glob matcher against the C library's fnmatch
-// (the POSIX reference it replaces), the disk-full test and opening files by path.
+// The Hub cache's file helpers and the platform files it uses: the glob matcher against the C
+// library's fnmatch (the POSIX reference it replaces), the disk-full test and opening files by path.
 #include "core/test_files.h"
-#include "hub/platform_files.h"
+#include "hub/cache_files.h"
+#include "platform/file_lock.h"
 
 #include <catch2/catch.hpp>
 
@@ -29,15 +30,15 @@ TEST_CASE("globs match as fnmatch without flags does: * crosses folders, ? is on
 }
 
 TEST_CASE("disk-full errors are recognised and files open by path", "[hub][platform]") {
-    CHECK(hub::isDiskFullError(ENOSPC));
-    CHECK_FALSE(hub::isDiskFullError(EACCES));
+    CHECK(isDiskFullError(ENOSPC));
+    CHECK_FALSE(isDiskFullError(EACCES));
     const test::ScratchFolder scratch;
     const auto path = scratch.path() / "ä file.bin";
     {
-        std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(hub::openFile(path, "wb"), &std::fclose);
+        std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(openFile(path, "wb"), &std::fclose);
         REQUIRE(file);
         std::fputs("bytes", file.get());
     }
     CHECK(test::readWholeFile(path) == "bytes");
-    CHECK(hub::openFile(scratch.path() / "absent" / "x", "rb") == nullptr);
+    CHECK(openFile(scratch.path() / "absent" / "x", "rb") == nullptr);
 }
