@@ -6,12 +6,14 @@
 #include "cli/shared_options.h"
 #include "cli/typed_options.h"
 
+#include "common/error.h"
 #include "orchestration/compute_peak.h"
+#include "platform/atomic_file.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
-#include <fstream>
+#include <system_error>
 #include <iostream>
 
 namespace grym::cli {
@@ -47,7 +49,14 @@ void printPeak(const nlohmann::json& r) {
 
 int runBenchPeak(const PeakSuiteOptions& options) {
     const auto result = measureComputePeak(options.peak);
-    if (!options.out.empty()) std::ofstream(options.out) << result.dump(2) << "\n";
+    if (!options.out.empty()) {
+        const std::string text = result.dump(2) + "\n";
+        try {
+            writeFileAtomically(options.out, text.data(), text.size());
+        } catch (const std::system_error& e) {
+            throw ApiError(options.out + ": cannot write the benchmark report (" + e.what() + ")");
+        }
+    }
     if (options.json) std::cout << result.dump(2) << "\n";
     else printPeak(result);
     return 0;
