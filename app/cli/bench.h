@@ -14,5 +14,6 @@ class CommandLine;
 void addBenchWav2vec2Suite(CommandLine& commandLine, CLI::App& bench);      // bench_wav2vec2.cpp
 void addBenchAudioLdmSuite(CommandLine& commandLine, CLI::App& bench);      // bench_audioldm.cpp
 void addBenchQuantizationSuite(CommandLine& commandLine, CLI::App& bench);  // bench_quantization.cpp
+void addBenchPeakSuite(CommandLine& commandLine, CLI::App& bench);          // bench_peak.cpp
 
 }  // namespace grym::cli

@@ -63,6 +63,12 @@ void printSummary(const nlohmann::json& r) {
     component("UNet step, batch 2", "unet_step_batch2");
     component("VAE decode", "vae_decode");
     component("vocoder", "vocoder");
+    if (r.contains("peak")) std::printf("  roofline (peak %.1f GFLOP/s)\n", r["peak"]["peak_gflops"].get<double>());
+    else std::printf("  roofline\n");
+    for (const auto& row : r["roofline"])
+        std::printf("    %-22s %9.2f GFLOP  %8.1f GFLOP/s  %5.1f %% of peak\n", row["component"].get<std::string>().c_str(),
+                    row["flops"].get<double>() / 1e9, row["gflops"].get<double>(),
+                    row.contains("percent_of_peak") ? row["percent_of_peak"].get<double>() : 0.0);
     for (const auto& e : r["end_to_end"])
         std::printf("  end to end, %3lld steps  %.3f s for %.2f s of audio (real-time factor %.2f, processor time %.1f s)\n",
                     static_cast<long long>(e["steps"].get<int64_t>()), e["seconds"].get<double>(),
@@ -74,6 +80,12 @@ void printSummary(const nlohmann::json& r) {
                     r["quantization"]["bytes_before"].get<double>() / (1024.0 * 1024.0),
                     r["quantization"]["bytes_after"].get<double>() / (1024.0 * 1024.0));
     std::printf("  peak RSS                %.1f MiB\n", r["peak_rss_bytes"].get<double>() / (1024.0 * 1024.0));
+    if (r.contains("error_vs_float32")) {
+        const auto& e = r["error_vs_float32"];
+        std::printf("  error vs float32        latents %.4f, mel %.4f, audio %.4f (relative L2); log-mel distance %.4f\n",
+                    e["latents_relative_l2"].get<double>(), e["mel_relative_l2"].get<double>(),
+                    e["audio_relative_l2"].get<double>(), e["log_mel_distance"].get<double>());
+    }
     if (r.contains("cuda_memory_runs"))
         std::printf("  peak CUDA allocated     %.1f MiB (libtorch's allocator, runs after loading; %.1f MiB after loading)\n",
                     r["cuda_memory_runs"]["peak_allocated_bytes"].get<double>() / (1024.0 * 1024.0),
@@ -131,6 +143,11 @@ void addBenchAudioLdmSuite(CommandLine& commandLine, CLI::App& bench) {
                          "best of N for the component timings" + defaultNote(b.repeats), 1);
     addTextOption(command, "--reference", b.referenceTimingPath, "reference timing.json to compare with",
                   "FILE.json");
+    addTextOption(command, "--peak", b.peakPath,
+                  "`bench peak` JSON for the roofline's percentages (default: a short peak measurement first)",
+                  "FILE.json");
+    command.add_flag("--compare-float", b.compareToFloat,
+                     "with --precision int8/int4: also report the error against float32 (loads a second copy)");
     addTextOption(command, "--out", options.out, "also write the JSON results here", "FILE.json");
     command.add_flag("--json", options.json, "print the results as JSON");
     addThreadsOption(command, b.threads);

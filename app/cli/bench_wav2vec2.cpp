@@ -42,6 +42,11 @@ int runBenchWav2vec2(Wav2vec2SuiteOptions suite) {
     std::printf("  %.1f s of audio: best %.3f s, median %.3f s, real-time factor %.3f\n", r["audio_seconds"].get<double>(),
                 r["best_seconds"].get<double>(), r["median_seconds"].get<double>(), r["real_time_factor"].get<double>());
     std::printf("  process CPU time per run: %.3f s\n", r["cpu_seconds_per_run"].get<double>());
+    std::printf("  %.2f GFLOP per forward, %.1f GFLOP/s", r["flops"].get<double>() / 1e9, r["gflops"].get<double>());
+    if (r.contains("percent_of_peak"))
+        std::printf(", %.1f %% of the peak %.1f GFLOP/s", r["percent_of_peak"].get<double>(),
+                    r["peak"]["peak_gflops"].get<double>());
+    std::printf("\n");
     if (r.contains("reference") && r["reference"].contains("openblas_seconds"))
         std::printf("  reference (Python, 10 s of audio, OpenBLAS): %.3f s\n", r["reference"]["openblas_seconds"].get<double>());
     return 0;
@@ -58,6 +63,8 @@ void addBenchWav2vec2Suite(CommandLine& commandLine, CLI::App& bench) {
     addWholeNumberOption(command, "--repeats", b.repeats, "timed runs after one warm-up" + defaultNote(b.repeats), 1);
     addTextOption(command, "--reference", b.referenceTimingFile,
                   "reference timing.json (default: timing.json beside the config folder)", "FILE.json");
+    addTextOption(command, "--peak", b.peakPath,
+                  "`bench peak` JSON for the percentage of peak (default: a short peak measurement first)", "FILE.json");
     command.add_flag("--json", options.json, "print the results as JSON");
     addThreadsOption(command, options.threads);
     addDeviceOption(command, b.runtime.device);

@@ -181,6 +181,7 @@ void addBenchCommand(CommandLine& commandLine) {
     addBenchWav2vec2Suite(commandLine, bench);
     addBenchAudioLdmSuite(commandLine, bench);
     addBenchQuantizationSuite(commandLine, bench);
+    addBenchPeakSuite(commandLine, bench);
 }
 
 }  // namespace grym::cli

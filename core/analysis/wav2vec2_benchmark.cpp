@@ -6,6 +6,8 @@
 #include "common/torch_device_sync.h"
 #include "models/wav2vec2/config.h"
 #include "models/wav2vec2/feature_extractor.h"
+#include "models/flop_count.h"
+#include "orchestration/compute_peak.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -46,7 +48,12 @@ nlohmann::json runWav2vec2Benchmark(const Wav2vec2BenchmarkOptions& options) {
         if (!torch::isfinite(out.lastHiddenState).all().item<bool>()) throw ModelError("wav2vec2 benchmark: non-finite output");
         return secondsSince(t0);
     };
-    runOnce();  // warm-up: allocator, kernels, BLAS threads
+    uint64_t flops = 0;
+    {
+        FlopCount count;
+        runOnce();  // warm-up: allocator, kernels, BLAS threads
+        flops = count.flops();
+    }
     std::vector<double> runs;
     // Process CPU time as well: on a loaded machine wall-clock time says more about the neighbours.
     const std::clock_t cpuStart = std::clock();
@@ -71,7 +78,13 @@ nlohmann::json runWav2vec2Benchmark(const Wav2vec2BenchmarkOptions& options) {
         {"median_seconds", median},
         {"real_time_factor", median / options.audioSeconds},
         {"cpu_seconds_per_run", cpuPerRun},
+        {"flops", flops},
+        {"gflops", gflopsPerSecond(static_cast<double>(flops), best)},
     };
+    if (!options.peakPath.empty() || !options.runtime.device.is_cuda()) {
+        j["peak"] = readOrMeasurePeak(options.peakPath);
+        j["percent_of_peak"] = percentOfPeak(j["gflops"].get<double>(), j["peak"]["peak_gflops"].get<double>());
+    }
     if (!options.referenceTimingFile.empty() && fs::exists(options.referenceTimingFile)) {
         try {
             std::ifstream in(options.referenceTimingFile);

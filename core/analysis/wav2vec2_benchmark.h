@@ -15,10 +15,13 @@ struct Wav2vec2BenchmarkOptions {
     int repeats = 3;                // timed runs after one warm-up
     LoadOptions runtime;
     std::string referenceTimingFile; // timing.json with reference_seconds_openblas; optional
+    // `bench peak` JSON for percent_of_peak; empty: a short peak measurement first (CPU only).
+    std::string peakPath;
 };
 
 // {model, weights:"random ...", device, dtype, threads, parameters, audio_seconds, build_seconds,
-//  runs_seconds[], best_seconds, median_seconds, real_time_factor, reference{...}?}
+//  runs_seconds[], best_seconds, median_seconds, real_time_factor, flops (of one forward,
+//  models/flop_count.h), gflops (at the best run), percent_of_peak, peak{...}, reference{...}?}
 nlohmann::json runWav2vec2Benchmark(const Wav2vec2BenchmarkOptions& options);
 
 }  // namespace grym

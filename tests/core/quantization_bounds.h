@@ -77,3 +77,22 @@ inline std::string writeDequantisedTwin(const std::string& dir, const std::strin
 }
 
 }  // namespace grym::test
+
+namespace grym::test {
+
+// The relative rounding noise of quantising `x` per tensor to 8 bits over its own range, as a
+// dynamically quantised layer does with its input: a step of (max − min) / 255, uniform rounding
+// error of RMS step / √12, relative to the RMS of x. Through a layer whose weights do not
+// correlate with the rounding, the output's relative error has the same size.
+inline double activationNoise(const torch::Tensor& x) {
+    const auto x64 = x.to(torch::kFloat64);
+    const double range = (x64.max() - x64.min()).item<double>();
+    const double rms = x64.pow(2).mean().sqrt().item<double>();
+    return rms > 0 ? range / 255.0 / std::sqrt(12.0) / rms : 0.0;
+}
+
+// One int8-arithmetic layer: its weights' noise and its input's rounding, independent, so they
+// add in quadrature; the plain sum bounds that with up to √2 to spare.
+inline double int8LayerBound(double weightNoise, double activationNoise) { return weightNoise + activationNoise; }
+
+}  // namespace grym::test

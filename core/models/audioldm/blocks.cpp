@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "common/json_reader.h"
+#include "models/flop_count.h"
 
 #include <torch/version.h>
 
@@ -47,14 +48,46 @@ uint64_t countParameters(const torch::nn::Module& module) {
     return n;
 }
 
+uint64_t modelBytes(const torch::nn::Module& module) {
+    uint64_t n = moduleParameterBytes(module);
+    auto addPacked = [&n](const torch::nn::Module& m) {
+        if (const auto* linear = m.as<QuantLinearImpl>()) n += linear->int8.bytes();
+    };
+    addPacked(module);
+    for (const auto& m : module.modules(/*include_self=*/false)) addPacked(*m);
+    return n;
+}
+
+namespace {
+
+// Where weight-only layers decode their weight on each call (QuantizedWeight::dequantizeInto):
+// one buffer per thread, as large as the largest weight it has decoded, reused by every layer
+// that thread runs (a layer consumes its decoded weight before the next layer decodes), so the
+// float weights never exist all at once and no call pays for mapping fresh memory.
+torch::Tensor& decodeWorkspace() {
+    thread_local torch::Tensor workspace;
+    return workspace;
+}
+
+}  // namespace
+
 torch::Tensor QuantLinearImpl::forward(const torch::Tensor& x) {
-    if (!quantized.defined()) return LinearImpl::forward(x);
-    return F::linear(x, quantized.dequantize(x.scalar_type()), bias);
+    torch::Tensor y;
+    if (int8.defined())
+        y = x.device().is_cpu() && x.scalar_type() == torch::kFloat32 ? int8.forward(x)
+                                                                       : F::linear(x, int8.weight().to(x.options()), bias);
+    else if (!quantized.defined()) y = LinearImpl::forward(x);
+    else y = F::linear(x, quantized.dequantizeInto(decodeWorkspace(), x.scalar_type()), bias);
+    FlopCount::addProducts(y, options.in_features());
+    return y;
 }
 
 torch::Tensor QuantConv2dImpl::forward(const torch::Tensor& x) {
-    if (!quantized.defined()) return Conv2dImpl::forward(x);
-    return _conv_forward(x, quantized.dequantize(x.scalar_type()));
+    auto y = quantized.defined() ? _conv_forward(x, quantized.dequantizeInto(decodeWorkspace(), x.scalar_type()))
+                                 : Conv2dImpl::forward(x);
+    const auto& o = options;
+    FlopCount::addProducts(y, o.in_channels() / o.groups() * (*o.kernel_size())[0] * (*o.kernel_size())[1]);
+    return y;
 }
 
 torch::Tensor QuantEmbeddingImpl::forward(const torch::Tensor& indices) {
@@ -62,7 +95,7 @@ torch::Tensor QuantEmbeddingImpl::forward(const torch::Tensor& indices) {
     return quantized.dequantizeRows(indices, quantized.scales().scalar_type());
 }
 
-QuantizationReport quantizeModuleWeights(torch::nn::Module& module, WeightQuantization level) {
+QuantizationReport quantizeModuleWeights(torch::nn::Module& module, WeightQuantization level, bool int8Arithmetic) {
     if (level != WeightQuantization::None && level != WeightQuantization::Int8 && level != WeightQuantization::Int4)
         throw ModelError("unknown weight quantisation level " + std::to_string(static_cast<int>(level)));
     // Check every layer before changing any, so a refused call leaves the model as it was.
@@ -77,22 +110,33 @@ QuantizationReport quantizeModuleWeights(torch::nn::Module& module, WeightQuanti
     }
     QuantizationReport report;
     report.level = level;
-    report.bytesBefore = moduleParameterBytes(module);
+    report.bytesBefore = modelBytes(module);
+    const bool int8Engine = int8Arithmetic && level == WeightQuantization::Int8 && Int8Linear::engine().has_value();
     torch::NoGradGuard noGrad;
     for (auto [layer, quantized] : layers) {
         if (level == WeightQuantization::None || quantized->defined()) continue;
         auto weight = layer->named_parameters(/*recurse=*/false)["weight"];
         report.layerBytesBefore += static_cast<uint64_t>(weight.nbytes());
         *quantized = QuantizedWeight::quantize(weight, level);
-        report.layerBytesAfter += quantized->bytes();
         ++report.layers;
+        auto* linear = layer->as<QuantLinearImpl>();
+        if (linear && int8Engine && weight.device().is_cpu() && weight.scalar_type() == torch::kFloat32) {
+            // The engine keeps its own copy of the integers: ours would only double them.
+            linear->int8 = Int8Linear::pack(quantized->values(), quantized->scales(), linear->bias);
+            quantized->releaseValues();
+            report.layerBytesAfter += linear->int8.bytes();
+            ++report.int8ComputeLayers;
+            weight.set_data(torch::empty({0}, weight.options()));
+            continue;
+        }
+        report.layerBytesAfter += quantized->bytes();
         // The buffers share their tensors with `quantized`, so moving the layer moves both.
         layer->register_buffer("weight_quantized", quantized->values());
         layer->register_buffer("weight_scale", quantized->scales());
         // Every handle to the float weight (the layer's member included) now sees an empty tensor.
         weight.set_data(torch::empty({0}, weight.options()));
     }
-    report.bytesAfter = moduleParameterBytes(module);
+    report.bytesAfter = modelBytes(module);
     return report;
 }
 
@@ -141,6 +185,8 @@ torch::Tensor multiHeadAttention(const torch::Tensor& q, const torch::Tensor& k,
         }
         out = pieces.size() == 1 ? pieces.front() : torch::cat(pieces, 2);
     }
+    // q·kᵀ and probs·v: B·H·Nq·Nk·D multiply-adds each, `keys` per entry of the output.
+    FlopCount::addProducts(out, 2 * keys);
     return out.transpose(1, 2).reshape({batch, queries, channels});
 }
 

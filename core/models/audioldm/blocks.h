@@ -4,6 +4,7 @@
 // multi-head Attention (the UNet's transformer attention and the VAE's spatial attention).
 // Heavy header: include it from .cpp files only.
 #include "models/activation.h"
+#include "models/int8_linear.h"
 #include "models/audioldm/weight_quantization.h"
 #include "weights/module_loader.h"
 
@@ -21,7 +22,9 @@ namespace grym::audioldm {
 torch::Tensor firstParameter(const torch::nn::Module& module);  // throws if it has none
 // Quantised weights count with the size they had before quantising.
 uint64_t countParameters(const torch::nn::Module& module);
-// Bytes of parameters and buffers: grym::moduleParameterBytes (weights/module_loader.h).
+// Bytes the module's weights take: its parameters and buffers (grym::moduleParameterBytes) plus
+// the int8 weights its QuantLinear layers handed to the quantized engine.
+uint64_t modelBytes(const torch::nn::Module& module);
 
 // Multi-head scaled-dot-product attention.
 // q: [B, Nq, heads*D], k, v: [B, Nk, heads*D] -> [B, Nq, heads*D].
@@ -37,11 +40,14 @@ void checkGroups(const JsonReader& config, const std::string& field, int64_t gro
 // weight_quantization.h): the float weight is freed and the integers and scales are registered
 // as buffers (weight_quantized, weight_scale), dequantised into the input's dtype on every call.
 // Parameter names stay "weight"/"bias", so checkpoints load before quantising.
+// A QuantLinear quantised to int8 on the CPU in float32 computes in int8 (int8_linear.h): its
+// integers and scales live in the quantized engine (`int8`), not in buffers.
 class QuantLinearImpl : public torch::nn::LinearImpl {
 public:
     using torch::nn::LinearImpl::LinearImpl;
     torch::Tensor forward(const torch::Tensor& x);
     QuantizedWeight quantized;
+    Int8Linear int8;
 };
 TORCH_MODULE(QuantLinear);
 
@@ -66,9 +72,14 @@ TORCH_MODULE(QuantEmbedding);
 
 // Quantises the weight of every QuantLinear / QuantConv2d / QuantEmbedding below `module` (after loading, and
 // after moving it to its device and dtype: a later dtype change would convert the integers).
+// At int8 with int8Arithmetic, linear layers held in float32 on the CPU compute in int8 when this libtorch has a
+// quantized engine (Int8Linear::engine()); the others, and every conv and embedding, keep
+// weight-only int8.
 // Quantising again to the same level changes nothing; to another level (or back to None) throws
 // ModelError, as does an unknown level, before anything is changed.
-QuantizationReport quantizeModuleWeights(torch::nn::Module& module, WeightQuantization level);
+// int8Arithmetic: see LoadOptions::int8Arithmetic (false: every layer weight-only).
+QuantizationReport quantizeModuleWeights(torch::nn::Module& module, WeightQuantization level,
+                                         bool int8Arithmetic = false);
 
 struct ResnetOptions {
     int64_t inChannels = 0;

@@ -1,5 +1,7 @@
 #include "models/audioldm/clap_text.h"
 
+#include "models/flop_count.h"
+
 #include "common/error.h"
 #include "common/json_reader.h"
 #include "models/audioldm/blocks.h"
@@ -80,6 +82,8 @@ struct SelfAttention : torch::nn::Module {
         const auto weights = torch::softmax(scores + maskBias, -1);      // [B, heads, L, L]
         const auto context = torch::matmul(weights, v);
 #endif
+        // q·kᵀ and weights·v: B·heads·L·L·headDim multiply-adds each, `length` per output entry.
+        FlopCount::addProducts(context, 2 * length);
         return context.transpose(1, 2).reshape({batch, length, heads * headDim});
     }
 };
@@ -308,7 +312,7 @@ ClapTextEncoder ClapTextEncoder::load(const std::string& folder, const LoadOptio
     options.source = source->path();
     loadModuleWeights(*encoder.impl_->model, weights, options);
     checkFinite(*encoder.impl_->model, options.source);
-    encoder.quantizeWeights(loadOptions.precision);
+    encoder.quantizeWeights(loadOptions.precision, loadOptions.int8Arithmetic);
     return encoder;
 }
 
@@ -382,8 +386,8 @@ const ClapTextConfig& ClapTextEncoder::config() const { return impl_->config; }
 torch::Device ClapTextEncoder::device() const { return impl_->device; }
 torch::ScalarType ClapTextEncoder::dtype() const { return impl_->dtype; }
 
-audioldm::QuantizationReport ClapTextEncoder::quantizeWeights(audioldm::WeightQuantization level) {
-    return audioldm::quantizeModuleWeights(*impl_->model, level);
+audioldm::QuantizationReport ClapTextEncoder::quantizeWeights(audioldm::WeightQuantization level, bool int8Arithmetic) {
+    return audioldm::quantizeModuleWeights(*impl_->model, level, int8Arithmetic);
 }
 torch::nn::Module& ClapTextEncoder::module() { return *impl_->model; }
 

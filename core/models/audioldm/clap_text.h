@@ -94,7 +94,7 @@ public:
     // Weight-only int8 / int4 for every Linear (attention, feed-forward, pooler, projection)
     // and the word-embedding table (the small position and token-type tables stay float).
     // Call after load(); see UNet::quantizeWeights.
-    audioldm::QuantizationReport quantizeWeights(audioldm::WeightQuantization level);
+    audioldm::QuantizationReport quantizeWeights(audioldm::WeightQuantization level, bool int8Arithmetic = false);
 
     // The parameter tree, named exactly as the checkpoint keys (text_model.*, text_projection.*).
     torch::nn::Module& module();

@@ -4,6 +4,7 @@
 
 #include "audio/resampler.h"
 #include "common/error.h"
+#include "models/audioldm/blocks.h"
 #include "models/audioldm/clap_text.h"
 #include "common/json_reader.h"
 #include "models/audioldm/mel.h"
@@ -382,10 +383,10 @@ int AudioLdmPipeline::sampleRate() const { return static_cast<int>(impl_->vocode
 
 uint64_t AudioLdmPipeline::parameterBytes() const {
     return impl_->unet->parameterBytes() + impl_->vae->parameterBytes() +
-           moduleParameterBytes(impl_->textEncoder->module()) + moduleParameterBytes(*impl_->vocoder);
+           modelBytes(impl_->textEncoder->module()) + moduleParameterBytes(*impl_->vocoder);
 }
 
-QuantizationReport AudioLdmPipeline::quantizeWeights(WeightQuantization level) {
+QuantizationReport AudioLdmPipeline::quantizeWeights(WeightQuantization level, bool int8Arithmetic) {
     QuantizationReport total;
     total.level = level;
     auto add = [&total](const QuantizationReport& part) {
@@ -394,10 +395,11 @@ QuantizationReport AudioLdmPipeline::quantizeWeights(WeightQuantization level) {
         total.bytesAfter += part.bytesAfter;
         total.layerBytesBefore += part.layerBytesBefore;
         total.layerBytesAfter += part.layerBytesAfter;
+        total.int8ComputeLayers += part.int8ComputeLayers;
     };
-    add(impl_->unet->quantizeWeights(level));
-    add(impl_->vae->quantizeWeights(level));
-    add(impl_->textEncoder->quantizeWeights(level));
+    add(impl_->unet->quantizeWeights(level, int8Arithmetic));
+    add(impl_->vae->quantizeWeights(level, int8Arithmetic));
+    add(impl_->textEncoder->quantizeWeights(level, int8Arithmetic));
     impl_->quantization = level;
     return total;
 }

@@ -119,7 +119,8 @@ public:
 
     // Weight-only int8/int4 for the UNet, the VAE and the CLAP text encoder; the vocoder stays
     // in the compute dtype. Returns what the three models saved together.
-    QuantizationReport quantizeWeights(WeightQuantization level);
+    // int8Arithmetic: LoadOptions::int8Arithmetic (false here: weight-only, as before).
+    QuantizationReport quantizeWeights(WeightQuantization level, bool int8Arithmetic = false);
     WeightQuantization quantization() const;
 
     // Timing of the components, for benchmarks (each runs on the pipeline's device).

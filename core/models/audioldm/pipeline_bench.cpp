@@ -5,7 +5,10 @@
 #include "platform/process_memory.h"
 #include "common/json_reader.h"
 #include "common/torch_device_sync.h"
+#include "models/audioldm/mel.h"
 #include "models/audioldm/pipeline.h"
+#include "models/flop_count.h"
+#include "orchestration/compute_peak.h"
 #include "orchestration/torch_memory_probe.h"
 
 #include <nlohmann/json.hpp>
@@ -34,9 +37,11 @@ nlohmann::json cudaMemoryJson(const TorchCudaMemory& m) {
 struct Timing {
     double wall = std::numeric_limits<double>::infinity();
     double cpu = std::numeric_limits<double>::infinity();
+    uint64_t flops = 0;  // of one call
 };
 
-// Best of `repeats` runs (the first run also pays for one-time allocations).
+// Best of `repeats` runs (the first run also pays for one-time allocations); every run does the
+// same work, so the FLOPs are counted on the first.
 template <typename F>
 Timing bestOf(int repeats, const torch::Device& device, F&& f) {
     Timing best;
@@ -44,7 +49,11 @@ Timing bestOf(int repeats, const torch::Device& device, F&& f) {
         waitForDevice(device);
         const auto start = std::chrono::steady_clock::now();
         const double cpuStart = processCpuSeconds();
-        f();
+        {
+            FlopCount count;
+            f();
+            if (i == 0) best.flops = count.flops();
+        }
         waitForDevice(device);
         best.wall = std::min(best.wall, secondsSince(start));
         best.cpu = std::min(best.cpu, processCpuSeconds() - cpuStart);
@@ -52,12 +61,58 @@ Timing bestOf(int repeats, const torch::Device& device, F&& f) {
     return best;
 }
 
-void record(nlohmann::json& out, const std::string& name, const Timing& t) {
+// The component's timings and its row of the roofline table.
+void record(nlohmann::json& out, nlohmann::json& roofline, const std::string& name, const Timing& t, double peakGflops) {
     out[name + "_seconds"] = t.wall;
     out[name + "_cpu_seconds"] = t.cpu;
+    out[name + "_flops"] = t.flops;
+    const double gflops = gflopsPerSecond(static_cast<double>(t.flops), t.wall);
+    out[name + "_gflops"] = gflops;
+    nlohmann::json row = {{"component", name}, {"flops", t.flops}, {"seconds", t.wall}, {"gflops", gflops}};
+    if (peakGflops > 0) {
+        out[name + "_percent_of_peak"] = percentOfPeak(gflops, peakGflops);
+        row["percent_of_peak"] = percentOfPeak(gflops, peakGflops);
+    }
+    roofline.push_back(row);
 }
 
 }  // namespace
+
+namespace {
+
+double relativeL2(const torch::Tensor& test, const torch::Tensor& reference) {
+    const auto r = reference.to(torch::kFloat64);
+    const double norm = r.norm().item<double>();
+    const double diff = (test.to(torch::kFloat64) - r).norm().item<double>();
+    return norm > 0 ? diff / norm : diff;
+}
+
+}  // namespace
+
+GenerationDistance generationDistance(const GenerationResult& test, const GenerationResult& reference) {
+    GenerationDistance d;
+    if (!test.stepLatents.empty() && !reference.stepLatents.empty())
+        d.latents = relativeL2(test.stepLatents.back(), reference.stepLatents.back());
+    d.mel = relativeL2(test.mel, reference.mel);
+    d.audio = relativeL2(test.waveform, reference.waveform);
+    double squares = 0.0;
+    int64_t entries = 0;
+    for (int64_t i = 0; i < reference.waveform.size(0); ++i) {
+        const auto a = logMelSpectrogram(test.waveform[i].to(torch::kFloat32).cpu());
+        const auto b = logMelSpectrogram(reference.waveform[i].to(torch::kFloat32).cpu());
+        squares += (a - b).to(torch::kFloat64).pow(2).sum().item<double>();
+        entries += b.numel();
+    }
+    d.logMel = entries > 0 ? std::sqrt(squares / static_cast<double>(entries)) : 0.0;
+    return d;
+}
+
+nlohmann::json toJson(const GenerationDistance& d) {
+    return {{"latents_relative_l2", d.latents},
+            {"mel_relative_l2", d.mel},
+            {"audio_relative_l2", d.audio},
+            {"log_mel_distance", d.logMel}};
+}
 
 nlohmann::json runAudioLdmBenchmark(const AudioLdmBenchOptions& options,
                                     const std::function<void(const std::string&)>& log) {
@@ -83,9 +138,11 @@ nlohmann::json runAudioLdmBenchmark(const AudioLdmBenchOptions& options,
     const auto level = parseWeightQuantization(options.quantization);
     if (level != WeightQuantization::None) {
         say(std::string("quantising the UNet and VAE to ") + toString(level));
-        const auto report = pipeline.quantizeWeights(level);
+        // As --precision int8 loads it: linear layers compute in int8 where an engine exists.
+        const auto report = pipeline.quantizeWeights(level, /*int8Arithmetic=*/true);
         out["quantization"] = {{"level", toString(level)},
                                {"layers", report.layers},
+                               {"int8_compute_layers", report.int8ComputeLayers},
                                {"bytes_before", report.bytesBefore},
                                {"bytes_after", report.bytesAfter}};
     }
@@ -99,25 +156,38 @@ nlohmann::json runAudioLdmBenchmark(const AudioLdmBenchOptions& options,
     out["random_weights"] = pipeline.randomWeights();
     out["parameter_bytes"] = pipeline.parameterBytes();
 
+    double peakGflops = 0.0;
+    if (!options.peakPath.empty() || !device.is_cuda()) {
+        if (options.peakPath.empty()) say("measuring this machine's peak (give --peak FILE.json from `bench peak` to skip)");
+        out["peak"] = readOrMeasurePeak(options.peakPath);
+        peakGflops = out["peak"]["peak_gflops"].get<double>();
+    }
+
     const auto layout = pipeline.layoutFor(options.seconds);
     nlohmann::json components;
+    nlohmann::json roofline = nlohmann::json::array();
     say("text encoder (batch 2)");
     torch::Tensor embeds;
-    record(components, "text_encoder_batch2",
-           bestOf(options.repeats, device, [&] { embeds = pipeline.encodePrompts({"", "a dog barking in the rain"}); }));
+    record(components, roofline, "text_encoder_batch2",
+           bestOf(options.repeats, device, [&] { embeds = pipeline.encodePrompts({"", "a dog barking in the rain"}); }),
+           peakGflops);
 
     const std::vector<int64_t> latentShape{2, 8, layout.latentHeight, layout.latentWidth};
     auto latents = torch::randn(latentShape, torch::TensorOptions().device(device).dtype(options.dtype));
     say("UNet step (batch 2)");
-    record(components, "unet_step_batch2", bestOf(options.repeats, device, [&] { pipeline.denoise(latents, 500, embeds); }));
+    record(components, roofline, "unet_step_batch2",
+           bestOf(options.repeats, device, [&] { pipeline.denoise(latents, 500, embeds); }), peakGflops);
     components["unet_latent_shape"] = latentShape;
     say("VAE decode");
     torch::Tensor mel;
-    record(components, "vae_decode", bestOf(options.repeats, device, [&] { mel = pipeline.decodeLatents(latents.slice(0, 0, 1)); }));
+    record(components, roofline, "vae_decode",
+           bestOf(options.repeats, device, [&] { mel = pipeline.decodeLatents(latents.slice(0, 0, 1)); }), peakGflops);
     say("vocoder");
-    record(components, "vocoder", bestOf(options.repeats, device, [&] { pipeline.melToWaveform(mel); }));
+    record(components, roofline, "vocoder", bestOf(options.repeats, device, [&] { pipeline.melToWaveform(mel); }),
+           peakGflops);
     components["vocoder_frames"] = mel.size(2);
     out["components"] = components;
+    out["roofline"] = roofline;
 
     nlohmann::json endToEnd = nlohmann::json::array();
     for (auto steps : options.endToEndSteps) {
@@ -136,6 +206,22 @@ nlohmann::json runAudioLdmBenchmark(const AudioLdmBenchOptions& options,
     }
     out["end_to_end"] = endToEnd;
     out["peak_rss_bytes"] = peakResidentBytes();
+    if (options.compareToFloat && level != WeightQuantization::None) {
+        say(std::string("error of ") + toString(level) + " against float32");
+        GenerationRequest request;
+        request.prompt = "a dog barking in the rain";
+        request.steps = options.endToEndSteps.front();
+        request.durationSeconds = options.seconds;
+        GenerationOptions keep;
+        keep.keepStepLatents = true;
+        const auto quantised = pipeline.generate(request, {}, nullptr, keep);
+        const auto reference =
+            AudioLdmPipeline::load(options.modelDir, LoadOptions{device, options.dtype}).generate(request, {}, nullptr, keep);
+        auto error = toJson(generationDistance(quantised, reference));
+        error["steps"] = request.steps;
+        error["note"] = "the vocoder is not quantised: its error is the one the mel carries in";
+        out["error_vs_float32"] = error;
+    }
     if (device.is_cuda()) {
         // Peak of libtorch's caching allocator over the component and end-to-end runs (reset after
         // loading, so the weights count only as the allocation they stay).

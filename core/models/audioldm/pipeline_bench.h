@@ -21,8 +21,31 @@ struct AudioLdmBenchOptions {
     std::string quantization = "none";     // none | int8 | int4 (weight-only, UNet and VAE)
     c10::Device device = c10::kCPU;        // cuda: timings wait for the GPU; CUDA memory is reported
     c10::ScalarType dtype = c10::kFloat;   // float16 / bfloat16 need cuda
+    // `bench peak` JSON whose peak_gflops the roofline columns are read against; empty: a short
+    // peak measurement (orchestration/compute_peak.h) runs first, on the CPU only.
+    std::string peakPath;
+    // With a quantisation level: also generate once with a float32 copy of the pipeline (loaded
+    // after the timings, so it does not enter their memory figures) and report the distance.
+    bool compareToFloat = false;
 };
 
+struct GenerationResult;
+
+// How far one generation lies from another of the same request (a quantised pipeline's from the
+// float32 one's): relative L2 (‖a − b‖ / ‖b‖) of the final latents, of the VAE's mel and of the
+// audio, and the log-mel spectral distance of the audio: the root mean square difference of the
+// two natural-log mel spectrograms (mel.h's, the one the VAE was trained on), in nepers.
+struct GenerationDistance {
+    double latents = 0.0;   // 0 when either result kept no step latents
+    double mel = 0.0;
+    double audio = 0.0;
+    double logMel = 0.0;
+};
+GenerationDistance generationDistance(const GenerationResult& test, const GenerationResult& reference);
+nlohmann::json toJson(const GenerationDistance& distance);
+
+// Per component: seconds, processor seconds, the FLOPs of one call (models/flop_count.h), the
+// achieved GFLOP/s and its percentage of the peak; also the same as a "roofline" table.
 nlohmann::json runAudioLdmBenchmark(const AudioLdmBenchOptions& options,
                                     const std::function<void(const std::string&)>& log = {});
 

@@ -529,7 +529,7 @@ UNet UNet::load(const std::string& dir, const LoadOptions& options) {
     checkFinite(*model, mapping.source);
     model->to(options.device, options.dtype);
     UNet unet(model);
-    unet.quantizeWeights(options.precision);
+    unet.quantizeWeights(options.precision, options.int8Arithmetic);
     return unet;
 }
 
@@ -570,7 +570,9 @@ const UNetConfig& UNet::config() const { return model_->config; }
 torch::Device UNet::device() const { return firstParameter(*model_).device(); }
 torch::ScalarType UNet::dtype() const { return firstParameter(*model_).scalar_type(); }
 uint64_t UNet::parameterCount() const { return countParameters(*model_); }
-uint64_t UNet::parameterBytes() const { return moduleParameterBytes(*model_); }
-QuantizationReport UNet::quantizeWeights(WeightQuantization level) { return quantizeModuleWeights(*model_, level); }
+uint64_t UNet::parameterBytes() const { return modelBytes(*model_); }
+QuantizationReport UNet::quantizeWeights(WeightQuantization level, bool int8Arithmetic) {
+    return quantizeModuleWeights(*model_, level, int8Arithmetic);
+}
 
 }  // namespace grym::audioldm

@@ -90,7 +90,8 @@ public:
     // activations stay in the model's dtype). Call after load(); afterwards parameterBytes()
     // counts the integers and scales. Throws ModelError for an unknown level or a model already
     // quantised to another level.
-    QuantizationReport quantizeWeights(WeightQuantization level);
+    // int8Arithmetic: LoadOptions::int8Arithmetic (false here: weight-only, as before).
+    QuantizationReport quantizeWeights(WeightQuantization level, bool int8Arithmetic = false);
 
 private:
     explicit UNet(std::shared_ptr<UNetModel> model);

@@ -315,7 +315,7 @@ Vae Vae::load(const std::string& dir, const LoadOptions& options) {
     checkFinite(*model, mapping.source);
     model->to(options.device, options.dtype);
     Vae vae(model);
-    vae.quantizeWeights(options.precision);
+    vae.quantizeWeights(options.precision, options.int8Arithmetic);
     return vae;
 }
 
@@ -406,7 +406,9 @@ const VaeConfig& Vae::config() const { return model_->config; }
 torch::Device Vae::device() const { return firstParameter(*model_).device(); }
 torch::ScalarType Vae::dtype() const { return firstParameter(*model_).scalar_type(); }
 uint64_t Vae::parameterCount() const { return countParameters(*model_); }
-uint64_t Vae::parameterBytes() const { return moduleParameterBytes(*model_); }
-QuantizationReport Vae::quantizeWeights(WeightQuantization level) { return quantizeModuleWeights(*model_, level); }
+uint64_t Vae::parameterBytes() const { return modelBytes(*model_); }
+QuantizationReport Vae::quantizeWeights(WeightQuantization level, bool int8Arithmetic) {
+    return quantizeModuleWeights(*model_, level, int8Arithmetic);
+}
 
 }  // namespace grym::audioldm

@@ -83,7 +83,8 @@ public:
     uint64_t parameterBytes() const;
     // Weight-only int8 / int4 for every Linear and Conv2d, encoder and decoder (see
     // UNet::quantizeWeights).
-    QuantizationReport quantizeWeights(WeightQuantization level);
+    // int8Arithmetic: LoadOptions::int8Arithmetic (false here: weight-only, as before).
+    QuantizationReport quantizeWeights(WeightQuantization level, bool int8Arithmetic = false);
 
 private:
     explicit Vae(std::shared_ptr<VaeModel> model);

@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "common/json_reader.h"
+#include "models/flop_count.h"
 #include "weights/module_loader.h"
 #include "weights/safetensors.h"
 
@@ -35,9 +36,11 @@ public:
         for (size_t i = 0; i < convs1_->size(); ++i) {
             auto residual = h;
             h = torch::leaky_relu(h, slope_);
-            h = convs1_[i]->as<torch::nn::Conv1d>()->forward(h);
+            auto* conv1 = convs1_[i]->as<torch::nn::Conv1d>();
+            h = FlopCount::layer(conv1->forward(h), conv1->weight);
             h = torch::leaky_relu(h, slope_);
-            h = convs2_[i]->as<torch::nn::Conv1d>()->forward(h);
+            auto* conv2 = convs2_[i]->as<torch::nn::Conv1d>();
+            h = FlopCount::layer(conv2->forward(h), conv2->weight);
             h = h + residual;
         }
         return h;
@@ -122,11 +125,14 @@ torch::Tensor VocoderImpl::forward(const torch::Tensor& spectrogram) {
     if (config_.normalizeBefore) x = (x - mean_) / scale_;
     if (!batched) x = x.unsqueeze(0);
 
-    auto h = convPre_->forward(x.transpose(1, 2));  // (B, C0, frames)
+    auto h = FlopCount::layer(convPre_->forward(x.transpose(1, 2)), convPre_->weight);  // (B, C0, frames)
     const auto kernels = static_cast<int64_t>(config_.resblockKernelSizes.size());
     for (size_t i = 0; i < upsampler_->size(); ++i) {
         h = torch::leaky_relu(h, config_.leakyReluSlope);
-        h = upsampler_[i]->as<torch::nn::ConvTranspose1d>()->forward(h);  // time *= rate, channels /= 2
+        auto* up = upsampler_[i]->as<torch::nn::ConvTranspose1d>();
+        // Its weight is [in, out, kernel]: every input entry meets out × kernel weights.
+        FlopCount::addScatter(h, up->weight.numel() / up->weight.size(0));
+        h = up->forward(h);  // time *= rate, channels /= 2
         // Average of the parallel residual blocks with different receptive fields.
         torch::Tensor sum;
         for (int64_t k = 0; k < kernels; ++k) {
@@ -137,7 +143,7 @@ torch::Tensor VocoderImpl::forward(const torch::Tensor& spectrogram) {
     }
     // The reference uses the functional default slope (0.01) here, not leaky_relu_slope.
     h = torch::leaky_relu(h, 0.01);
-    h = torch::tanh(convPost_->forward(h));  // (B, 1, samples)
+    h = torch::tanh(FlopCount::layer(convPost_->forward(h), convPost_->weight));  // (B, 1, samples)
     auto waveform = h.squeeze(1);
     return batched ? waveform : waveform.squeeze(0);
 }

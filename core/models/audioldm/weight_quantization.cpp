@@ -110,6 +110,7 @@ QuantizedWeight QuantizedWeight::quantize(const torch::Tensor& weight, WeightQua
 torch::Tensor QuantizedWeight::decode(const torch::Tensor& values, const torch::Tensor& scales,
                                       torch::ScalarType dtype) const {
     if (!defined()) throw ModelError("the weight is not quantised");
+    if (!values.defined()) throw ModelError("the quantised weight was handed to an int8 kernel and is no longer held here");
     if (!c10::isFloatingType(dtype)) throw ModelError("a quantised weight dequantises to a floating-point dtype only");
     const int64_t rows = values.size(0);
     // Fresh tensors, so the scales are applied in place (one pass fewer over the weight).
@@ -124,7 +125,20 @@ torch::Tensor QuantizedWeight::dequantize(torch::ScalarType dtype) const {
     return decode(values_, scales_, dtype).reshape(shape_);
 }
 
+torch::Tensor QuantizedWeight::dequantizeInto(torch::Tensor& workspace, torch::ScalarType dtype) const {
+    if (level_ != WeightQuantization::Int8 || !values_.defined() || !values_.device().is_cpu() ||
+        !c10::isFloatingType(dtype))
+        return dequantize(dtype);
+    const int64_t n = values_.numel();
+    if (!workspace.defined() || workspace.scalar_type() != dtype || !workspace.device().is_cpu() || workspace.numel() < n)
+        workspace = torch::empty({n}, values_.options().dtype(dtype));
+    auto out = workspace.narrow(0, 0, n).view(values_.sizes());
+    out.copy_(values_).mul_(scales_.to(dtype));
+    return out.view(shape_);
+}
+
 torch::Tensor QuantizedWeight::dequantizeRows(const torch::Tensor& rows, torch::ScalarType dtype) const {
+    if (!values_.defined()) throw ModelError("the quantised weight was handed to an int8 kernel and is no longer held here");
     const auto index = rows.reshape({-1});
     auto shape = rows.sizes().vec();
     shape.insert(shape.end(), shape_.begin() + 1, shape_.end());
@@ -138,7 +152,7 @@ int64_t QuantizedWeight::numel() const {
 }
 
 uint64_t QuantizedWeight::bytes() const {
-    if (!defined()) return 0;
+    if (!defined() || !values_.defined()) return 0;
     return static_cast<uint64_t>(values_.nbytes() + scales_.nbytes());
 }
 

@@ -37,6 +37,7 @@ struct QuantizationReport {
     uint64_t bytesAfter = 0;
     uint64_t layerBytesBefore = 0;
     uint64_t layerBytesAfter = 0;
+    uint64_t int8ComputeLayers = 0;  // of `layers`, those that compute in int8 (Int8Linear)
     uint64_t bytesSaved() const { return bytesBefore > bytesAfter ? bytesBefore - bytesAfter : 0; }
 };
 
@@ -58,11 +59,21 @@ public:
     WeightQuantization level() const { return level_; }
     // The weight again, [out, ...] in `dtype` (integers times their scales).
     torch::Tensor dequantize(torch::ScalarType dtype) const;
+    // The same, decoded into `workspace` (re-made when too small or of another dtype, else
+    // reused) and returned as a view of it, valid until the workspace's next use. For int8 on the
+    // CPU this is one pass into memory already mapped, about ten times faster than dequantize(),
+    // whose fresh allocation of a large weight faults in every page on every call; other levels
+    // and devices fall back to dequantize().
+    torch::Tensor dequantizeInto(torch::Tensor& workspace, torch::ScalarType dtype) const;
     // Only the output rows `rows` (any integer shape S): [S..., rest of the weight's shape], as
     // an embedding lookup needs (the other rows are never decoded).
     torch::Tensor dequantizeRows(const torch::Tensor& rows, torch::ScalarType dtype) const;
     int64_t numel() const;     // of the original weight
-    uint64_t bytes() const;    // integers plus scales
+    uint64_t bytes() const;    // integers plus scales (0 once released)
+    // Drops the integers and scales once a kernel holds its own copy (Int8Linear); the level
+    // and shape stay, dequantize() then throws.
+    void releaseValues() { values_ = torch::Tensor(); scales_ = torch::Tensor(); }
+    bool hasValues() const { return values_.defined(); }
 
     // int8 [out, K] or packed uint8 [out, Kp/2], Kp: K padded to whole groups.
     const torch::Tensor& values() const { return values_; }

@@ -1,6 +1,7 @@
 #include "models/wav2vec2/model.h"
 
 #include "common/error.h"
+#include "models/flop_count.h"
 #include "weights/module_loader.h"
 #include "weights/weight_source.h"
 
@@ -41,7 +42,7 @@ struct FeatureConvLayerImpl : Module {
     }
     // (batch, in, t) -> (batch, out, t')
     torch::Tensor forward(torch::Tensor x) {
-        x = conv(x);
+        x = FlopCount::layer(conv(x), conv->weight);
         if (layerNorm) x = layerNorm(x.transpose(-2, -1)).transpose(-2, -1);
         else if (groupNorm) x = groupNorm(x);
         return activate(x, activation);
@@ -78,7 +79,7 @@ struct FeatureProjectionImpl : Module {
         projection = register_module("projection", Linear(c.convDim.back(), c.hiddenSize));
     }
     // (batch, frames, conv_dim[-1]) -> (batch, frames, hidden)
-    torch::Tensor forward(const torch::Tensor& x) { return projection(layerNorm(x)); }
+    torch::Tensor forward(const torch::Tensor& x) { return FlopCount::layer(projection(layerNorm(x)), projection->weight); }
     LayerNorm layerNorm{nullptr};
     Linear projection{nullptr};
 };
@@ -96,7 +97,7 @@ struct PositionalConvEmbeddingImpl : Module {
     }
     // (batch, frames, hidden) -> (batch, frames, hidden)
     torch::Tensor forward(const torch::Tensor& x) {
-        torch::Tensor y = conv(x.transpose(1, 2));
+        torch::Tensor y = FlopCount::layer(conv(x.transpose(1, 2)), conv->weight);
         if (dropLastFrame) y = y.narrow(2, 0, y.size(2) - 1);
         return activate(y, activation).transpose(1, 2);
     }
@@ -117,7 +118,9 @@ struct SelfAttentionImpl : Module {
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyBias) {
         const int64_t b = x.size(0), t = x.size(1);
         auto split = [&](const torch::Tensor& y) { return y.view({b, t, heads, headDim}).transpose(1, 2); };
-        const torch::Tensor q = split(qProj(x)), k = split(kProj(x)), v = split(vProj(x));  // (b, heads, t, headDim)
+        auto projected = [](Linear& p, const torch::Tensor& in) { return FlopCount::layer(p(in), p->weight); };
+        const torch::Tensor q = split(projected(qProj, x)), k = split(projected(kProj, x)),
+                            v = split(projected(vProj, x));  // (b, heads, t, headDim)
 #if TORCH_VERSION_MAJOR >= 2
         // (An undefined mask is passed as no mask at all, not as an optional holding nothing.)
         torch::Tensor context = keyBias.defined() ? at::scaled_dot_product_attention(q, k, v, keyBias)
@@ -128,7 +131,9 @@ struct SelfAttentionImpl : Module {
         if (keyBias.defined()) scores = scores + keyBias;
         torch::Tensor context = torch::matmul(torch::softmax(scores, -1), v);
 #endif
-        return outProj(context.transpose(1, 2).reshape({b, t, heads * headDim}));
+        // q·kᵀ and probs·v: b·heads·t·t·headDim multiply-adds each, t per entry of the context.
+        FlopCount::addProducts(context, 2 * t);
+        return projected(outProj, context.transpose(1, 2).reshape({b, t, heads * headDim}));
     }
     Linear kProj{nullptr}, vProj{nullptr}, qProj{nullptr}, outProj{nullptr};
     int64_t heads, headDim;
@@ -140,7 +145,10 @@ struct FeedForwardImpl : Module {
         intermediateDense = register_module("intermediate_dense", Linear(c.hiddenSize, c.intermediateSize));
         outputDense = register_module("output_dense", Linear(c.intermediateSize, c.hiddenSize));
     }
-    torch::Tensor forward(const torch::Tensor& x) { return outputDense(activate(intermediateDense(x), activation)); }
+    torch::Tensor forward(const torch::Tensor& x) {
+        const auto inner = FlopCount::layer(intermediateDense(x), intermediateDense->weight);
+        return FlopCount::layer(outputDense(activate(inner, activation)), outputDense->weight);
+    }
     Linear intermediateDense{nullptr}, outputDense{nullptr};
     Activation activation;
 };
@@ -344,7 +352,7 @@ Wav2vec2Output Wav2vec2Model::forward(const torch::Tensor& inputValues, const to
     torch::Tensor hidden = m->featureProjection(out.extractFeatures.transpose(1, 2));
     const bool padded = frameMask.defined() && !frameMask.all().item<bool>();
     out.lastHiddenState = m->encoder(hidden, padded ? frameMask : torch::Tensor(), allHiddenStates ? &out.hiddenStates : nullptr);
-    if (net_->lmHead) out.logits = net_->lmHead(out.lastHiddenState);
+    if (net_->lmHead) out.logits = FlopCount::layer(net_->lmHead(out.lastHiddenState), net_->lmHead->weight);
     return out;
 }
 

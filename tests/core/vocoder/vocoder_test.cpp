@@ -1,6 +1,7 @@
 #include "common/error.h"
 #include "golden/golden_case.h"
 #include "models/audioldm/vocoder.h"
+#include "models/flop_count.h"
 #include "core/numeric_bounds.h"
 
 #include <catch2/catch.hpp>
@@ -81,4 +82,20 @@ TEST_CASE("vocoder applies mean and scale only with normalize_before", "[vocoder
     auto mel = torch::randn({1, 9, 8});
     CHECK(grym::test::relativeError(normalizing->forward(mel), plain->forward((mel - mean) / scale)) <
           grym::test::roundingBound(*plain));
+}
+
+TEST_CASE("the vocoder's FLOPs on a tiny config match a hand count", "[flops][vocoder]") {
+    torch::NoGradGuard noGrad;
+    Vocoder vocoder(VocoderConfig::fromJson(smallConfig(), "test"));
+    grym::FlopCount count;
+    vocoder->forward(torch::randn({1, 5, 8}));
+    // conv_pre: 8 -> 8 channels, kernel 7, 5 frames: 40 outputs x 56 products.
+    // Stage 1 (x2, 8 -> 4 channels, kernel 4): the transposed conv meets each of 40 inputs with
+    // 4·4 weights; then 10 steps x 4 channels = 40 outputs through 4 convs of kernel 3 (12
+    // products) and 4 of kernel 5 (20).
+    // Stage 2 (x3, 4 -> 2 channels, kernel 7): 40 inputs x 2·7 weights; then 30 x 2 = 60 outputs
+    // through 4 convs of kernel 3 (6 products) and 4 of kernel 5 (10).
+    // conv_post: 2 -> 1 channel, kernel 7: 30 outputs x 14.
+    const uint64_t multiplyAdds = 40 * 56 + (40 * 16 + 4 * 40 * 12 + 4 * 40 * 20) + (40 * 14 + 4 * 60 * 6 + 4 * 60 * 10) + 30 * 14;
+    CHECK(count.flops() == 2 * multiplyAdds);
 }
