@@ -7,7 +7,7 @@
 #include "models/wav2vec2/config.h"
 #include "models/wav2vec2/feature_extractor.h"
 #include "models/flop_count.h"
-#include "orchestration/compute_peak.h"
+#include "models/compute_peak.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>

@@ -8,7 +8,7 @@
 #include "models/audioldm/mel.h"
 #include "models/audioldm/pipeline.h"
 #include "models/flop_count.h"
-#include "orchestration/compute_peak.h"
+#include "models/compute_peak.h"
 #include "orchestration/torch_memory_probe.h"
 
 #include <nlohmann/json.hpp>

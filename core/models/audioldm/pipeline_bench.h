@@ -22,7 +22,7 @@ struct AudioLdmBenchOptions {
     c10::Device device = c10::kCPU;        // cuda: timings wait for the GPU; CUDA memory is reported
     c10::ScalarType dtype = c10::kFloat;   // float16 / bfloat16 need cuda
     // `bench peak` JSON whose peak_gflops the roofline columns are read against; empty: a short
-    // peak measurement (orchestration/compute_peak.h) runs first, on the CPU only.
+    // peak measurement (models/compute_peak.h) runs first, on the CPU only.
     std::string peakPath;
     // With a quantisation level: also generate once with a float32 copy of the pipeline (loaded
     // after the timings, so it does not enter their memory figures) and report the distance.

@@ -1,4 +1,4 @@
-#include "orchestration/compute_peak.h"
+#include "models/compute_peak.h"
 
 #include "common/elapsed.h"
 #include "common/json_reader.h"
