@@ -1,7 +1,8 @@
 #pragma once
-// The analysis ModelService ("wav2vec2"): any decoded audio -> DSP features at its own rate and
-// channels plus, when a wav2vec2 model folder is loaded (fed 16 kHz mono), per-layer embedding statistics, the CTC
-// transcript and segments/repeated sections from the self-similarity of frame embeddings.
+// The analysis ModelService ("wav2vec2"): DSP features of any decoded audio at its own rate and
+// channels (docs/ANALYSIS.md) plus, when a wav2vec2 model folder is loaded (fed 16 kHz mono),
+// per-layer embedding statistics, the CTC transcript and segments/repeated sections from the
+// self-similarity of frame embeddings.
 // Without a model it still returns the DSP features and says the model part is missing.
 #include "analysis/wav2vec2_analyzer.h"
 #include "common/process_memory.h"
