@@ -13,6 +13,7 @@ packages=(
   libtorch-dev libopenblas0-pthread
   libsndfile1-dev libsamplerate0-dev libebur128-dev nlohmann-json3-dev libpcre2-dev libcpp-httplib-dev catch2
   libcli11-dev libcurl4-openssl-dev libssl-dev
+  libaubio-dev libfftw3-dev
   qt6-base-dev qt6-multimedia-dev qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev libgl-dev libvulkan-dev
   qt6-qpa-plugins libqt6svg6
   xvfb xauth sox libsox-fmt-all espeak-ng lintian dpkg-dev file
@@ -22,6 +23,8 @@ packages=(
 [ "$mode" = test ] && packages+=(g++-mingw-w64-x86-64-posix clang libclang-rt-dev lld)
 # The batch command's Slurm test starts a single-node cluster on loopback (tests/scripts).
 [ "$mode" = test ] && packages+=(slurm-wlm munge)
+# The analysis tests' corpus (Debian's own sounds) and the peers they measure against.
+[ "$mode" = test ] && packages+=(sound-theme-freedesktop alsa-utils ffmpeg aubio-tools)
 # Each phase prints how long it took, so a slow first build is visible and measurable.
 phase_start=$SECONDS
 phase_done() {

@@ -57,13 +57,24 @@ QString metricValue(const QString& key, const nlohmann::json& value) {
 
 namespace {
 
+// An object may carry "units" (key -> unit, as the analysis features do): each value is shown
+// with its unit, and the map itself is not listed.
 void addJson(QTreeWidgetItem* parent, const nlohmann::json& object) {
+    const nlohmann::json units = object.value("units", nlohmann::json::object());
     for (auto it = object.begin(); it != object.end(); ++it) {
+        if (it.key() == "units" && it->is_object()) continue;
         const QString key = QString::fromStdString(it.key());
         auto* item = new QTreeWidgetItem(parent, {metricLabel(key)});
         item->setData(0, Qt::UserRole, key);
-        if (it->is_object()) addJson(item, *it);
-        else item->setText(1, metricValue(key, *it));
+        if (it->is_object()) {
+            addJson(item, *it);
+            continue;
+        }
+        QString text = metricValue(key, *it);
+        const auto unit = units.find(it.key());
+        if (unit != units.end() && unit->is_string() && !it->is_null() && !text.isEmpty())
+            text += QLatin1Char(' ') + QString::fromStdString(unit->get<std::string>());
+        item->setText(1, text);
     }
 }
 

@@ -465,9 +465,12 @@ function renderAnalysis(task, name) {
   const featureRows = [
     ['Duration', features.duration_s === undefined ? '' : `${formatNumber(features.duration_s)} s`],
     ['Sample rate', features.sample_rate ? `${features.sample_rate} Hz` : ''],
+    ['Channels', features.channels ? String(features.channels) : ''],
     ['Peak', features.peak_dbfs === undefined ? '' : `${formatNumber(features.peak_dbfs, 1)} dBFS`],
     ['RMS', features.rms_dbfs === undefined ? '' : `${formatNumber(features.rms_dbfs, 1)} dBFS`],
     ['Loudness', features.loudness_lufs === undefined ? '' : `${formatNumber(features.loudness_lufs, 1)} LUFS`],
+    ['True peak', features.true_peak_dbtp === undefined ? '' : `${formatNumber(features.true_peak_dbtp, 1)} dBTP`],
+    ['Loudness range', features.loudness_range_lu === undefined ? '' : `${formatNumber(features.loudness_range_lu, 1)} LU`],
     ['Spectral centroid', features.spectral_centroid_hz === undefined ? '' : `${formatNumber(features.spectral_centroid_hz, 0)} Hz`],
     ['Spectral roll-off', features.spectral_rolloff_hz === undefined ? '' : `${formatNumber(features.spectral_rolloff_hz, 0)} Hz`],
     ['Spectral flatness', features.spectral_flatness === undefined ? '' : formatNumber(features.spectral_flatness, 3)],
@@ -480,10 +483,12 @@ function renderAnalysis(task, name) {
   ];
   // Fields the page does not know yet are shown as they come.
   const known = new Set(['duration_s', 'sample_rate', 'peak', 'peak_dbfs', 'rms', 'rms_dbfs', 'loudness_lufs', 'spectral_centroid_hz',
+    'true_peak_dbtp', 'loudness_range_lu', 'units', 'channels',
     'spectral_rolloff_hz', 'spectral_flatness', 'zero_crossing_rate', 'tempo_bpm', 'tempo_confidence', 'onset_count', 'onsets_s',
     'pitch_hz', 'pitch_mean_hz', 'voiced_ratio', 'silent_regions', 'segment_boundaries_s', 'wav2vec2', 'transcript']);
   for (const [key, value] of Object.entries(features))
-    if (!known.has(key) && (typeof value === 'number' || typeof value === 'string')) featureRows.push([key, formatNumber(value, 3)]);
+    if (!known.has(key) && (typeof value === 'number' || typeof value === 'string'))
+      featureRows.push([key, formatNumber(value, 3) + (features.units?.[key] ? ` ${features.units[key]}` : '')]);
 
   const transcript = features.transcript;
   const transcriptBlock = element('div', {},

@@ -7,7 +7,7 @@
 #include "cli/typed_options.h"
 
 #include "common/error.h"
-#include "orchestration/compute_peak.h"
+#include "models/compute_peak.h"
 #include "platform/atomic_file.h"
 
 #include <nlohmann/json.hpp>

@@ -32,10 +32,16 @@ void printSummary(const std::string& file, const TaskResult& r) {
     const auto& f = r.data["features"];
     const auto& p = r.data["patterns"];
     std::printf("%s\n", file.c_str());
+    if (f.contains("measured_at"))
+        std::printf("  %-22s %d Hz, %d channel%s\n", "measured at", f["measured_at"]["sample_rate_hz"].get<int>(),
+                    f["measured_at"]["channels"].get<int>(), f["measured_at"]["channels"].get<int>() == 1 ? "" : "s");
     printNumber(f, "duration_s", "duration", " s");
     printNumber(f, "peak_dbfs", "peak", " dBFS");
+    printNumber(f, "true_peak_dbtp", "true peak", " dBTP");
     printNumber(f, "rms_dbfs", "RMS", " dBFS");
     printNumber(f, "loudness_lufs", "integrated loudness", " LUFS");
+    printNumber(f, "short_term_max_lufs", "short-term max", " LUFS");
+    printNumber(f, "loudness_range_lu", "loudness range", " LU");
     printNumber(f, "spectral_centroid_hz", "spectral centroid", " Hz", "%.0f");
     printNumber(f, "spectral_rolloff_hz", "spectral roll-off", " Hz", "%.0f");
     printNumber(f, "spectral_flatness", "spectral flatness", "", "%.3f");

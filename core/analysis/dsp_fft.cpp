@@ -1,12 +1,27 @@
 #include "analysis/dsp_fft.h"
 
-#include "common/math_constants.h"
 #include "common/error.h"
+#include "common/math_constants.h"
 
+#include <fftw3.h>
+
+#include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <string>
 
 namespace grym::dsp {
+namespace {
+
+// FFTW's planner keeps process-wide state; aubio plans its own transforms with the same
+// library. Once per process, before the first plan, FFTW is told to serialise every planner
+// call itself (ours and aubio's alike), so analyses on different threads are safe.
+void makeFftwPlannerThreadSafe() {
+    static std::once_flag once;
+    std::call_once(once, [] { fftwf_make_planner_thread_safe(); });
+}
+
+}  // namespace
 
 size_t nextPowerOfTwo(size_t n) {
     size_t p = 1;
@@ -14,51 +29,46 @@ size_t nextPowerOfTwo(size_t n) {
     return p;
 }
 
+struct Fft::Plan {
+    float* input = nullptr;
+    fftwf_complex* output = nullptr;
+    fftwf_plan plan = nullptr;
+    explicit Plan(size_t size) {
+        input = fftwf_alloc_real(size);
+        output = fftwf_alloc_complex(size / 2 + 1);
+        if (!input || !output) throw AudioError("FFT of size " + std::to_string(size) + ": out of memory");
+        plan = fftwf_plan_dft_r2c_1d(static_cast<int>(size), input, output, FFTW_ESTIMATE);
+        if (!plan) throw AudioError("FFT of size " + std::to_string(size) + ": FFTW could not plan it");
+    }
+    ~Plan() {
+        if (plan) fftwf_destroy_plan(plan);
+        fftwf_free(input);
+        fftwf_free(output);
+    }
+    Plan(const Plan&) = delete;
+    Plan& operator=(const Plan&) = delete;
+};
+
 Fft::Fft(size_t size) : size_(size) {
-    if (size < 2 || (size & (size - 1)) != 0)
-        throw AudioError("FFT size " + std::to_string(size) + " is not a power of two >= 2");
-    int bits = 0;
-    while ((size_t{1} << bits) < size) ++bits;
-    bitReversed_.resize(size);
-    for (size_t i = 0; i < size; ++i) {
-        size_t r = 0;
-        for (int b = 0; b < bits; ++b) r |= ((i >> b) & 1) << (bits - 1 - b);
-        bitReversed_[i] = r;
-    }
-    twiddles_.resize(size / 2);
-    for (size_t k = 0; k < size / 2; ++k) twiddles_[k] = std::polar(1.0, -2.0 * kPi * static_cast<double>(k) / size);
+    if (size < 2) throw AudioError("FFT size " + std::to_string(size) + " is below 2");
+    makeFftwPlannerThreadSafe();
+    plan_ = std::make_unique<Plan>(size);
 }
 
-void Fft::transform(std::vector<std::complex<double>>& data, bool inverse) const {
-    if (data.size() != size_)
-        throw AudioError("FFT of size " + std::to_string(size_) + " given " + std::to_string(data.size()) + " values");
-    for (size_t i = 0; i < size_; ++i)
-        if (i < bitReversed_[i]) std::swap(data[i], data[bitReversed_[i]]);
-    // Iterative Cooley-Tukey: butterflies over spans of 2, 4, ..., N.
-    for (size_t span = 2; span <= size_; span <<= 1) {
-        const size_t half = span / 2, stride = size_ / span;
-        for (size_t start = 0; start < size_; start += span) {
-            for (size_t k = 0; k < half; ++k) {
-                const std::complex<double> w = inverse ? std::conj(twiddles_[k * stride]) : twiddles_[k * stride];
-                const std::complex<double> odd = w * data[start + k + half];
-                data[start + k + half] = data[start + k] - odd;
-                data[start + k] += odd;
-            }
-        }
-    }
-    if (inverse)
-        for (auto& v : data) v /= static_cast<double>(size_);
-}
-
-void Fft::forward(std::vector<std::complex<double>>& data) const { transform(data, false); }
-void Fft::inverse(std::vector<std::complex<double>>& data) const { transform(data, true); }
+Fft::~Fft() = default;
+Fft::Fft(Fft&&) noexcept = default;
+Fft& Fft::operator=(Fft&&) noexcept = default;
 
 void Fft::powerSpectrum(const float* frame, size_t length, std::vector<double>& power) {
-    scratch_.assign(size_, {0.0, 0.0});
-    for (size_t i = 0; i < length && i < size_; ++i) scratch_[i] = frame[i];
-    forward(scratch_);
+    const size_t used = std::min(length, size_);
+    std::copy(frame, frame + used, plan_->input);
+    std::fill(plan_->input + used, plan_->input + size_, 0.0f);
+    fftwf_execute(plan_->plan);
     power.resize(size_ / 2 + 1);
-    for (size_t k = 0; k <= size_ / 2; ++k) power[k] = std::norm(scratch_[k]);
+    for (size_t k = 0; k <= size_ / 2; ++k) {
+        const double re = plan_->output[k][0], im = plan_->output[k][1];
+        power[k] = re * re + im * im;
+    }
 }
 
 std::vector<float> hannWindow(size_t length) {

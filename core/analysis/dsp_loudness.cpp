@@ -1,7 +1,8 @@
 #include "analysis/dsp_loudness.h"
 
-#include "common/math_constants.h"
 #include "common/error.h"
+
+#include <ebur128.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,96 +12,88 @@
 namespace grym::dsp {
 namespace {
 
-constexpr double kAbsoluteGateLufs = -70.0;
-constexpr double kRelativeGateLu = -10.0;
-constexpr double kLufsOffset = -0.691;  // BS.1770's calibration constant
+constexpr double kMinusInfinity = -std::numeric_limits<double>::infinity();
 
-double meanSquareToLufs(double meanSquare) {
-    return meanSquare > 0 ? kLufsOffset + 10.0 * std::log10(meanSquare) : -std::numeric_limits<double>::infinity();
-}
+double amplitudeToDecibels(double amplitude) { return amplitude > 0 ? 20.0 * std::log10(amplitude) : kMinusInfinity; }
+
+// libebur128 answers -HUGE_VAL for "no gated block"; anything not finite reads as -inf here.
+double finiteOrMinusInfinity(double lufs) { return std::isfinite(lufs) ? lufs : kMinusInfinity; }
 
 }  // namespace
 
-std::array<Biquad, 2> kWeightingFilters(int sampleRate) {
-    if (sampleRate <= 0) throw AudioError("loudness: sample rate " + std::to_string(sampleRate) + " is not positive");
-    // Analog prototype of BS.1770's pre-filter (a +4 dB high shelf near 1.7 kHz) and
-    // RLB high pass (near 38 Hz); these parameter values reproduce the 48 kHz table.
-    const double shelfFrequency = 1681.974450955533, shelfGainDb = 3.999843853973347, shelfQ = 0.7071752369554196;
-    const double highPassFrequency = 38.13547087602444, highPassQ = 0.5003270373238773;
+struct LoudnessMeter::State {
+    ebur128_state* meter = nullptr;
+    int channels = 0;
+    size_t stepFrames = 0;      // 100 ms: how often the short-term loudness is sampled
+    size_t framesToStep = 0;    // until the next sample of it
+    double shortTermMax = kMinusInfinity;
 
-    std::array<Biquad, 2> stages;
-    {
-        const double k = std::tan(kPi * shelfFrequency / sampleRate);
-        const double vh = std::pow(10.0, shelfGainDb / 20.0);
-        const double vb = std::pow(vh, 0.4996667741545416);
-        const double a0 = 1.0 + k / shelfQ + k * k;
-        stages[0].b = {(vh + vb * k / shelfQ + k * k) / a0, 2.0 * (k * k - vh) / a0, (vh - vb * k / shelfQ + k * k) / a0};
-        stages[0].a = {2.0 * (k * k - 1.0) / a0, (1.0 - k / shelfQ + k * k) / a0};
+    ~State() {
+        if (meter) ebur128_destroy(&meter);
     }
-    {
-        const double k = std::tan(kPi * highPassFrequency / sampleRate);
-        const double a0 = 1.0 + k / highPassQ + k * k;
-        stages[1].b = {1.0, -2.0, 1.0};
-        stages[1].a = {2.0 * (k * k - 1.0) / a0, (1.0 - k / highPassQ + k * k) / a0};
+    void sampleShortTerm() {
+        double lufs = kMinusInfinity;
+        if (ebur128_loudness_shortterm(meter, &lufs) == EBUR128_SUCCESS) shortTermMax = std::max(shortTermMax, finiteOrMinusInfinity(lufs));
     }
-    return stages;
+};
+
+LoudnessMeter::LoudnessMeter(int sampleRate, int channels) : state_(std::make_unique<State>()) {
+    // libebur128 accepts 16 Hz .. 2.8 MHz; below 10 Hz a 100 ms step would be empty.
+    if (sampleRate < 16) throw AudioError("loudness: sample rate " + std::to_string(sampleRate) + " Hz is too low");
+    if (channels < 1) throw AudioError("loudness: channel count " + std::to_string(channels) + " is not positive");
+    state_->meter = ebur128_init(static_cast<unsigned>(channels), static_cast<unsigned long>(sampleRate),
+                                 EBUR128_MODE_I | EBUR128_MODE_LRA | EBUR128_MODE_S | EBUR128_MODE_TRUE_PEAK | EBUR128_MODE_SAMPLE_PEAK);
+    if (!state_->meter)
+        throw AudioError("loudness: libebur128 cannot measure " + std::to_string(channels) + " channels at " + std::to_string(sampleRate) + " Hz");
+    state_->channels = channels;
+    state_->stepFrames = static_cast<size_t>(std::llround(0.1 * sampleRate));
+    state_->framesToStep = state_->stepFrames;
 }
 
-LoudnessMeter::LoudnessMeter(int sampleRate)
-    : stages_(kWeightingFilters(sampleRate)),
-      blockLength_(static_cast<size_t>(std::llround(0.4 * sampleRate))),
-      step_(static_cast<size_t>(std::llround(0.1 * sampleRate))) {
-    if (blockLength_ == 0 || step_ == 0) throw AudioError("loudness: sample rate " + std::to_string(sampleRate) + " is too low");
-}
+LoudnessMeter::~LoudnessMeter() = default;
+LoudnessMeter::LoudnessMeter(LoudnessMeter&&) noexcept = default;
+LoudnessMeter& LoudnessMeter::operator=(LoudnessMeter&&) noexcept = default;
 
-void LoudnessMeter::add(const float* samples, size_t count) {
-    for (size_t n = 0; n < count; ++n) {
-        double v = samples[n];
-        for (int s = 0; s < 2; ++s) {
-            const Biquad& f = stages_[s];
-            const double y = f.b[0] * v + f.b[1] * x1_[s] + f.b[2] * x2_[s] - f.a[0] * y1_[s] - f.a[1] * y2_[s];
-            x2_[s] = x1_[s];
-            x1_[s] = v;
-            y2_[s] = y1_[s];
-            y1_[s] = y;
-            v = y;
-        }
-        pendingEnergy_.push_back(v * v);
-        if (pendingEnergy_.size() == blockLength_) {
-            double energy = 0;
-            for (double e : pendingEnergy_) energy += e;
-            blockPower_.push_back(energy / static_cast<double>(blockLength_));
-            // The next block starts one step later (blocks overlap by 75 %).
-            for (size_t i = 0; i < step_ && !pendingEnergy_.empty(); ++i) pendingEnergy_.pop_front();
+void LoudnessMeter::add(const float* interleaved, size_t frames) {
+    State& s = *state_;
+    // Cut at every 100 ms step, so the short-term loudness is read on the same grid whatever
+    // the block sizes (and as ffmpeg's ebur128 filter reads it).
+    while (frames > 0) {
+        const size_t now = std::min(frames, s.framesToStep);
+        if (ebur128_add_frames_float(s.meter, interleaved, now) != EBUR128_SUCCESS) throw AudioError("loudness: libebur128 refused a block");
+        interleaved += now * static_cast<size_t>(s.channels);
+        frames -= now;
+        s.framesToStep -= now;
+        if (s.framesToStep == 0) {
+            s.sampleShortTerm();
+            s.framesToStep = s.stepFrames;
         }
     }
 }
 
 LoudnessResult LoudnessMeter::result() const {
-    LoudnessResult result{-std::numeric_limits<double>::infinity(), static_cast<int>(blockPower_.size()), 0};
-    auto gatedMean = [&](double gateLufs, int* count) {
-        double sum = 0;
-        int n = 0;
-        for (double p : blockPower_)
-            if (meanSquareToLufs(p) > gateLufs) {
-                sum += p;
-                ++n;
-            }
-        if (count) *count = n;
-        return n > 0 ? sum / n : 0.0;
-    };
-    int aboveAbsolute = 0;
-    const double absoluteMean = gatedMean(kAbsoluteGateLufs, &aboveAbsolute);
-    if (aboveAbsolute == 0) return result;
-    const double relativeGate = meanSquareToLufs(absoluteMean) + kRelativeGateLu;
-    const double finalMean = gatedMean(std::max(kAbsoluteGateLufs, relativeGate), &result.gatedBlocks);
-    result.integratedLufs = meanSquareToLufs(finalMean);
-    return result;
+    const State& s = *state_;
+    LoudnessResult r{kMinusInfinity, s.shortTermMax, 0.0, kMinusInfinity, kMinusInfinity};
+    double value = 0;
+    if (ebur128_loudness_global(s.meter, &value) == EBUR128_SUCCESS) r.integratedLufs = finiteOrMinusInfinity(value);
+    if (ebur128_loudness_range(s.meter, &value) == EBUR128_SUCCESS && std::isfinite(value)) r.loudnessRangeLu = value;
+    // A signal shorter than one 3 s window still has a short-term loudness: all of it so far.
+    if (!std::isfinite(r.shortTermMaxLufs) && ebur128_loudness_shortterm(s.meter, &value) == EBUR128_SUCCESS)
+        r.shortTermMaxLufs = finiteOrMinusInfinity(value);
+    double truePeak = 0, samplePeak = 0;
+    for (int c = 0; c < s.channels; ++c) {
+        double peak = 0;
+        if (ebur128_true_peak(s.meter, static_cast<unsigned>(c), &peak) == EBUR128_SUCCESS) truePeak = std::max(truePeak, peak);
+        if (ebur128_sample_peak(s.meter, static_cast<unsigned>(c), &peak) == EBUR128_SUCCESS) samplePeak = std::max(samplePeak, peak);
+    }
+    r.truePeakDbtp = amplitudeToDecibels(truePeak);
+    r.samplePeakDbfs = amplitudeToDecibels(samplePeak);
+    return r;
 }
 
-LoudnessResult integratedLoudness(const std::vector<float>& mono, int sampleRate) {
-    LoudnessMeter meter(sampleRate);
-    meter.add(mono.data(), mono.size());
+LoudnessResult measureLoudness(const std::vector<float>& interleaved, int sampleRate, int channels) {
+    LoudnessMeter meter(sampleRate, channels);
+    meter.add(interleaved.data(), interleaved.size() / static_cast<size_t>(std::max(1, channels)));
     return meter.result();
 }
 

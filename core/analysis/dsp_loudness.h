@@ -1,48 +1,41 @@
 #pragma once
-// Integrated loudness after ITU-R BS.1770-4 / EBU R128, for one channel.
-#include <array>
+// Loudness after ITU-R BS.1770-4 / EBU R128 (and Tech 3342 for the loudness range), measured by
+// libebur128 on every channel of the signal at its own rate.
 #include <cstddef>
-#include <deque>
+#include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace grym::dsp {
 
-// One biquad: y = (b0 x + b1 x[-1] + b2 x[-2]) - a1 y[-1] - a2 y[-2] (a0 normalised to 1).
-struct Biquad {
-    std::array<double, 3> b{1, 0, 0};
-    std::array<double, 2> a{0, 0};  // a1, a2
-};
-
-// The two K-weighting stages (high shelf, then high pass) at any sample rate, derived from
-// the analog prototype by the bilinear transform; at 48 kHz they equal BS.1770's table.
-std::array<Biquad, 2> kWeightingFilters(int sampleRate);
-
 struct LoudnessResult {
-    double integratedLufs;  // -inf when no 400 ms block passes the gates (silence, too short)
-    int blocks = 0;         // 400 ms blocks measured (75 % overlap)
-    int gatedBlocks = 0;    // blocks that passed both gates
+    double integratedLufs;       // -inf when no 400 ms block passes the gates (silence, too short)
+    double shortTermMaxLufs;     // loudest 3 s window, sampled every 100 ms (shorter signals: all of it)
+    double loudnessRangeLu;      // EBU Tech 3342; 0 when too short to have a distribution
+    double truePeakDbtp;         // 4x oversampled peak over all channels, dB relative to full scale
+    double samplePeakDbfs;       // largest |sample| over all channels
 };
 
-// K-weighting, mean square over 400 ms blocks every 100 ms, absolute gate -70 LUFS,
-// relative gate 10 LU below the absolute-gated mean. A mono signal counts as a single
-// channel with weight 1.
-LoudnessResult integratedLoudness(const std::vector<float>& mono, int sampleRate);
-
-// The same measurement fed block by block (a long recording never has to be in memory):
-// keeps the filter state, the K-weighted energy of the last 400 ms and one value per
-// 100 ms block. add() any number of times, then result().
+// Fed interleaved frames block by block (a long recording never has to be in memory): add()
+// any number of times, then result(). Channels map to BS.1770's weights in WAV order
+// (L, R, C, LFE (not counted), Ls, Rs); a mono signal is one channel of weight 1, as in
+// libebur128 and ffmpeg's ebur128 filter.
 class LoudnessMeter {
 public:
-    explicit LoudnessMeter(int sampleRate);
-    void add(const float* samples, size_t count);
+    LoudnessMeter(int sampleRate, int channels);  // throws AudioError for a bad rate or channel count
+    ~LoudnessMeter();
+    LoudnessMeter(LoudnessMeter&&) noexcept;
+    LoudnessMeter& operator=(LoudnessMeter&&) noexcept;
+
+    void add(const float* interleaved, size_t frames);
     LoudnessResult result() const;
 
 private:
-    std::array<Biquad, 2> stages_;
-    double x1_[2] = {0, 0}, x2_[2] = {0, 0}, y1_[2] = {0, 0}, y2_[2] = {0, 0};
-    size_t blockLength_ = 0, step_ = 0;
-    std::deque<double> pendingEnergy_;  // K-weighted squares from the next block's start on
-    std::vector<double> blockPower_;    // mean square of each complete 400 ms block
+    struct State;
+    std::unique_ptr<State> state_;
 };
+
+// One-shot: `interleaved` holds frames x channels samples.
+LoudnessResult measureLoudness(const std::vector<float>& interleaved, int sampleRate, int channels = 1);
 
 }  // namespace grym::dsp

@@ -1,110 +1,81 @@
 #include "analysis/dsp_pitch.h"
 
-#include "analysis/dsp_fft.h"
+#include "analysis/aubio_hop_input.h"
 #include "common/error.h"
 
 #include <algorithm>
-#include <cmath>
 #include <string>
 
 namespace grym::dsp {
 
-YinPitchDetector::YinPitchDetector(int sampleRate, const PitchOptions& options) : sampleRate_(sampleRate), options_(options) {
-    if (sampleRate <= 0) throw AudioError("pitch: sample rate " + std::to_string(sampleRate) + " is not positive");
-    if (!(options.minFrequency > 0 && options.maxFrequency > options.minFrequency && options.maxFrequency < sampleRate / 2.0))
-        throw AudioError("pitch: frequency range " + std::to_string(options.minFrequency) + ".." +
-                         std::to_string(options.maxFrequency) + " Hz does not fit sample rate " + std::to_string(sampleRate));
-    // Integration window W and lag range [minLag, maxLag]: each frame reads W + maxLag samples.
-    maxLag_ = static_cast<size_t>(std::ceil(sampleRate / options.minFrequency));
-    minLag_ = std::max<size_t>(2, static_cast<size_t>(std::floor(sampleRate / options.maxFrequency)));
-    window_ = maxLag_;
-    span_ = window_ + maxLag_ + 1;
-    hop_ = std::max<size_t>(1, static_cast<size_t>(std::llround(options.hopSeconds * sampleRate)));
-    silence_ = std::pow(10.0, options.silenceDb / 20.0);
-    // r(tau) = sum_{j<W} x[j] x[j+tau] for all tau at once: correlate the first W samples
-    // with the whole span through one FFT of size >= W + span.
-    fftSize_ = nextPowerOfTwo(window_ + span_);
-    fft_.emplace(fftSize_);
-    head_.resize(fftSize_);
-    whole_.resize(fftSize_);
-    difference_.resize(maxLag_ + 1);
-    energy_.resize(span_ + 1);
-}
+struct PitchTracker::State {
+    struct Deleter {
+        void operator()(aubio_pitch_t* p) const { del_aubio_pitch(p); }
+    };
+    std::unique_ptr<aubio_pitch_t, Deleter> detector;
+    AubioHopInput input;
+    AubioVector output{new_fvec(1)};
+    PitchTrack track;
+    bool finished = false;
 
-void YinPitchDetector::appendFrame(const float* x, PitchTrack& track) {
-    track.hopSeconds = static_cast<double>(hop_) / sampleRate_;
-    energy_[0] = 0;
-    for (size_t i = 0; i < span_; ++i) energy_[i + 1] = energy_[i] + static_cast<double>(x[i]) * x[i];
-    const double frameRms = std::sqrt((energy_[window_] - energy_[0]) / window_);
-
-    float frequency = 0, aperiodic = 1;
-    if (frameRms >= silence_) {
-        std::fill(head_.begin(), head_.end(), std::complex<double>{});
-        std::fill(whole_.begin(), whole_.end(), std::complex<double>{});
-        for (size_t i = 0; i < window_; ++i) head_[i] = x[i];
-        for (size_t i = 0; i < span_; ++i) whole_[i] = x[i];
-        fft_->forward(head_);
-        fft_->forward(whole_);
-        for (size_t k = 0; k < fftSize_; ++k) whole_[k] *= std::conj(head_[k]);
-        fft_->inverse(whole_);  // whole[tau].real() = r(tau)
-
-        // d(tau) = sum (x[j] - x[j+tau])^2 = E[0,W) + E[tau,tau+W) - 2 r(tau), then the
-        // cumulative-mean normalisation d'(tau) = d(tau) * tau / sum_{k<=tau} d(k).
-        double runningSum = 0;
-        difference_[0] = 1;
-        for (size_t tau = 1; tau <= maxLag_; ++tau) {
-            const double d = std::max(0.0, energy_[window_] + (energy_[tau + window_] - energy_[tau]) - 2 * whole_[tau].real());
-            runningSum += d;
-            difference_[tau] = runningSum > 0 ? d * tau / runningSum : 1;
-        }
-        // First dip under the threshold, followed down to its local minimum.
-        size_t best = 0;
-        for (size_t tau = minLag_; tau <= maxLag_; ++tau) {
-            if (difference_[tau] < options_.threshold) {
-                while (tau + 1 <= maxLag_ && difference_[tau + 1] < difference_[tau]) ++tau;
-                best = tau;
-                break;
-            }
-        }
-        if (best > 0) {
-            // Parabolic interpolation around the minimum for sub-sample lag.
-            double lag = static_cast<double>(best);
-            if (best > 1 && best < maxLag_) {
-                const double l = difference_[best - 1], c = difference_[best], r = difference_[best + 1];
-                const double curvature = l - 2 * c + r;
-                if (curvature > 0) lag += 0.5 * (l - r) / curvature;
-            }
-            frequency = static_cast<float>(sampleRate_ / lag);
-            aperiodic = static_cast<float>(difference_[best]);
-        }
+    State(int sampleRate, const PitchOptions& o) : input(static_cast<size_t>(std::max(1, o.hopSize))) {
+        if (sampleRate <= 0) throw AudioError("pitch: sample rate " + std::to_string(sampleRate) + " is not positive");
+        if (o.hopSize < 1 || o.bufferSize < o.hopSize)
+            throw AudioError("pitch: buffer " + std::to_string(o.bufferSize) + " and hop " + std::to_string(o.hopSize) +
+                             " samples: the hop must be at least 1 and at most the buffer");
+        detector.reset(new_aubio_pitch(o.method.c_str(), static_cast<uint_t>(o.bufferSize), static_cast<uint_t>(o.hopSize),
+                                       static_cast<uint_t>(sampleRate)));
+        if (!detector) throw AudioError("pitch: aubio refused method '" + o.method + "' with buffer " + std::to_string(o.bufferSize) + " at " +
+                                        std::to_string(sampleRate) + " Hz");
+        aubio_pitch_set_unit(detector.get(), "Hz");
+        track.hopSeconds = static_cast<double>(o.hopSize) / sampleRate;
     }
-    track.frequencies.push_back(frequency);
-    track.aperiodicity.push_back(aperiodic);
+    void analyse(const fvec_t& hop) {
+        aubio_pitch_do(detector.get(), &hop, output.get());
+        const float f = output->data[0];
+        track.frequencies.push_back(f > 0 ? f : 0.0f);
+        track.confidence.push_back(std::clamp(static_cast<float>(aubio_pitch_get_confidence(detector.get())), 0.0f, 1.0f));
+    }
+};
+
+PitchTracker::PitchTracker(int sampleRate, const PitchOptions& options) : state_(std::make_unique<State>(sampleRate, options)) {}
+PitchTracker::~PitchTracker() = default;
+PitchTracker::PitchTracker(PitchTracker&&) noexcept = default;
+PitchTracker& PitchTracker::operator=(PitchTracker&&) noexcept = default;
+
+size_t PitchTracker::heldSamples() const { return state_->input.held(); }
+
+void PitchTracker::push(const float* mono, size_t count) {
+    if (state_->finished) throw AudioError("pitch: the track was already finished");
+    state_->input.push(mono, count, [this](const fvec_t& hop) { state_->analyse(hop); });
 }
 
-void YinPitchDetector::summarise(PitchTrack& track) {
+PitchTrack PitchTracker::finish() {
+    if (state_->finished) throw AudioError("pitch: the track was already finished");
+    state_->finished = true;
+    state_->input.flush([this](const fvec_t& hop) { state_->analyse(hop); });
+    summarisePitch(state_->track);
+    return std::move(state_->track);
+}
+
+void summarisePitch(PitchTrack& track) {
     std::vector<float> voiced;
     for (float f : track.frequencies)
         if (f > 0) voiced.push_back(f);
     track.voicedRatio = track.frequencies.empty() ? 0.0 : static_cast<double>(voiced.size()) / track.frequencies.size();
     track.meanFrequency = track.medianFrequency = 0;
-    if (!voiced.empty()) {
-        double sum = 0;
-        for (float f : voiced) sum += f;
-        track.meanFrequency = sum / voiced.size();
-        std::nth_element(voiced.begin(), voiced.begin() + voiced.size() / 2, voiced.end());
-        track.medianFrequency = voiced[voiced.size() / 2];
-    }
+    if (voiced.empty()) return;
+    double sum = 0;
+    for (float f : voiced) sum += f;
+    track.meanFrequency = sum / voiced.size();
+    std::nth_element(voiced.begin(), voiced.begin() + voiced.size() / 2, voiced.end());
+    track.medianFrequency = voiced[voiced.size() / 2];
 }
 
 PitchTrack estimatePitch(const std::vector<float>& mono, int sampleRate, const PitchOptions& options) {
-    YinPitchDetector detector(sampleRate, options);
-    PitchTrack track;
-    track.hopSeconds = static_cast<double>(detector.hop()) / sampleRate;
-    for (size_t start = 0; start + detector.span() <= mono.size(); start += detector.hop())
-        detector.appendFrame(mono.data() + start, track);
-    YinPitchDetector::summarise(track);
-    return track;
+    PitchTracker tracker(sampleRate, options);
+    tracker.push(mono.data(), mono.size());
+    return tracker.finish();
 }
 
 }  // namespace grym::dsp

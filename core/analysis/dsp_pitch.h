@@ -1,53 +1,49 @@
 #pragma once
-// Fundamental frequency by YIN (de Cheveigné & Kawahara, 2002).
-#include "analysis/dsp_fft.h"
-
-#include <complex>
+// Fundamental frequency by aubio (YIN-FFT by default: Brossier's spectral YIN), on a mono
+// signal at its own rate.
 #include <cstddef>
-#include <optional>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace grym::dsp {
 
 struct PitchOptions {
-    double minFrequency = 50.0;     // Hz; sets the longest lag and the integration window
-    double maxFrequency = 1000.0;   // Hz; sets the shortest lag
-    double hopSeconds = 0.01;
-    double threshold = 0.15;        // on the cumulative-mean-normalised difference
-    double silenceDb = -50.0;       // frames quieter than this (RMS, dBFS) are unvoiced
+    std::string method = "yinfft";  // any aubio pitch method
+    int bufferSize = 2048;          // samples per analysis window (aubiopitch -B)
+    int hopSize = 256;              // samples between frames (aubiopitch -H)
 };
 
 struct PitchTrack {
     double hopSeconds = 0;
-    std::vector<float> frequencies;  // Hz per frame; 0 where unvoiced
-    std::vector<float> aperiodicity; // the normalised difference at the chosen lag (0 = perfectly periodic)
-    double voicedRatio = 0;          // voiced frames / all frames
-    double medianFrequency = 0;      // over voiced frames; 0 if none
+    std::vector<float> frequencies;  // Hz per frame; 0 where aubio finds no pitch (unvoiced or silent)
+    std::vector<float> confidence;   // aubio's confidence per frame, 0..1
+    double voicedRatio = 0;          // frames with a pitch / all frames
+    double medianFrequency = 0;      // over frames with a pitch; 0 if none
     double meanFrequency = 0;
 };
 
-PitchTrack estimatePitch(const std::vector<float>& mono, int sampleRate, const PitchOptions& options = {});
-
-// YIN one frame at a time, for streams: frame k reads span() samples from k * hop().
-// appendFrame() adds the frame's pitch to `track`; summarise() fills the ratio, median and
-// mean once every frame is in.
-class YinPitchDetector {
+// Fed mono samples block by block; frame k covers the window ending at sample (k + 1) * hop,
+// as in aubio's tools. finish() zero-pads the last partial hop and summarises. Call it once.
+class PitchTracker {
 public:
-    YinPitchDetector(int sampleRate, const PitchOptions& options = {});
-    size_t span() const { return span_; }
-    size_t hop() const { return hop_; }
-    void appendFrame(const float* x, PitchTrack& track);
-    static void summarise(PitchTrack& track);
+    PitchTracker(int sampleRate, const PitchOptions& options = {});  // throws AudioError for options aubio refuses
+    ~PitchTracker();
+    PitchTracker(PitchTracker&&) noexcept;
+    PitchTracker& operator=(PitchTracker&&) noexcept;
+
+    void push(const float* mono, size_t count);
+    PitchTrack finish();
+    size_t heldSamples() const;  // samples waiting for their hop to complete
 
 private:
-    int sampleRate_;
-    PitchOptions options_;
-    size_t maxLag_ = 0, minLag_ = 0, window_ = 0, span_ = 0, hop_ = 0;
-    double silence_ = 0;
-    size_t fftSize_ = 0;
-    std::optional<Fft> fft_;
-    std::vector<std::complex<double>> head_, whole_;
-    std::vector<double> difference_, energy_;
+    struct State;
+    std::unique_ptr<State> state_;
 };
+
+// Ratio, median and mean from the frame frequencies.
+void summarisePitch(PitchTrack& track);
+
+PitchTrack estimatePitch(const std::vector<float>& mono, int sampleRate, const PitchOptions& options = {});
 
 }  // namespace grym::dsp

@@ -1,5 +1,6 @@
 #include "analysis/dsp_rhythm.h"
 
+#include "analysis/aubio_hop_input.h"
 #include "common/error.h"
 
 #include <algorithm>
@@ -8,34 +9,83 @@
 #include <string>
 
 namespace grym::dsp {
+namespace {
 
-std::vector<double> pickOnsets(const std::vector<float>& envelope, double frameRate, const OnsetOptions& options) {
-    if (!(frameRate > 0)) throw AudioError("onsets: frame rate " + std::to_string(frameRate) + " is not positive");
-    std::vector<double> onsets;
-    const float top = envelope.empty() ? 0.0f : *std::max_element(envelope.begin(), envelope.end());
-    if (top <= 0) return onsets;
+void checkAubioFraming(const char* what, int sampleRate, int bufferSize, int hopSize) {
+    if (sampleRate <= 0) throw AudioError(std::string(what) + ": sample rate " + std::to_string(sampleRate) + " is not positive");
+    if (hopSize < 1 || bufferSize < hopSize)
+        throw AudioError(std::string(what) + ": buffer " + std::to_string(bufferSize) + " and hop " + std::to_string(hopSize) +
+                         " samples: the hop must be at least 1 and at most the buffer");
+}
 
-    const auto n = static_cast<long>(envelope.size());
-    const long peakWindow = std::max(1L, std::lround(options.peakWindowSeconds * frameRate));
-    const long meanWindow = std::max(1L, std::lround(options.meanWindowSeconds * frameRate));
-    const long minGap = std::max(1L, std::lround(options.minGapSeconds * frameRate));
-    std::vector<double> prefix(envelope.size() + 1, 0.0);
-    for (long t = 0; t < n; ++t) prefix[t + 1] = prefix[t] + envelope[t] / top;
+}  // namespace
 
-    long lastOnset = -minGap - 1;
-    for (long t = 0; t < n; ++t) {
-        const double value = envelope[t] / top;
-        const long lo = std::max(0L, t - peakWindow), hi = std::min(n - 1, t + peakWindow);
-        bool isPeak = value > 0;
-        for (long u = lo; u <= hi && isPeak; ++u) isPeak = envelope[u] <= envelope[t];
-        if (!isPeak) continue;
-        const long meanLo = std::max(0L, t - meanWindow), meanHi = std::min(n - 1, t + peakWindow);
-        const double localMean = (prefix[meanHi + 1] - prefix[meanLo]) / (meanHi - meanLo + 1);
-        if (value < localMean + options.delta || t - lastOnset < minGap) continue;
-        onsets.push_back(t / frameRate);
-        lastOnset = t;
+OnsetFraming onsetFraming(int sampleRate, const OnsetOptions& options) {
+    OnsetFraming framing{options.bufferSize, options.hopSize};
+    if (framing.bufferSize == 0 && sampleRate > 0) {
+        const double scaled = 512.0 * sampleRate / 44100.0;
+        framing.bufferSize = 1 << std::max(5, static_cast<int>(std::lround(std::log2(scaled))));
     }
-    return onsets;
+    if (framing.hopSize == 0) framing.hopSize = framing.bufferSize / 2;
+    return framing;
+}
+
+struct OnsetDetector::State {
+    struct Deleter {
+        void operator()(aubio_onset_t* o) const { del_aubio_onset(o); }
+    };
+    std::unique_ptr<aubio_onset_t, Deleter> detector;
+    AubioHopInput input;
+    AubioVector output{new_fvec(1)};
+    OnsetTrack track;
+    bool finished = false;
+
+    State(int sampleRate, const OnsetOptions& o, OnsetFraming f) : input(static_cast<size_t>(std::max(1, f.hopSize))) {
+        checkAubioFraming("onsets", sampleRate, f.bufferSize, f.hopSize);
+        detector.reset(new_aubio_onset(o.method.c_str(), static_cast<uint_t>(f.bufferSize), static_cast<uint_t>(f.hopSize),
+                                       static_cast<uint_t>(sampleRate)));
+        if (!detector) throw AudioError("onsets: aubio refused method '" + o.method + "' with buffer " + std::to_string(f.bufferSize));
+        track.frameRate = static_cast<double>(sampleRate) / f.hopSize;
+    }
+    void analyse(const fvec_t& hop) {
+        aubio_onset_do(detector.get(), &hop, output.get());
+        track.envelope.push_back(static_cast<float>(aubio_onset_get_descriptor(detector.get())));
+        if (output->data[0] != 0) track.times.push_back(aubio_onset_get_last_s(detector.get()));
+    }
+};
+
+OnsetDetector::OnsetDetector(int sampleRate, const OnsetOptions& options)
+    : state_(std::make_unique<State>(sampleRate, options, onsetFraming(sampleRate, options))) {}
+OnsetDetector::~OnsetDetector() = default;
+OnsetDetector::OnsetDetector(OnsetDetector&&) noexcept = default;
+OnsetDetector& OnsetDetector::operator=(OnsetDetector&&) noexcept = default;
+size_t OnsetDetector::heldSamples() const { return state_->input.held(); }
+
+void OnsetDetector::push(const float* mono, size_t count) {
+    if (state_->finished) throw AudioError("onsets: the detector was already finished");
+    state_->input.push(mono, count, [this](const fvec_t& hop) { state_->analyse(hop); });
+}
+
+OnsetTrack OnsetDetector::finish() {
+    if (state_->finished) throw AudioError("onsets: the detector was already finished");
+    state_->finished = true;
+    state_->input.flush([this](const fvec_t& hop) { state_->analyse(hop); });
+    return std::move(state_->track);
+}
+
+double tempoFromBeats(const std::vector<double>& beats) {
+    if (beats.size() < 3) return 0;
+    std::vector<double> intervals;
+    for (size_t i = 1; i < beats.size(); ++i) intervals.push_back(beats[i] - beats[i - 1]);
+    std::nth_element(intervals.begin(), intervals.begin() + intervals.size() / 2, intervals.end());
+    const double median = intervals[intervals.size() / 2];
+    return median > 0 ? 60.0 / median : 0.0;
+}
+
+OnsetTrack detectOnsets(const std::vector<float>& mono, int sampleRate, const OnsetOptions& options) {
+    OnsetDetector detector(sampleRate, options);
+    detector.push(mono.data(), mono.size());
+    return detector.finish();
 }
 
 TempoEstimate estimateTempo(const std::vector<float>& envelope, double frameRate, const TempoOptions& options) {

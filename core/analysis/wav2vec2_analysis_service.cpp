@@ -156,51 +156,56 @@ TaskResult Wav2vec2AnalysisService::run(const TaskInput& input, const ProgressCa
     const auto start = std::chrono::steady_clock::now();
     if (fromMemory) validateBuffer(*input.audio, "wav2vec2 analysis");
     AudioBlockSource source = fromMemory ? AudioBlockSource(*input.audio) : AudioBlockSource(path);
-    const int rate = analyzer ? analyzer->sampleRate() : 16000;
-    const double ratio = static_cast<double>(rate) / source.sampleRate();
-    const auto expectedSamples = static_cast<int64_t>(std::llround(static_cast<double>(source.expectedFrames()) * ratio));
+    const int64_t expectedFrames = source.expectedFrames();  // a file's is an estimate
     // Share of the progress bar taken by reading and analysing; segmenting takes the rest.
     constexpr double kStreamShare = 0.9;
-    auto streamFraction = [&](int64_t samplesDone) {
-        return expectedSamples > 0 ? kStreamShare * std::min(1.0, static_cast<double>(samplesDone) / static_cast<double>(expectedSamples)) : 0.0;
+    auto streamFraction = [&](int64_t framesDone) {
+        return expectedFrames > 0 ? kStreamShare * std::min(1.0, static_cast<double>(framesDone) / static_cast<double>(expectedFrames)) : 0.0;
     };
 
-    // Decode (file) or slice (buffer) -> mono -> the analysis rate -> both analyses, half a
-    // second at a time, so only a block and each analysis' own window are ever held.
-    dsp::DspStream dspStream(rate);
+    // Decode (file) or slice (buffer), half a second at a time, so only a block and each
+    // analysis' own window are ever held. The DSP features take the block as it is (its own
+    // rate and channels); only the model gets it mixed to mono at its rate.
+    dsp::DspStream dspStream(source.sampleRate(), source.channels());
     std::optional<Wav2vec2AnalysisStream> modelStream;
-    if (analyzer)
+    std::optional<StreamingResampler> resampler;
+    if (analyzer) {
+        const int modelRate = analyzer->sampleRate();
+        const double ratio = static_cast<double>(modelRate) / source.sampleRate();
         modelStream.emplace(analyzer->stream(
             options_.analysis,
             [&](int window, int windows) {
-                report(streamFraction(dspStream.samplesPushed()), "wav2vec2", window + 1, windows);
+                report(streamFraction(dspStream.framesPushed()), "wav2vec2", window + 1, windows);
                 return true;
             },
-            expectedSamples));
-    std::optional<StreamingResampler> resampler;
-    if (source.sampleRate() != rate) resampler.emplace(1, source.sampleRate(), rate);
+            static_cast<int64_t>(std::llround(static_cast<double>(expectedFrames) * ratio))));
+        if (source.sampleRate() != modelRate) resampler.emplace(1, source.sampleRate(), modelRate);
+    }
     const int64_t blockFrames = std::max<int64_t>(1024, source.sampleRate() / 2);
     size_t peakBlockSamples = 0;
     report(0.0, "reading");
     for (;;) {
-        report(streamFraction(dspStream.samplesPushed()), "reading");
+        report(streamFraction(dspStream.framesPushed()), "reading");
         AudioBuffer block = source.next(blockFrames);
         const bool last = block.empty();
         size_t blockSamples = block.samples.size();
-        AudioBuffer mono = block.channels > 1 ? mixToMono(block) : std::move(block);
-        if (block.channels > 1) blockSamples += mono.samples.size();  // both alive until the next block
-        mono.channels = 1;
-        mono.sampleRate = source.sampleRate();
-        if (resampler) {
-            mono = resampler->process(mono, last);
-            blockSamples += mono.samples.size();
+        dspStream.push(block.samples.data(), static_cast<size_t>(block.frames()));
+        if (modelStream) {
+            const bool mixed = block.channels > 1;
+            AudioBuffer mono = mixed ? mixToMono(block) : std::move(block);
+            if (mixed) blockSamples += mono.samples.size();  // both alive until the next block
+            mono.channels = 1;
+            mono.sampleRate = source.sampleRate();
+            if (resampler) {
+                mono = resampler->process(mono, last);
+                blockSamples += mono.samples.size();
+            }
+            modelStream->push(mono.samples.data(), mono.samples.size());
         }
         peakBlockSamples = std::max(peakBlockSamples, blockSamples);
-        dspStream.push(mono.samples.data(), mono.samples.size());
-        if (modelStream) modelStream->push(mono.samples.data(), mono.samples.size());
         if (last) break;
     }
-    if (dspStream.samplesPushed() == 0) throw AudioError(source.name() + ": contains no audio (0 frames decoded)");
+    if (dspStream.framesPushed() == 0) throw AudioError(source.name() + ": contains no audio (0 frames decoded)");
     const uint64_t peakBufferedSamples = peakBlockSamples + dspStream.peakBufferedSamples() + (modelStream ? modelStream->peakBufferedSamples() : 0);
 
     report(kStreamShare, "dsp");
@@ -209,7 +214,7 @@ TaskResult Wav2vec2AnalysisService::run(const TaskInput& input, const ProgressCa
     nlohmann::json patterns;
     nlohmann::json silent = features.value("silent_regions", nlohmann::json::array());
     patterns["silent_regions"] = silent;
-    patterns["onsets_s"] = dspFeatures.onsetTimes;
+    patterns["onsets_s"] = dspFeatures.onsets.times;
 
     nlohmann::json model = {{"id", "wav2vec2"}, {"available", analyzer != nullptr}};
     if (modelStream) {
@@ -229,7 +234,7 @@ TaskResult Wav2vec2AnalysisService::run(const TaskInput& input, const ProgressCa
     } else {
         report(0.95, "segmenting");
         patterns["segments"] = {{"source", "dsp log-mel"}, {"boundaries_s", dspFeatures.segments.boundaries}};
-        patterns["repeated_sections"] = regionsJson(findRepeatedSections(dspFeatures.logMel, dspFeatures.onsetFrameRate,
+        patterns["repeated_sections"] = regionsJson(findRepeatedSections(dspFeatures.logMel, dspFeatures.spectralFrameRate,
                                                                          dspFeatures.segments.boundaries, options_.repeatThreshold));
         features["wav2vec2"] = nullptr;
         model["missing"] = modelNote;

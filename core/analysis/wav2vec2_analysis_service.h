@@ -1,7 +1,8 @@
 #pragma once
-// The analysis ModelService ("wav2vec2"): any decoded audio -> 16 kHz mono -> DSP features
-// plus, when a wav2vec2 model folder is loaded, per-layer embedding statistics, the CTC
-// transcript and segments/repeated sections from the self-similarity of frame embeddings.
+// The analysis ModelService ("wav2vec2"): DSP features of any decoded audio at its own rate and
+// channels (docs/ANALYSIS.md) plus, when a wav2vec2 model folder is loaded (fed 16 kHz mono),
+// per-layer embedding statistics, the CTC transcript and segments/repeated sections from the
+// self-similarity of frame embeddings.
 // Without a model it still returns the DSP features and says the model part is missing.
 #include "analysis/wav2vec2_analyzer.h"
 #include "platform/process_memory.h"
@@ -36,8 +37,9 @@ public:
     // input.audio: any rate and channel count; or, without audio, input.parameters["path"]: a
     // file, decoded block by block so recordings of any length are analysed in bounded memory
     // (the path is opened as given: callers must not forward a remote client's parameters).
-    // Either way the audio goes through in half-second blocks (mono, resampled to the model's
-    // rate) and only the analyses' own windows are held. data = {features, patterns, model};
+    // Either way the audio goes through in half-second blocks (as they are to the DSP features;
+    // mixed to mono and resampled to the model's rate for the model) and only the analyses'
+    // own windows are held. data = {features, patterns, model};
     // metrics = {load_seconds, analysis_seconds, real_time_factor, peak_memory_bytes,
     // audio_seconds, peak_buffered_samples (the most samples held at once by the pipeline)}.
     TaskResult run(const TaskInput& input, const ProgressCallback& progress, const CancellationToken& cancel) override;

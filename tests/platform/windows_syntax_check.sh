@@ -15,7 +15,7 @@ fi
 
 shim=$(mktemp -d)
 trap 'rm -rf "$shim"' EXIT
-for header in nlohmann sndfile.h samplerate.h ebur128.h httplib.h CLI; do ln -s "/usr/include/$header" "$shim/$header"; done
+for header in nlohmann sndfile.h samplerate.h httplib.h CLI ebur128.h aubio fftw3.h; do ln -s "/usr/include/$header" "$shim/$header"; done
 arch_include=/usr/include/$(gcc -dumpmachine)
 ln -s "$( [ -d "$arch_include/curl" ] && echo "$arch_include/curl" || echo /usr/include/curl )" "$shim/curl"
 mkdir "$shim/openssl"

@@ -87,9 +87,15 @@ TEST_CASE("features serialise to JSON with null for undefined values", "[dsp][js
     CHECK(silent["pitch_hz"].is_null());
     CHECK(silent["tempo_bpm"].is_null());
     CHECK(silent["silent_regions"].size() == 1);
+    CHECK(silent["measured_at"]["sample_rate_hz"] == rate);
+    CHECK(silent["measured_at"]["channels"] == 1);
+    CHECK(silent["units"]["loudness_lufs"] == "LUFS");
+    CHECK(silent["units"]["true_peak_dbtp"] == "dBTP");
+    CHECK(silent["channel_levels"]["channel_1"]["peak_dbfs"].is_null());
 
     const auto tone = toJson(computeDspFeatures(grym::test::sine(440, 2.0, rate, 0.5), rate), true);
-    for (const char* key : {"duration_s", "peak", "rms", "loudness_lufs", "spectral_centroid_hz", "spectral_rolloff_hz",
+    for (const char* key : {"duration_s", "peak", "rms", "loudness_lufs", "short_term_max_lufs", "loudness_range_lu", "true_peak_dbtp",
+                            "spectral_centroid_hz", "spectral_rolloff_hz",
                             "spectral_flatness", "zero_crossing_rate", "onsets_s", "voiced_ratio", "segment_boundaries_s",
                             "onset_envelope", "pitch_track", "novelty"})
         CHECK(tone.contains(key));
@@ -109,4 +115,5 @@ TEST_CASE("bad input to the features is refused", "[dsp][errors]") {
     stereo.channels = 2;
     stereo.samples.assign(32000, 0.25f);
     CHECK(computeDspFeatures(stereo).durationSeconds == Approx(1.0));
+    CHECK(computeDspFeatures(stereo).channels == 2);
 }

@@ -5,9 +5,14 @@
 
 #include "ui/test_audio.h"
 
+#include "analysis/dsp_features.h"
+
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <QSignalSpy>
+#include <QTreeWidget>
+#include <QTreeWidgetItemIterator>
 
 using namespace grym;
 using namespace grym::ui;
@@ -20,6 +25,27 @@ TEST_CASE("Times read as minutes, seconds and tenths", "[widgets]") {
     CHECK(formatBytes(1536.0) == QStringLiteral("1.5 KiB"));
     CHECK(metricLabel(QStringLiteral("queue_wait_seconds")) == QStringLiteral("Queue wait"));
     CHECK(metricValue(QStringLiteral("run_seconds"), 0.25) == QStringLiteral("250 ms"));
+}
+
+TEST_CASE("The analysis panel shows each feature with its unit and where it was measured", "[widgets][analysis]") {
+    Clip clip;
+    clip.name = QStringLiteral("tone");
+    clip.audio = std::make_shared<const AudioBuffer>(test::tone(2.0, 48000, 2, 1000.0));
+    const dsp::DspFeatures features = dsp::computeDspFeatures(*clip.audio);
+    clip.analysis = {{"features", dsp::toJson(features)}};
+    ResultsDisplay display;
+    display.showClip(&clip);
+    // The values the core measured, with the units it gave them.
+    CHECK(display.metricText(QStringLiteral("loudness_lufs")) == metricValue({}, features.loudness.integratedLufs) + QStringLiteral(" LUFS"));
+    CHECK(display.metricText(QStringLiteral("true_peak_dbtp")).endsWith(QStringLiteral(" dBTP")));
+    CHECK(display.metricText(QStringLiteral("spectral_centroid_hz")).endsWith(QStringLiteral(" Hz")));
+    CHECK(display.metricText(QStringLiteral("sample_rate_hz")) == QStringLiteral("48000 Hz"));
+    CHECK(display.metricText(QStringLiteral("channels")) == QStringLiteral("2"));
+    CHECK(display.metricText(QStringLiteral("spectral_flatness")).toDouble() == Approx(features.spectralFlatness).epsilon(1e-4));
+    // Per channel, and no "units" row of its own.
+    CHECK(display.metricText(QStringLiteral("channel_2")).isEmpty());
+    CHECK(display.metricText(QStringLiteral("rms_dbfs")).endsWith(QStringLiteral(" dBFS")));
+    for (QTreeWidgetItemIterator it(display.details()); *it; ++it) CHECK((*it)->data(0, Qt::UserRole).toString() != QStringLiteral("units"));
 }
 
 TEST_CASE("The library keeps the newest clip on top and finds clips by id", "[widgets]") {
