@@ -7,7 +7,6 @@
 
 #include "common/error.h"
 #include "models/audioldm/pipeline_bench.h"
-#include "platform/atomic_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -111,15 +110,7 @@ int runBenchAudioLdm(AudioLdmSuiteOptions options) {
         audioldm::runAudioLdmBenchmark(bench, [json](const std::string& s) {
             if (!json) std::cerr << "bench: " << s << "\n";
         });
-    if (!options.out.empty()) {
-        const std::string text = result.dump(2) + "\n";
-        try {
-            writeFileAtomically(options.out, text.data(), text.size());
-        } catch (const std::system_error& e) {
-            throw ApiError(options.out + ": cannot write the benchmark report (" + e.what() + ")");
-        }
-    }
-    if (json) std::cout << result.dump(2) << "\n";
+    emitBenchReport(result, options.out, json);
     else printSummary(result);
     return 0;
 }

@@ -8,12 +8,10 @@
 
 #include "common/error.h"
 #include "models/compute_peak.h"
-#include "platform/atomic_file.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
-#include <system_error>
 #include <iostream>
 
 namespace grym::cli {
@@ -49,15 +47,7 @@ void printPeak(const nlohmann::json& r) {
 
 int runBenchPeak(const PeakSuiteOptions& options) {
     const auto result = measureComputePeak(options.peak);
-    if (!options.out.empty()) {
-        const std::string text = result.dump(2) + "\n";
-        try {
-            writeFileAtomically(options.out, text.data(), text.size());
-        } catch (const std::system_error& e) {
-            throw ApiError(options.out + ": cannot write the benchmark report (" + e.what() + ")");
-        }
-    }
-    if (options.json) std::cout << result.dump(2) << "\n";
+    emitBenchReport(result, options.out, options.json);
     else printPeak(result);
     return 0;
 }

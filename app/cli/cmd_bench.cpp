@@ -12,14 +12,28 @@
 #include "models/audioldm/audioldm_service.h"
 #include "orchestration/procedural_synth_service.h"
 #include "orchestration/torch_memory_probe.h"
+#include "platform/atomic_file.h"
 
 #include <cstdio>
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <system_error>
 #include <vector>
 
 namespace grym::cli {
+
+void emitBenchReport(const nlohmann::json& report, const std::string& outPath, bool printJson) {
+    if (!outPath.empty()) {
+        const std::string text = report.dump(2) + "\n";
+        try {
+            writeFileAtomically(outPath, text.data(), text.size());
+        } catch (const std::system_error& e) {
+            throw ApiError(outPath + ": cannot write the benchmark report (" + e.what() + ")");
+        }
+    }
+    if (printJson) std::cout << report.dump(2) << "\n";
+}
 
 namespace {
 
