@@ -111,7 +111,7 @@ int runBenchAudioLdm(AudioLdmSuiteOptions options) {
             if (!json) std::cerr << "bench: " << s << "\n";
         });
     emitBenchReport(result, options.out, json);
-    else printSummary(result);
+    if (!json) printSummary(result);
     return 0;
 }
 

@@ -48,7 +48,7 @@ void printPeak(const nlohmann::json& r) {
 int runBenchPeak(const PeakSuiteOptions& options) {
     const auto result = measureComputePeak(options.peak);
     emitBenchReport(result, options.out, options.json);
-    else printPeak(result);
+    if (!options.json) printPeak(result);
     return 0;
 }
 
