@@ -35,6 +35,7 @@
 #include <QMimeData>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSlider>
 #include <QStatusBar>
@@ -210,13 +211,21 @@ void MainWindow::buildDocks() {
     libraryView_->setDefaultDropAction(Qt::CopyAction);
     libraryView_->verticalHeader()->hide();
     libraryView_->horizontalHeader()->setSectionResizeMode(ClipLibrary::Name, QHeaderView::Stretch);
-    for (int c : {ClipLibrary::Duration, ClipLibrary::Rate, ClipLibrary::Source})
+    for (int c : {ClipLibrary::Duration, ClipLibrary::Rate, ClipLibrary::Source, ClipLibrary::Take})
         libraryView_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
     // The header sizes ResizeToContents columns when its own sections change, not when rows
     // arrive: without this the first clips' "44.1 kHz" stays cut to the header's "Rate" width.
     auto fitColumns = [this] {
         QTimer::singleShot(0, libraryView_, [view = libraryView_] {
-            for (int c : {ClipLibrary::Duration, ClipLibrary::Rate, ClipLibrary::Source}) view->resizeColumnToContents(c);
+            int fitted = 0;
+            for (int c : {ClipLibrary::Duration, ClipLibrary::Rate, ClipLibrary::Source, ClipLibrary::Take}) {
+                view->resizeColumnToContents(c);
+                fitted += view->columnWidth(c);
+            }
+            // The stretched name column keeps room for about 18 characters: the dock may not
+            // squeeze it to nothing once the other columns have their full width.
+            view->setMinimumWidth(fitted + view->fontMetrics().averageCharWidth() * 18 + 2 * view->frameWidth() +
+                                  view->verticalScrollBar()->sizeHint().width());
         });
     };
     connect(library_, &QAbstractItemModel::rowsInserted, libraryView_, fitColumns);

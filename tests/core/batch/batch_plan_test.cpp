@@ -29,7 +29,7 @@ Manifest twelveLines() {
 
 }  // namespace
 
-TEST_CASE("--shard I/N is read and checked", "[batch]") {
+TEST_CASE("the shard option I/N is read and checked", "[batch]") {
     const Shard s = parseShard("2/5");
     CHECK(s.index == 2);
     CHECK(s.count == 5);
