@@ -96,15 +96,6 @@ case "$mode" in
       GRYM_EXPECT_OTHER_CPU_KERNELS=1 \
       ctest --preset default -j "$jobs" -R "$numeric" --output-on-failure --timeout 1200
     phase_done "testing the numeric tests with another CPU's kernels ($(ctest --preset default -N -R "$numeric" | sed -n 's/^Total Tests: //p') tests)"
-    # The core tests and golden cases again under AddressSanitizer + UndefinedBehaviorSanitizer
-    # (-O1, no UI; docs/RELIABILITY.md): any memory error, leak or undefined behaviour fails CI.
-    # The test preset sets the sanitizer options and leaves out the slow tests that exercise no
-    # memory handling of ours (packaging, the MinGW syntax check, the browser, --help texts, benches).
-    cmake --preset asan >/dev/null
-    nice -n 5 cmake --build --preset asan -j "$jobs" --target grym-synth-cli test_core
-    phase_done "building the ASan+UBSan core tests"
-    ctest --preset asan -j "$jobs" --timeout 1200
-    phase_done "testing under ASan+UBSan ($(ctest --preset asan -N | sed -n 's/^Total Tests: //p') tests)"
     # Every libFuzzer target (tests/fuzz) for 30 s from its seed corpus, two at a time: any crash,
     # leak, timeout or out-of-memory fails CI. Needs clang (installed above in test mode).
     cmake --preset fuzz >/dev/null
