@@ -5,7 +5,8 @@
 # the output folder as crash-*/leak-*/timeout-*/oom-* with the target's log beside it.
 #   scripts/run_fuzzers.sh [BUILD_DIR] [SECONDS_PER_TARGET] [OUT_DIR]
 # CI runs it for 30 s a target; a long run is e.g. `scripts/run_fuzzers.sh build-fuzz 3600`.
-# New inputs found are written to OUT_DIR/<target>/corpus, never into tests/fuzz.
+# New inputs found are written to OUT_DIR/<target>/corpus, never into tests/fuzz. The mutation
+# seed is fixed (GRYM_FUZZ_SEED, default 1) so a CI run is repeatable; give another for new ground.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$here/build-fuzz}" && pwd)
@@ -25,7 +26,7 @@ run_one() {
   local name=${1%%:*} seeds=$here/tests/fuzz/${1#*:}
   local work=$out/$name
   mkdir -p "$work/corpus"
-  (cd "$work" && "$build/tests/fuzz/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  (cd "$work" && "$build/tests/fuzz/$name" -max_total_time="$seconds" -seed="${GRYM_FUZZ_SEED:-1}" -timeout=10 -rss_limit_mb=2048 \
      -print_final_stats=1 -artifact_prefix="$work/" corpus "$seeds" >"$work/log" 2>&1)
   local rc=$?
   local execs cov

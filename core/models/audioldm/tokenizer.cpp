@@ -316,6 +316,8 @@ struct RobertaTokenizer::Impl {
         nlohmann::json config = fs::exists(configPath) ? readJsonFile(configPath.string()) : nlohmann::json::object();
         const nlohmann::json specialMap =
             fs::exists(mapPath) ? readJsonFile(mapPath.string()) : nlohmann::json::object();
+        if (!specialMap.is_object())
+            throw ModelError(mapPath.string() + ": expected a JSON object of special tokens, got " + specialMap.type_name());
         const JsonReader fields(config, configPath.string());
         fields.requireOneOf("tokenizer_class", {"RobertaTokenizer", "RobertaTokenizerFast"});
 
