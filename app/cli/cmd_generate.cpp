@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <cctype>
+#include <optional>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -34,7 +36,7 @@ struct GenerateOptions {
     ComputeDevice device = ComputeDevice::Cpu;
     Precision precision = Precision::Fp32;
     double strength = 0.6;
-    int bits = 32;
+    std::optional<int> bits;  // default: 32 (float) for WAV, 24 for FLAC, which cannot hold float
     bool quiet = false;
 
     GenerateOptions() { request.durationSeconds = 5.12; }  // AudioLDM's own default length
@@ -94,7 +96,10 @@ int runGenerate(const GenerateOptions& o) {
     } restore{previousHandler};
 
     SaveOptions save;
-    save.encoding = o.bits == 16 ? SampleEncoding::Pcm16 : o.bits == 24 ? SampleEncoding::Pcm24 : SampleEncoding::Float32;
+    std::string extension = std::filesystem::path(o.output).extension().string();
+    std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
+    const int bits = o.bits.value_or(extension == ".flac" ? 24 : 32);
+    save.encoding = bits == 16 ? SampleEncoding::Pcm16 : bits == 24 ? SampleEncoding::Pcm24 : SampleEncoding::Float32;
     const int count = o.request.variations;
     GenerateRequest one = o.request;
     one.variations = 1;
@@ -208,8 +213,9 @@ void addGenerateCommand(CommandLine& commandLine) {
     addChoiceOption<int>(command, "--sample-rate", o.request.outputSampleRate,
                          {{"16000", 16000}, {"44100", 44100}, {"48000", 48000}},
                          "output rate: 16000 (the model's rate), 44100 or 48000");
-    addChoiceOption<int>(command, "--bits", o.bits, {{"16", 16}, {"24", 24}, {"32", 32}},
-                         "WAV sample format (default 32: float, exactly what the model produced)");
+    addChoiceOption<std::optional<int>>(command, "--bits", o.bits, {{"16", 16}, {"24", 24}, {"32", 32}},
+                                        "sample format (default: 32-bit float for WAV, exactly what the model "
+                                        "produced; 24-bit for FLAC)");
     command.add_flag("-q,--quiet", o.quiet, "no progress bar");
     CLI::Option* rate = command.get_option("--sample-rate");
     CLI::Option* model = command.get_option("--model");

@@ -322,6 +322,12 @@ TEST_CASE("generate CLI writes numbered variations, varies a clip and explains b
                          (dir.path / "rain_1.wav").string() + "\" --strength 0.5 > /dev/null 2>&1").c_str()) == 0);
     CHECK(loadAudioFile(varied).frames() == 5120);
 
+    // A FLAC name without --bits gets 24-bit PCM (FLAC has no float samples); WAV stays float.
+    const auto flac = (dir.path / "rain.flac").string();
+    REQUIRE(std::system((cli + "rain -o \"" + flac + "\"" + common + " > /dev/null 2>&1").c_str()) == 0);
+    CHECK(probeAudioFile(flac).encoding == "PCM 24-bit");
+    CHECK(probeAudioFile(varied).encoding == "float 32-bit");
+
     // Usage errors exit with 2 and say what is wrong.
     const auto err = (dir.path / "err.txt").string();
     CHECK(WEXITSTATUS(std::system((cli + "rain -o x.wav" + common + " --steps zero 2> \"" + err + "\"").c_str())) == 2);
