@@ -96,9 +96,7 @@ int runGenerate(const GenerateOptions& o) {
     } restore{previousHandler};
 
     SaveOptions save;
-    std::string extension = std::filesystem::path(o.output).extension().string();
-    std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
-    const int bits = o.bits.value_or(extension == ".flac" ? 24 : 32);
+    const int bits = o.bits.value_or(audioFileFormatForPath(o.output) == AudioFileFormat::Flac ? 24 : 32);
     save.encoding = bits == 16 ? SampleEncoding::Pcm16 : bits == 24 ? SampleEncoding::Pcm24 : SampleEncoding::Float32;
     const int count = o.request.variations;
     GenerateRequest one = o.request;

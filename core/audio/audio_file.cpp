@@ -206,12 +206,8 @@ void rejectNonFinite(const std::string& path, const AudioBuffer& audio, int64_t 
 
 AudioFileFormat formatFor(const std::string& path, AudioFileFormat requested) {
     if (requested != AudioFileFormat::FromExtension) return requested;
-    std::string ext = fs::path(path).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (ext == ".wav") return AudioFileFormat::Wav;
-    if (ext == ".flac") return AudioFileFormat::Flac;
-    if (ext == ".ogg" || ext == ".oga") return AudioFileFormat::OggVorbis;
-    fail(path, "cannot save with extension '" + ext + "' (use .wav, .flac or .ogg)");
+    if (const auto format = audioFileFormatForPath(path)) return *format;
+    fail(path, "cannot save with extension '" + fs::path(path).extension().string() + "' (use .wav, .flac or .ogg)");
 }
 
 int sndfileFormat(const std::string& path, AudioFileFormat format, SampleEncoding encoding) {
@@ -455,6 +451,15 @@ void saveAudioFile(const std::string& path, const AudioBuffer& audio, const Save
     } catch (const std::system_error& e) {
         fail(path, std::string("cannot save: ") + e.what());
     }
+}
+
+std::optional<AudioFileFormat> audioFileFormatForPath(const std::string& path) {
+    std::string ext = fs::path(path).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (ext == ".wav") return AudioFileFormat::Wav;
+    if (ext == ".flac") return AudioFileFormat::Flac;
+    if (ext == ".ogg" || ext == ".oga") return AudioFileFormat::OggVorbis;
+    return std::nullopt;
 }
 
 }  // namespace grym

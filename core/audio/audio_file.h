@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace grym {
@@ -70,6 +71,8 @@ private:
 };
 
 enum class AudioFileFormat { FromExtension, Wav, Flac, OggVorbis };
+// The format a path's extension names (.wav, .flac, .ogg/.oga, any case); none for others.
+std::optional<AudioFileFormat> audioFileFormatForPath(const std::string& path);
 enum class SampleEncoding { Pcm16, Pcm24, Float32 };
 
 // Text carried inside a file, for the provenance of generated clips.

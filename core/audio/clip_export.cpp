@@ -112,11 +112,12 @@ std::optional<ExportFormat> parseExportFormat(const std::string& name) {
 }
 
 std::optional<ExportFormat> exportFormatForPath(const std::string& path) {
-    std::string ext = std::filesystem::path(path).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (ext == ".wav") return ExportFormat::Wav24;
-    if (ext == ".flac") return ExportFormat::Flac;
-    if (ext == ".ogg" || ext == ".oga") return ExportFormat::OggVorbis;
+    switch (audioFileFormatForPath(path).value_or(AudioFileFormat::FromExtension)) {
+        case AudioFileFormat::Wav: return ExportFormat::Wav24;
+        case AudioFileFormat::Flac: return ExportFormat::Flac;
+        case AudioFileFormat::OggVorbis: return ExportFormat::OggVorbis;
+        case AudioFileFormat::FromExtension: break;
+    }
     return std::nullopt;
 }
 
