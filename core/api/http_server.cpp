@@ -5,12 +5,15 @@
 #include "api/audio_api.h"
 #include "api/web_assets.h"
 #include "audio/audio_file.h"
+#include "audio/clip_export.h"
 #include "common/error.h"
+#include "common/strings.h"
 
 #include <algorithm>
 #include <httplib.h>
 
 #include <atomic>
+#include <cctype>
 #include <thread>
 
 namespace grym {
@@ -29,6 +32,22 @@ void sendError(httplib::Response& res, int status, const std::string& message, c
     nlohmann::json err = {{"message", message}};
     if (!field.empty()) err["field"] = field;
     sendJson(res, status, {{"error", err}});
+}
+
+// "rain-on-a-tin-roof-12.flac": the prompt's words (ASCII letters and digits, at most 40
+// characters) and the task id, safe to quote in a Content-Disposition header.
+std::string downloadFileName(const ApiTaskRecord& record, ExportFormat format) {
+    std::string words;
+    const std::string prompt = record.request.is_object() ? record.request.value("prompt", std::string()) : std::string();
+    for (const char c : prompt) {
+        if (words.size() >= 40) break;
+        if (std::isalnum(static_cast<unsigned char>(c)) && static_cast<unsigned char>(c) < 128)
+            words += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        else if (!words.empty() && words.back() != '-')
+            words += '-';
+    }
+    while (!words.empty() && words.back() == '-') words.pop_back();
+    return (words.empty() ? std::string("clip") : words) + "-" + std::to_string(record.handle.id()) + fileExtension(format);
 }
 
 }  // namespace
@@ -245,6 +264,40 @@ struct HttpServer::Impl {
                         format == "wav" ? "audio/wav" : "audio/flac");
     }
 
+    // A finished clip as a file for other tools, through the same export as the CLI's `export`
+    // and the app's Export dialog (clip_export.h): trim, fades, loudness, WAV/FLAC/OGG.
+    void handleExport(const httplib::Request& req, httplib::Response& res) {
+        auto rec = findTask(req, res);
+        if (!rec) return;
+        ExportOptions options = parseExportQuery(req.params);
+        if (rec->handle.state() != TaskState::Succeeded)
+            return sendError(res, 409, std::string("task is ") + toString(rec->handle.state()) + ", not succeeded", "id");
+        const TaskResult r = rec->handle.result().get();
+        if (!r.audio) return sendError(res, 409, "task " + std::to_string(rec->handle.id()) + " made no audio to export", "id");
+        if (const auto provenance = provenanceOf(r)) options.metadata = toAudioMetadata(*provenance);
+        const std::string name = downloadFileName(*rec, options.format);
+        EncodedExport exported;
+        try {
+            exported = api.encodeExport(*r.audio, name, options);
+        } catch (const ExportSettingError& e) {
+            return sendError(res, 400, e.what(), exportQueryField(e.setting()));
+        }
+        const ExportResult& result = exported.result;
+        res.status = 200;
+        res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
+        res.set_header("X-Export-Duration", shortNumber(result.duration()));
+        res.set_header("X-Export-Peak", shortNumber(result.peak));
+        res.set_header("X-Export-Clipped", result.clipped() ? "true" : "false");
+        if (result.loudnessBeforeLufs) {
+            res.set_header("X-Export-Loudness-Before", shortNumber(*result.loudnessBeforeLufs));
+            res.set_header("X-Export-Gain-dB", shortNumber(result.gainDb));
+        }
+        res.set_header("Access-Control-Expose-Headers",
+                       "Content-Disposition, X-Export-Duration, X-Export-Peak, X-Export-Clipped, "
+                       "X-Export-Loudness-Before, X-Export-Gain-dB");
+        res.set_content(exported.bytes, mimeType(options.format));
+    }
+
     void handleEvents(const httplib::Request& req, httplib::Response& res) {
         auto rec = findTask(req, res);
         if (!rec) return;
@@ -338,6 +391,7 @@ struct HttpServer::Impl {
         server.Post("/v1/analyze", guarded(&Impl::handleAnalyze));
         server.Post(R"(/v1/tasks/([^/]+)/variation)", guarded(&Impl::handleVariation));
         server.Get(R"(/v1/tasks/([^/]+)/audio)", guarded(&Impl::handleAudio));
+        server.Get(R"(/v1/tasks/([^/]+)/export)", guarded(&Impl::handleExport));
         server.Get(R"(/v1/tasks/([^/]+)/events)", guarded(&Impl::handleEvents));
         server.Get(R"(/v1/tasks/([^/]+))", guarded(&Impl::handleTask));
         server.Delete(R"(/v1/tasks/([^/]+))", guarded(&Impl::handleCancel));
