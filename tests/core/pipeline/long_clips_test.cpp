@@ -393,6 +393,13 @@ TEST_CASE("generate CLI inpaints a range, continues a clip and makes a loop", "[
     const auto fixed = loadAudioFile((dir / "fixed.wav").string());
     CHECK(fixed.frames() == 16000);
 
+    // A range longer than the window (0.64 s) is taken too.
+    run = test::runCli(dir, "generate 'a door' -o '" + (dir / "long-range.wav").string() + "' --inpaint '" + source +
+                                "' --range 0.1:0.9" + common);
+    INFO(run.err);
+    REQUIRE(run.exitCode == 0);
+    CHECK(loadAudioFile((dir / "long-range.wav").string()).frames() == 16000);
+
     run = test::runCli(dir, "generate 'more' -o '" + (dir / "longer.wav").string() + "' --continue '" + source +
                                 "' --duration 0.5" + common);
     REQUIRE(run.exitCode == 0);
@@ -401,6 +408,9 @@ TEST_CASE("generate CLI inpaints a range, continues a clip and makes a loop", "[
     run = test::runCli(dir, "generate 'a groove' -o '" + (dir / "loop.wav").string() + "' --loop --duration 0.64" + common);
     REQUIRE(run.exitCode == 0);
     CHECK_THAT(run.out, Catch::Contains("loop point:"));
+    run = test::runCli(dir, "generate 'a groove' -o '" + (dir / "long-loop.wav").string() + "' --loop --duration 1.0" + common);
+    REQUIRE(run.exitCode == 0);
+    CHECK(loadAudioFile((dir / "long-loop.wav").string()).frames() == 25 * 640);  // whole latent frames
 
     // Usage errors say what is wrong.
     run = test::runCli(dir, "generate x -o '" + (dir / "x.wav").string() + "' --range 0:1" + common);
