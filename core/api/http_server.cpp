@@ -274,8 +274,9 @@ struct HttpServer::Impl {
     // Runs before a request's body is read: see request_guard.h.
     httplib::Server::HandlerResponse screen(const httplib::Request& req, httplib::Response& res) const {
         RequestFacts facts{req.method, req.path, req.get_header_value("Host"), req.get_header_value("Origin"),
-                           req.get_header_value("Content-Type")};
-        const GuardVerdict verdict = checkRequest(facts, RequestPolicy{config.host, config.allowedOrigins});
+                           req.get_header_value("Content-Type"), req.get_header_value("Content-Length")};
+        const GuardVerdict verdict =
+            checkRequest(facts, RequestPolicy{config.host, config.allowedOrigins, config.maxBodyBytes});
         if (!verdict.allowOrigin.empty()) {
             res.set_header("Access-Control-Allow-Origin", verdict.allowOrigin);
             res.set_header("Vary", "Origin");
@@ -288,6 +289,8 @@ struct HttpServer::Impl {
             return httplib::Server::HandlerResponse::Handled;
         }
         if (verdict.status != 0) {
+            // The body (if any) is left unread, so this connection cannot carry another request.
+            if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) res.set_header("Connection", "close");
             sendError(res, verdict.status, verdict.message);
             return httplib::Server::HandlerResponse::Handled;
         }
