@@ -265,34 +265,26 @@ struct HttpServer::Impl {
     // at most kEventPoll and returns, instead of looping until the task ends: cpp-httplib checks
     // between calls whether the server is stopping, and stop() waits for every handler, so a
     // stream of a task that never finished used to keep stop() (and the app's exit) waiting
-    // forever. A comment line after kEventKeepAlive without news finds a client that went away,
-    // so its handler thread is not held until the task ends.
+    // forever. An unfinished task's status changes at every poll (its queued or run seconds), so
+    // a write soon finds a client that went away and frees the handler thread.
     static constexpr std::chrono::milliseconds kEventPoll{200};
-    static constexpr std::chrono::seconds kEventKeepAlive{5};
     void handleEvents(const httplib::Request& req, httplib::Response& res) {
         auto rec = findTask(req, res);
         if (!rec) return;
         struct Stream {
             TaskHandle handle;
             std::string lastPayload;
-            std::chrono::steady_clock::time_point lastWrite = std::chrono::steady_clock::now();
         };
         auto stream = std::make_shared<Stream>(Stream{rec->handle, {}});
         res.set_header("Cache-Control", "no-cache");
         res.set_chunked_content_provider("text/event-stream", [stream](size_t, httplib::DataSink& sink) {
             const TaskStatus s = stream->handle.status();
             const std::string payload = toJson(s).dump();
-            const auto now = std::chrono::steady_clock::now();
-            std::string message;
             if (payload != stream->lastPayload) {
-                message = std::string("event: ") + (isFinished(s.state) ? "done" : "progress") + "\ndata: " + payload + "\n\n";
-                stream->lastPayload = payload;
-            } else if (now - stream->lastWrite >= kEventKeepAlive) {
-                message = ": keep-alive\n\n";
-            }
-            if (!message.empty()) {
+                const std::string message =
+                    std::string("event: ") + (isFinished(s.state) ? "done" : "progress") + "\ndata: " + payload + "\n\n";
                 if (!sink.write(message.data(), message.size())) return false;  // the client went away
-                stream->lastWrite = now;
+                stream->lastPayload = payload;
             }
             if (isFinished(s.state)) {
                 sink.done();

@@ -101,7 +101,7 @@ nlohmann::json openApiDocument() {
                                        {{"name", "format"}, {"in", "query"}, {"schema", {{"type", "string"}, {"enum", J::array({"wav", "flac"})}}}}})},
               {"responses", {{"200", {{"description", "audio file"}}}, {"409", errorResponse("task not finished")}}}}}}},
           {"/v1/tasks/{id}/events",
-           {{"get", {{"summary", "Progress as Server-Sent Events (event: progress | done; a \": keep-alive\" comment after 5 s without news)"}, {"parameters", taskIdParameter()},
+           {{"get", {{"summary", "Progress as Server-Sent Events (event: progress | done)"}, {"parameters", taskIdParameter()},
                      {"responses", {{"200", {{"description", "text/event-stream"}}}}}}}}},
           {"/v1/status", {{"get", {{"summary", "Services, memory and queue"}, {"responses", {{"200", {{"description", "status"}}}}}}}}},
           {"/v1/models",

@@ -240,3 +240,39 @@ TEST_CASE("HTTP concurrency: stopping the server while event streams and polls a
     CHECK_FALSE(c.Get("/v1/status"));
     CHECK(f.unfinishedTasks() == 3);  // stopping the server is not cancelling the work
 }
+
+TEST_CASE("HTTP concurrency: a client that leaves the event stream of an unfinished task frees its handler thread",
+          "[http][concurrency]") {
+    HttpServerConfig config;
+    config.threads = 1;  // the stream's handler is the only one: nothing else is answered while it is held
+    ConcurrentServer f(config, /*tasksRunUntilCancelled=*/true);
+    auto c = f.client();
+    // The first task runs until cancelled, so the second waits in the queue: its stream goes on
+    // (its queued seconds change) until the handler finds the client gone.
+    std::vector<uint64_t> ids;
+    for (int i = 0; i < 2; ++i) {
+        auto submitted = c.Post("/v1/generate", R"({"prompt":"endless","steps":4,"duration":0.05})", "application/json");
+        REQUIRE(submitted);
+        REQUIRE(submitted->status == 202);
+        ids.push_back(nlohmann::json::parse(submitted->body)["id"]);
+    }
+    {
+        httplib::Client leaving("127.0.0.1", f.port);
+        std::string firstEvent;
+        leaving.Get(taskPath(ids[1], "/events").c_str(), [&](const char* data, size_t size) {
+            firstEvent.assign(data, size);
+            return false;  // the client goes away after the first event
+        });
+        CHECK_THAT(firstEvent, Catch::Contains("\"state\":\"queued\""));
+    }
+
+    const auto before = std::chrono::steady_clock::now();
+    auto status = c.Get("/v1/status");
+    const auto waited = std::chrono::steady_clock::now() - before;
+
+    REQUIRE(status);
+    CHECK(status->status == 200);
+    // The stream's next writes (every 200 ms) find the client gone; the first may still succeed.
+    CHECK(waited < std::chrono::seconds(5));
+    CHECK(f.unfinishedTasks() == 2);
+}
