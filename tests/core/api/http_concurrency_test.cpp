@@ -170,7 +170,14 @@ TEST_CASE("HTTP concurrency: a burst of generate requests never admits more task
         threads.emplace_back([&] {
             auto c = f.client();
             start.arriveAndWait();
-            auto r = c.Post("/v1/generate", R"({"prompt":"burst","steps":4,"duration":0.05})", "application/json");
+            // On a loaded machine a few of 16 simultaneous connections were closed before any
+            // answer came (httplib's client reports "Read"); such a request is sent again. It may
+            // have been admitted already, so only the server's count below is exact.
+            const auto submit = [&] {
+                return c.Post("/v1/generate", R"({"prompt":"burst","steps":4,"duration":0.05})", "application/json");
+            };
+            httplib::Result r = submit();
+            for (int attempt = 1; attempt < 3 && !r; ++attempt) r = submit();
             if (r && r->status == 202) ++admitted;
             else if (r && r->status == 429) ++refused;
             else failures.add("generate: " + describe(r));
@@ -179,9 +186,9 @@ TEST_CASE("HTTP concurrency: a burst of generate requests never admits more task
     for (auto& thread : threads) thread.join();
 
     for (const std::string& failure : failures.labels()) FAIL_CHECK(failure);
-    CHECK(admitted == 4);  // none of the tasks can finish: exactly the limit gets in
-    CHECK(refused == clients - 4);
-    CHECK(f.unfinishedTasks() == 4);
+    CHECK(f.unfinishedTasks() == 4);  // none of the tasks can finish: exactly the limit got in
+    CHECK(admitted <= 4);
+    CHECK(admitted + refused == clients);
 }
 
 TEST_CASE("HTTP concurrency: stopping the server while event streams and polls are in flight returns promptly",
