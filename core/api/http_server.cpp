@@ -5,12 +5,15 @@
 #include "api/audio_api.h"
 #include "api/web_assets.h"
 #include "audio/audio_file.h"
+#include "audio/clip_export.h"
 #include "common/error.h"
+#include "common/strings.h"
 
 #include <algorithm>
 #include <httplib.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -31,6 +34,22 @@ void sendError(httplib::Response& res, int status, const std::string& message, c
     nlohmann::json err = {{"message", message}};
     if (!field.empty()) err["field"] = field;
     sendJson(res, status, {{"error", err}});
+}
+
+// "rain-on-a-tin-roof-12.flac": the prompt's words (ASCII letters and digits, at most 40
+// characters) and the task id, safe to quote in a Content-Disposition header.
+std::string downloadFileName(const ApiTaskRecord& record, ExportFormat format) {
+    std::string words;
+    const std::string prompt = record.request.is_object() ? record.request.value("prompt", std::string()) : std::string();
+    for (const char c : prompt) {
+        if (words.size() >= 40) break;
+        if (std::isalnum(static_cast<unsigned char>(c)) && static_cast<unsigned char>(c) < 128)
+            words += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        else if (!words.empty() && words.back() != '-')
+            words += '-';
+    }
+    while (!words.empty() && words.back() == '-') words.pop_back();
+    return (words.empty() ? std::string("clip") : words) + "-" + std::to_string(record.handle.id()) + fileExtension(format);
 }
 
 }  // namespace
@@ -261,6 +280,40 @@ struct HttpServer::Impl {
                         format == "wav" ? "audio/wav" : "audio/flac");
     }
 
+    // A finished clip as a file for other tools, through the same export as the CLI's `export`
+    // and the app's Export dialog (clip_export.h): trim, fades, loudness, WAV/FLAC/OGG.
+    void handleExport(const httplib::Request& req, httplib::Response& res) {
+        auto rec = findTask(req, res);
+        if (!rec) return;
+        ExportOptions options = parseExportQuery(req.params);
+        if (rec->handle.state() != TaskState::Succeeded)
+            return sendError(res, 409, std::string("task is ") + toString(rec->handle.state()) + ", not succeeded", "id");
+        const TaskResult r = rec->handle.result().get();
+        if (!r.audio) return sendError(res, 409, "task " + std::to_string(rec->handle.id()) + " made no audio to export", "id");
+        if (const auto provenance = provenanceOf(r)) options.metadata = toAudioMetadata(*provenance);
+        const std::string name = downloadFileName(*rec, options.format);
+        EncodedExport exported;
+        try {
+            exported = api.encodeExport(*r.audio, name, options);
+        } catch (const ExportSettingError& e) {
+            return sendError(res, 400, e.what(), exportQueryField(e.setting()));
+        }
+        const ExportResult& result = exported.result;
+        res.status = 200;
+        res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
+        res.set_header("X-Export-Duration", shortNumber(result.duration()));
+        res.set_header("X-Export-Peak", shortNumber(result.peak));
+        res.set_header("X-Export-Clipped", result.clipped() ? "true" : "false");
+        if (result.loudnessBeforeLufs) {
+            res.set_header("X-Export-Loudness-Before", shortNumber(*result.loudnessBeforeLufs));
+            res.set_header("X-Export-Gain-dB", shortNumber(result.gainDb));
+        }
+        res.set_header("Access-Control-Expose-Headers",
+                       "Content-Disposition, X-Export-Duration, X-Export-Peak, X-Export-Clipped, "
+                       "X-Export-Loudness-Before, X-Export-Gain-dB");
+        res.set_content(exported.bytes, mimeType(options.format));
+    }
+
     // The task's status as server-sent events until it finishes. Each call of the provider waits
     // at most kEventPoll and returns, instead of looping until the task ends: cpp-httplib checks
     // between calls whether the server is stopping, and stop() waits for every handler, so a
@@ -298,8 +351,9 @@ struct HttpServer::Impl {
     // Runs before a request's body is read: see request_guard.h.
     httplib::Server::HandlerResponse screen(const httplib::Request& req, httplib::Response& res) const {
         RequestFacts facts{req.method, req.path, req.get_header_value("Host"), req.get_header_value("Origin"),
-                           req.get_header_value("Content-Type")};
-        const GuardVerdict verdict = checkRequest(facts, RequestPolicy{config.host, config.allowedOrigins});
+                           req.get_header_value("Content-Type"), req.get_header_value("Content-Length")};
+        const GuardVerdict verdict =
+            checkRequest(facts, RequestPolicy{config.host, config.allowedOrigins, config.maxBodyBytes});
         if (!verdict.allowOrigin.empty()) {
             res.set_header("Access-Control-Allow-Origin", verdict.allowOrigin);
             res.set_header("Vary", "Origin");
@@ -312,6 +366,8 @@ struct HttpServer::Impl {
             return httplib::Server::HandlerResponse::Handled;
         }
         if (verdict.status != 0) {
+            // The body (if any) is left unread, so this connection cannot carry another request.
+            if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) res.set_header("Connection", "close");
             sendError(res, verdict.status, verdict.message);
             return httplib::Server::HandlerResponse::Handled;
         }
@@ -362,6 +418,7 @@ struct HttpServer::Impl {
         server.Post("/v1/analyze", guarded(&Impl::handleAnalyze));
         server.Post(R"(/v1/tasks/([^/]+)/variation)", guarded(&Impl::handleVariation));
         server.Get(R"(/v1/tasks/([^/]+)/audio)", guarded(&Impl::handleAudio));
+        server.Get(R"(/v1/tasks/([^/]+)/export)", guarded(&Impl::handleExport));
         server.Get(R"(/v1/tasks/([^/]+)/events)", guarded(&Impl::handleEvents));
         server.Get(R"(/v1/tasks/([^/]+))", guarded(&Impl::handleTask));
         server.Delete(R"(/v1/tasks/([^/]+))", guarded(&Impl::handleCancel));
