@@ -14,6 +14,8 @@
 
 #include <atomic>
 #include <cctype>
+#include <chrono>
+#include <mutex>
 #include <thread>
 
 namespace grym {
@@ -59,6 +61,7 @@ struct HttpServer::Impl {
     std::thread thread;
     std::atomic<bool> running{false};
     int boundPort = 0;
+    std::mutex admission;  // see admit()
 
     Impl(AudioApi& a, HttpServerConfig c) : api(a), config(std::move(c)) {}
 
@@ -71,6 +74,20 @@ struct HttpServer::Impl {
         size_t n = 0;
         for (const auto& rec : api.tasks()) n += isFinished(rec.handle.state()) ? 0 : 1;
         return n;
+    }
+
+    // Runs `submit` when `more` tasks fit under the limit of active tasks, else answers 429. One
+    // request at a time: checked and submitted separately, concurrent requests each saw room for
+    // one more and together passed the limit (http_concurrency_test.cpp). Submitting only queues.
+    template <class Submit>
+    void admit(httplib::Response& res, size_t more, Submit submit) {
+        std::lock_guard<std::mutex> lock(admission);
+        if (activeTasks() + more > config.maxActiveTasks) return refuseTooManyTasks(res);
+        submit();
+    }
+    void refuseTooManyTasks(httplib::Response& res) const {
+        sendError(res, 429, "too many tasks are queued or running (limit " + std::to_string(config.maxActiveTasks) +
+                                "); retry later");
     }
 
     std::optional<ApiTaskRecord> findTask(const httplib::Request& req, httplib::Response& res) const {
@@ -168,25 +185,23 @@ struct HttpServer::Impl {
         }
         GenerateRequest request = parseGenerateRequest(body, api.limits());
         if (clip) {
-            if (activeTasks() >= config.maxActiveTasks)
-                return sendError(res, 429, "too many tasks are queued or running (limit " +
-                                               std::to_string(config.maxActiveTasks) + "); retry later");
-            TaskHandle h = continuing ? api.continueClip(*clip, request) : api.inpaintClip(*clip, request, *range);
-            return sendJson(res, 202, {{"id", h.id()}, {"ids", {h.id()}}, {"state", toString(h.state())},
-                                       {"url", "/v1/tasks/" + std::to_string(h.id())}});
+            return admit(res, 1, [&] {
+                TaskHandle h = continuing ? api.continueClip(*clip, request) : api.inpaintClip(*clip, request, *range);
+                sendJson(res, 202, {{"id", h.id()}, {"ids", {h.id()}}, {"state", toString(h.state())},
+                                    {"url", "/v1/tasks/" + std::to_string(h.id())}});
+            });
         }
         // Each variation is its own task (seed, seed+1, ...): one more slot each.
-        if (activeTasks() + static_cast<size_t>(request.variations) > config.maxActiveTasks)
-            return sendError(res, 429, "too many tasks are queued or running (limit " +
-                                           std::to_string(config.maxActiveTasks) + "); retry later");
-        const auto handles = api.generateAudioBatch(request);
-        nlohmann::json ids = nlohmann::json::array();
-        for (const auto& h : handles) ids.push_back(h.id());
-        const TaskHandle& first = handles.front();
-        sendJson(res, 202, {{"id", first.id()},
-                            {"ids", ids},
-                            {"state", toString(first.state())},
-                            {"url", "/v1/tasks/" + std::to_string(first.id())}});
+        admit(res, static_cast<size_t>(request.variations), [&] {
+            const auto handles = api.generateAudioBatch(request);
+            nlohmann::json ids = nlohmann::json::array();
+            for (const auto& h : handles) ids.push_back(h.id());
+            const TaskHandle& first = handles.front();
+            sendJson(res, 202, {{"id", first.id()},
+                                {"ids", ids},
+                                {"state", toString(first.state())},
+                                {"url", "/v1/tasks/" + std::to_string(first.id())}});
+        });
     }
 
     // A variation of a finished clip: the clip's own settings with the body's fields over them,
@@ -212,11 +227,10 @@ struct HttpServer::Impl {
         settings.update(body);
         const GenerateRequest request = parseGenerateRequest(settings, api.limits());
         if (request.variations != 1) throw FieldError("variations", "must be 1: a variation request makes one clip");
-        if (activeTasks() >= config.maxActiveTasks)
-            return sendError(res, 429, "too many tasks are queued or running (limit " +
-                                           std::to_string(config.maxActiveTasks) + "); retry later");
-        TaskHandle h = api.generateVariation(*source.audio, request, strength);
-        sendJson(res, 202, {{"id", h.id()}, {"state", toString(h.state())}, {"url", "/v1/tasks/" + std::to_string(h.id())}});
+        admit(res, 1, [&] {
+            TaskHandle h = api.generateVariation(*source.audio, request, strength);
+            sendJson(res, 202, {{"id", h.id()}, {"state", toString(h.state())}, {"url", "/v1/tasks/" + std::to_string(h.id())}});
+        });
     }
 
     void handleAnalyze(const httplib::Request& req, httplib::Response& res) {
@@ -231,9 +245,9 @@ struct HttpServer::Impl {
             bytes = req.body;
         }
         if (bytes.empty()) return sendError(res, 400, "no audio in the request body", "file");
-        if (activeTasks() >= config.maxActiveTasks)
-            return sendError(res, 429, "too many tasks are queued or running (limit " +
-                                           std::to_string(config.maxActiveTasks) + "); retry later");
+        // Refused before the upload is decoded when the limit is already reached; admit() below
+        // decides for good.
+        if (activeTasks() >= config.maxActiveTasks) return refuseTooManyTasks(res);
         AudioLimits limits;
         limits.maxDurationSeconds = api.limits().maxAnalyzeSeconds;
         AudioBuffer audio;
@@ -242,8 +256,10 @@ struct HttpServer::Impl {
         } catch (const AudioError& e) {
             return sendError(res, 422, std::string("unreadable audio: ") + e.what(), "file");
         }
-        TaskHandle h = api.analyzeAudio(std::move(audio));
-        sendJson(res, 202, {{"id", h.id()}, {"state", toString(h.state())}, {"url", "/v1/tasks/" + std::to_string(h.id())}});
+        admit(res, 1, [&] {
+            TaskHandle h = api.analyzeAudio(std::move(audio));
+            sendJson(res, 202, {{"id", h.id()}, {"state", toString(h.state())}, {"url", "/v1/tasks/" + std::to_string(h.id())}});
+        });
     }
 
     void handleAudio(const httplib::Request& req, httplib::Response& res) {
@@ -298,29 +314,37 @@ struct HttpServer::Impl {
         res.set_content(exported.bytes, mimeType(options.format));
     }
 
+    // The task's status as server-sent events until it finishes. Each call of the provider waits
+    // at most kEventPoll and returns, instead of looping until the task ends: cpp-httplib checks
+    // between calls whether the server is stopping, and stop() waits for every handler, so a
+    // stream of a task that never finished used to keep stop() (and the app's exit) waiting
+    // forever. An unfinished task's status changes at every poll (its queued or run seconds), so
+    // a write soon finds a client that went away and frees the handler thread.
+    static constexpr std::chrono::milliseconds kEventPoll{200};
     void handleEvents(const httplib::Request& req, httplib::Response& res) {
         auto rec = findTask(req, res);
         if (!rec) return;
-        TaskHandle handle = rec->handle;
+        struct Stream {
+            TaskHandle handle;
+            std::string lastPayload;
+        };
+        auto stream = std::make_shared<Stream>(Stream{rec->handle, {}});
         res.set_header("Cache-Control", "no-cache");
-        res.set_chunked_content_provider("text/event-stream", [handle](size_t, httplib::DataSink& sink) {
-            std::string last;
-            for (;;) {
-                const TaskStatus s = handle.status();
-                nlohmann::json j = toJson(s);
-                std::string payload = j.dump();
-                if (payload != last) {
-                    const std::string event = isFinished(s.state) ? "done" : "progress";
-                    const std::string msg = "event: " + event + "\ndata: " + payload + "\n\n";
-                    if (!sink.write(msg.data(), msg.size())) return false;  // client went away
-                    last = payload;
-                }
-                if (isFinished(s.state)) {
-                    sink.done();
-                    return true;
-                }
-                handle.waitFor(std::chrono::milliseconds(200));
+        res.set_chunked_content_provider("text/event-stream", [stream](size_t, httplib::DataSink& sink) {
+            const TaskStatus s = stream->handle.status();
+            const std::string payload = toJson(s).dump();
+            if (payload != stream->lastPayload) {
+                const std::string message =
+                    std::string("event: ") + (isFinished(s.state) ? "done" : "progress") + "\ndata: " + payload + "\n\n";
+                if (!sink.write(message.data(), message.size())) return false;  // the client went away
+                stream->lastPayload = payload;
             }
+            if (isFinished(s.state)) {
+                sink.done();
+                return true;
+            }
+            stream->handle.waitFor(kEventPoll);
+            return true;
         });
     }
 
