@@ -12,6 +12,7 @@
 #include "waveform_view.h"
 
 #include "api/clip_provenance.h"
+#include "support/sample_provenance.h"
 #include "core/audio/loudness_meter.h"
 #include "ui/ui_test_support.h"
 
@@ -221,19 +222,7 @@ TEST_CASE("The Export dialog writes the trimmed, faded, normalised clip and expl
 TEST_CASE("A generated clip keeps its settings in the files the Export dialog and a drag-out write",
           "[window][export][provenance]") {
     ExportFixture f;
-    ClipProvenance settings;
-    settings.prompt = "glass chimes in wind";
-    settings.seed = 7;
-    settings.steps = 10;
-    settings.guidance = 2.5;
-    settings.scheduler = "ddim";
-    settings.durationSeconds = 2.0;
-    settings.sampleRate = 16000;
-    settings.modelId = "cvssp/audioldm-s-full-v2";
-    settings.device = "cpu";
-    settings.precision = "fp32";
-    settings.version = GRYM_VERSION;
-    settings.created = "2026-12-03T12:00:00Z";
+    const ClipProvenance settings = test::sampleProvenance("glass chimes in wind", 7);
     const QString source = f.path(QStringLiteral("chimes.wav"));
     test::writeTone(source, 2.0, 16000, 1);
     saveAudioFile(source.toStdString(), loadAudioFile(source.toStdString()),
