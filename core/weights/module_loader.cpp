@@ -3,6 +3,7 @@
 #include "common/strings.h"
 
 #include "common/error.h"
+#include "weights/mapped_tensor.h"
 
 #include <torch/torch.h>
 
@@ -103,7 +104,8 @@ void loadModuleWeights(torch::nn::Module& module, const StateDict& weights, cons
         if (!it->second.sizes().equals(tensor.sizes()))
             throw ModelError(src + ": tensor '" + rawKey + "' has shape " + shapeString(tensor.sizes()) +
                              " but the model (from its config) expects " + shapeString(it->second.sizes()));
-        it->second.copy_(tensor);
+        if (!options.takeTensor || !options.takeTensor(key, tensor)) it->second.copy_(tensor);
+        releaseMappedPages(tensor);
         seen.insert(key);
     }
     for (const auto& [key, t] : targets) {
