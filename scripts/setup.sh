@@ -103,6 +103,14 @@ case "$mode" in
     phase_done "building the fuzz targets"
     ./scripts/run_fuzzers.sh build-fuzz 30
     phase_done "fuzzing (7 targets x 30 s)"
+    # The core tests and every golden case again under AddressSanitizer + UndefinedBehaviorSanitizer
+    # (the asan preset: core, CLI and core tests, no UI); any memory error, leak or undefined
+    # behaviour fails CI. docs/RELIABILITY.md says what runs and why the preset leaves some out.
+    cmake --preset asan >/dev/null
+    nice -n 5 cmake --build --preset asan -j "$jobs"
+    phase_done "building the core tests with ASan+UBSan"
+    ctest --preset asan -j "$jobs" --timeout 1200
+    phase_done "testing under ASan+UBSan ($(ctest --preset asan -N | sed -n 's/^Total Tests: //p') tests)"
     ;;
   build)
     ;;

@@ -23,7 +23,18 @@ public:
           step_(static_cast<double>(audio_->sampleRate) / format.sampleRate()) {}
 
     void setLooping(bool looping) { looping_.store(looping); }
-    void seekFrame(double frame) { cursor_.store(std::clamp(frame, 0.0, static_cast<double>(audio_->frames()))); }
+    // While looping, the cursor wraps from `end` back to `start` (frames, clamped to the buffer).
+    void setLoopFrames(double start, double end) {
+        const auto total = static_cast<double>(audio_->frames());
+        loopEnd_.store(std::clamp(end, 0.0, total));
+        loopStart_.store(std::clamp(start, 0.0, loopEnd_.load()));
+    }
+    void seekFrame(double frame) {
+        cursor_.store(std::clamp(frame, 0.0, static_cast<double>(audio_->frames())));
+        wrapped_.store(false);
+    }
+    // Whether the cursor went back to the loop's start since the last seek.
+    bool wrapped() const { return wrapped_.load(); }
     double frame() const { return cursor_.load(); }
     bool finished() const { return cursor_.load() >= audio_->frames(); }
     bool isSequential() const override { return true; }
@@ -40,10 +51,18 @@ protected:
         const int64_t total = audio_->frames();
         double cursor = cursor_.load();
         qint64 written = 0;
+        const bool looping = looping_.load();
+        const double loopStart = loopStart_.load();
+        const double loopEnd = loopEnd_.load();
         while (written < maxFrames) {
+            if (looping && loopEnd > loopStart && cursor >= loopEnd) {
+                cursor = loopStart;
+                wrapped_.store(true);
+            }
             if (cursor >= total) {
-                if (!looping_.load() || total == 0) break;
-                cursor = 0.0;
+                if (!looping || total == 0) break;
+                cursor = loopStart;
+                wrapped_.store(true);
             }
             const int64_t i0 = static_cast<int64_t>(cursor);
             const int64_t i1 = std::min<int64_t>(i0 + 1, total - 1);
@@ -96,6 +115,9 @@ private:
     double step_;
     std::atomic<double> cursor_{0.0};
     std::atomic<bool> looping_{false};
+    std::atomic<double> loopStart_{0.0};
+    std::atomic<double> loopEnd_{0.0};
+    std::atomic<bool> wrapped_{false};
 };
 
 AudioPlayer::AudioPlayer(QObject* parent) : QObject(parent) {
@@ -111,9 +133,24 @@ void AudioPlayer::setAudio(std::shared_ptr<const AudioBuffer> audio) {
     releaseSink();
     audio_ = audio && !audio->empty() ? std::move(audio) : nullptr;
     source_.reset();
+    loopRange_.reset();
     clockOrigin_ = 0.0;
     emit audioChanged(duration());
     emit positionChanged(0.0);
+}
+
+void AudioPlayer::switchAudio(std::shared_ptr<const AudioBuffer> audio) {
+    if (!audio_ || !audio || audio->empty()) return setAudio(std::move(audio));
+    const double at = position();
+    // The old sink still holds sound of the old buffer: a new one starts empty, at `at`.
+    releaseSink();
+    source_.reset();
+    audio_ = std::move(audio);
+    clockOrigin_ = std::min(at, duration());
+    clock_.restart();
+    emit audioChanged(duration());
+    if (state_ == State::Playing) startSink();
+    emit positionChanged(clockOrigin_);
 }
 
 void AudioPlayer::releaseSink() {
@@ -140,6 +177,7 @@ void AudioPlayer::startSink() {
     const double resumeAt = position();
     source_ = std::make_unique<PcmSource>(audio_, format_);
     source_->setLooping(looping_);
+    applyLoopToSource();
     source_->seekFrame(resumeAt * audio_->sampleRate);
     source_->open(QIODevice::ReadOnly);
     sink_ = new QAudioSink(device, format_, this);
@@ -169,7 +207,8 @@ void AudioPlayer::fallBackToClock(const QString& why) {
 
 void AudioPlayer::play() {
     if (!audio_ || state_ == State::Playing) return;
-    if (position() >= duration() - 1e-3) seek(0.0);
+    if (looping_ && loopRange_ && (position() < loopStart() || position() >= loopEnd())) seek(loopStart());
+    else if (position() >= duration() - 1e-3) seek(0.0);
     if (state_ == State::Paused && sink_) {
         sink_->resume();
     } else {
@@ -220,13 +259,36 @@ double AudioPlayer::position() const {
         const double queuedSeconds = format_.bytesPerFrame() > 0
             ? static_cast<double>(std::max<qint64>(queuedBytes, 0)) / format_.bytesPerFrame() / format_.sampleRate() : 0.0;
         double seconds = source_->frame() / audio_->sampleRate - queuedSeconds;
-        if (seconds < 0.0) seconds = looping_ ? seconds + duration() : 0.0;
+        // The queue holds the loop's end while the source is back at its start.
+        if (looping_ && source_->wrapped() && seconds < loopStart()) seconds += loopEnd() - loopStart();
         return std::clamp(seconds, 0.0, duration());
     }
     if (state_ != State::Playing) return clockOrigin_;
-    double seconds = clockOrigin_ + clock_.elapsed() / 1000.0;
-    if (looping_ && duration() > 0.0) seconds = std::fmod(seconds, duration());
+    const double start = loopStart(), end = loopEnd();
+    const bool wraps = looping_ && end > start;
+    // As the device does: a loop played from past its end goes back to its start at once.
+    const double origin = wraps && clockOrigin_ >= end ? start : clockOrigin_;
+    double seconds = origin + clock_.elapsed() / 1000.0;
+    if (wraps && seconds >= end) seconds = start + std::fmod(seconds - end, end - start);
     return std::min(seconds, duration());
+}
+
+double AudioPlayer::loopStart() const { return loopRange_ ? std::clamp(loopRange_->startSeconds, 0.0, duration()) : 0.0; }
+
+double AudioPlayer::loopEnd() const { return loopRange_ ? std::clamp(loopRange_->endSeconds, 0.0, duration()) : duration(); }
+
+void AudioPlayer::applyLoopToSource() {
+    if (source_) source_->setLoopFrames(loopStart() * audio_->sampleRate, loopEnd() * audio_->sampleRate);
+}
+
+void AudioPlayer::setLoopRange(std::optional<TimeRange> range) {
+    if (range && range->endSeconds <= range->startSeconds) range.reset();
+    if (state_ == State::Playing && !sink_) {
+        clockOrigin_ = position();
+        clock_.restart();
+    }
+    loopRange_ = range;
+    applyLoopToSource();
 }
 
 void AudioPlayer::tick() {

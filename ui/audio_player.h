@@ -3,6 +3,7 @@
 // QIODevice), so generated audio plays without a temporary file. With no audio output device the
 // player says so once and keeps a silent clock, so the playhead, seeking and looping still work.
 #include "audio/audio_buffer.h"
+#include "clip.h"
 
 #include <QAudioFormat>
 #include <QElapsedTimer>
@@ -10,6 +11,7 @@
 #include <QTimer>
 
 #include <memory>
+#include <optional>
 
 class QAudioSink;
 
@@ -25,7 +27,11 @@ public:
     explicit AudioPlayer(QObject* parent = nullptr);
     ~AudioPlayer() override;
 
-    void setAudio(std::shared_ptr<const AudioBuffer> audio);  // stops playback
+    void setAudio(std::shared_ptr<const AudioBuffer> audio);  // stops playback, clears the loop range
+    // Goes on with `audio` from the same position and in the same state (playing, paused or
+    // stopped), keeping the loop range: A/B comparison of takes. The queued sound of the old
+    // buffer is dropped, so the switch is heard at once.
+    void switchAudio(std::shared_ptr<const AudioBuffer> audio);
     std::shared_ptr<const AudioBuffer> audio() const { return audio_; }
 
     void play();
@@ -44,6 +50,10 @@ public:
     double volume() const { return volume_; }
     void setLooping(bool looping);
     bool looping() const { return looping_; }
+    // While looping, playback wraps from the range's end to its start (the whole clip without
+    // a range); a play outside the range starts at its start.
+    void setLoopRange(std::optional<TimeRange> range);
+    std::optional<TimeRange> loopRange() const { return loopRange_; }
 
 signals:
     void stateChanged(grym::ui::AudioPlayer::State state);
@@ -58,6 +68,9 @@ private:
     // The device failed or vanished: keep going on the silent clock and say so once.
     void fallBackToClock(const QString& why);
     void tick();
+    double loopStart() const;
+    double loopEnd() const;
+    void applyLoopToSource();
 
     std::shared_ptr<const AudioBuffer> audio_;
     std::unique_ptr<PcmSource> source_;
@@ -67,6 +80,7 @@ private:
     State state_ = State::Stopped;
     double volume_ = 0.8;
     bool looping_ = false;
+    std::optional<TimeRange> loopRange_;
     bool hasDevice_ = false;
     bool warnedNoDevice_ = false;
     // The silent clock: position = clockOrigin_ + elapsed while playing without a device.

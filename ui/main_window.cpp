@@ -12,6 +12,7 @@
 #include "prompt_list_dialog.h"
 #include "resource_graphs.h"
 #include "results_display.h"
+#include "takes_compare_dialog.h"
 #include "waveform_view.h"
 
 #include "hub/recommended_models.h"
@@ -192,6 +193,7 @@ MainWindow::MainWindow(CoreAdapter* adapter, QWidget* parent)
 }
 
 MainWindow::~MainWindow() {
+    delete compareDialog_;  // it watches the library, which goes before the window's other children
     historyWriter_.waitForDone();  // a finished generation is on disk before the window goes
     qApp->removeEventFilter(this);
     for (quint64 id : std::as_const(generationTasks_)) adapter_->cancel(id);
@@ -315,6 +317,10 @@ void MainWindow::buildActions() {
     moreLikeThisAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
     moreLikeThisAction_->setToolTip(tr("New takes that vary the selected one (its prompt and settings, new seeds)"));
     connect(moreLikeThisAction_, &QAction::triggered, this, [this] { moreLikeThis(currentClipId()); });
+    compareTakesAction_ = new QAction(tr("Compare &Takes…"), this);
+    compareTakesAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+    compareTakesAction_->setToolTip(tr("The takes of this clip's group side by side: switch between them at the same position"));
+    connect(compareTakesAction_, &QAction::triggered, this, [this] { compareTakes(currentClipId()); });
     historyAction_ = new QAction(tr("&History…"), this);
     historyAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_H));
     connect(historyAction_, &QAction::triggered, this, &MainWindow::showHistory);
@@ -372,11 +378,19 @@ void MainWindow::buildMenus() {
     generate->addAction(variationAction_);
     generate->addSeparator();
     generate->addAction(useSettingsAction_);
+    generate->addAction(compareTakesAction_);
     generate->addAction(moreLikeThisAction_);
     generate->addAction(keepTakeAction_);
     generate->addAction(discardTakeAction_);
     generate->addSeparator();
     generate->addAction(promptListAction_);
+
+    // A library row's own menu: what applies to that clip.
+    libraryView_->setContextMenuPolicy(Qt::ActionsContextMenu);
+    auto* separator = new QAction(this);
+    separator->setSeparator(true);
+    libraryView_->addActions({compareTakesAction_, moreLikeThisAction_, keepTakeAction_, discardTakeAction_, separator,
+                              useSettingsAction_, analyseAction_, exportAction_, removeAction_});
 
     QMenu* tools = menuBar()->addMenu(tr("&Tools"));
     tools->addAction(modelsAction_);
@@ -587,6 +601,7 @@ void MainWindow::updateActions() {
     useSettingsAction_->setEnabled(current && current->settings.is_object());
     moreLikeThisAction_->setEnabled(hasClip);
     keepTakeAction_->setEnabled(hasClip);
+    compareTakesAction_->setEnabled(current && current->takeGroup != 0);
     keepTakeAction_->setChecked(current && current->kept);
     discardTakeAction_->setEnabled(hasClip);
     playAction_->setEnabled(hasClip);
@@ -904,6 +919,38 @@ void MainWindow::moreLikeThis(quint64 clipId) {
     request.sourceClipId = clip->id;
     request.variationStrength = kMoreLikeThisStrength;
     submitTakes(request, std::max(2, form_->variations()));
+}
+
+TakesCompareDialog* MainWindow::takesComparison() const { return compareDialog_; }
+
+TakesCompareDialog* MainWindow::compareTakes(quint64 clipId) {
+    const Clip* clip = library_->find(clipId);
+    if (!clip || clip->takeGroup == 0) return nullptr;
+    if (compareDialog_ && compareDialog_->group() != clip->takeGroup) {
+        compareDialog_->close();  // deleted later: a new one opens now
+        compareDialog_ = nullptr;
+    }
+    if (!compareDialog_) {
+        compareDialog_ = new TakesCompareDialog(library_, clip->takeGroup, this);
+        compareDialog_->setAttribute(Qt::WA_DeleteOnClose);
+        connect(compareDialog_, &TakesCompareDialog::keepRequested, this, &MainWindow::setTakeKept);
+        connect(compareDialog_, &TakesCompareDialog::discardRequested, this, &MainWindow::discardTake);
+        connect(compareDialog_, &TakesCompareDialog::moreLikeThisRequested, this, &MainWindow::moreLikeThis);
+        // One player sounds at a time: the window's or the comparison's.
+        AudioPlayer* comparing = compareDialog_->player();
+        connect(comparing, &AudioPlayer::stateChanged, player_, [this](AudioPlayer::State state) {
+            if (state == AudioPlayer::State::Playing) player_->pause();
+        });
+        connect(player_, &AudioPlayer::stateChanged, comparing, [comparing](AudioPlayer::State state) {
+            if (state == AudioPlayer::State::Playing) comparing->pause();
+        });
+    }
+    player_->pause();
+    compareDialog_->activateTake(clipId);
+    compareDialog_->show();
+    compareDialog_->raise();
+    compareDialog_->activateWindow();
+    return compareDialog_;
 }
 
 PromptListDialog* MainWindow::showPromptList() {

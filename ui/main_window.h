@@ -11,6 +11,7 @@
 
 #include <QHash>
 #include <QMainWindow>
+#include <QPointer>
 #include <QSet>
 #include <QStringList>
 #include <QThreadPool>
@@ -34,6 +35,7 @@ class PromptListDialog;
 class ModelManagerDialog;
 class ResourceGraphs;
 class ResultsDisplay;
+class TakesCompareDialog;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -75,6 +77,10 @@ public:
     void setTakeKept(quint64 clipId, bool kept);
     void discardTake(quint64 clipId);
     void moreLikeThis(quint64 clipId);
+    // Generate ▸ Compare Takes…: the takes of the clip's group side by side (one dialog at a
+    // time; it pauses the window's player). nullptr when the clip is not a take.
+    TakesCompareDialog* compareTakes(quint64 clipId);
+    TakesCompareDialog* takesComparison() const;
     // Generate ▸ Prompt List: one batch with the form's other settings, progress per prompt.
     PromptListDialog* showPromptList();
     void queuePrompts(const QStringList& prompts);
@@ -180,6 +186,7 @@ private:
     QAction* keepTakeAction_ = nullptr;
     QAction* discardTakeAction_ = nullptr;
     QAction* moreLikeThisAction_ = nullptr;
+    QAction* compareTakesAction_ = nullptr;
     QAction* historyAction_ = nullptr;
     QAction* promptListAction_ = nullptr;
     QAction* quitAction_ = nullptr;
@@ -188,6 +195,7 @@ private:
     QThreadPool historyWriter_;  // one thread: entries are written in the order generations finish
     HistoryDialog* historyDialog_ = nullptr;
     PromptListDialog* promptList_ = nullptr;
+    QPointer<TakesCompareDialog> compareDialog_;
     QSet<QString> restoringHistory_;  // history files being loaded back into the library
     struct TakeSlot {
         quint64 group = 0;  // 0: a single clip, not a group

@@ -4,14 +4,12 @@
 #include "core_adapter.h"
 #include "desktop_wiring.h"
 #include "main_window.h"
-#include "results_display.h"
-#include "waveform_view.h"
+#include "screenshot.h"
 #include "theme.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QStatusBar>
-#include <QTimer>
 
 #include <cstdio>
 #include <cstdlib>
@@ -62,6 +60,18 @@ int main(int argc, char** argv) {
                                     QStringLiteral("With --screenshot: select START:END seconds of the shown clip's waveform first."),
                                     QStringLiteral("START:END"));
     parser.addOption(select);
+    const QCommandLineOption generate(QStringLiteral("generate"),
+                                      QStringLiteral("With --screenshot: generate with the settings in FILE (JSON: prompt, seed, steps, "
+                                                     "guidance, duration, as the history folder holds them) first."),
+                                      QStringLiteral("FILE"));
+    parser.addOption(generate);
+    const QCommandLineOption takes(QStringLiteral("takes"), QStringLiteral("With --generate: how many takes (default 1)."),
+                                   QStringLiteral("N"), QStringLiteral("1"));
+    parser.addOption(takes);
+    const QCommandLineOption compare(QStringLiteral("compare"),
+                                     QStringLiteral("With --generate and --takes 2 or more: show the takes in Compare Takes, "
+                                                    "with --select as the loop range."));
+    parser.addOption(compare);
     parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Audio files or folders to open."), QStringLiteral("[FILE...]"));
     parser.process(app);
 
@@ -87,16 +97,24 @@ int main(int argc, char** argv) {
     window.openPaths(parser.positionalArguments());
 
     if (parser.isSet(screenshot)) {
-        const QString out = parser.value(screenshot);
-        const QStringList range = parser.value(select).split(QLatin1Char(':'));
-        // Give the loads, the first graph refreshes and the layout time to settle.
-        QTimer::singleShot(2500, &window, [&window, out, range] {
-            if (range.size() == 2)
-                window.results()->waveform()->setSelection(grym::ui::TimeRange{range[0].toDouble(), range[1].toDouble()});
-            const bool saved = window.grab().save(out, "PNG");
-            std::fprintf(saved ? stdout : stderr, saved ? "saved %s\n" : "could not write %s\n", qPrintable(out));
-            QApplication::exit(saved ? 0 : 1);
-        });
+        grym::desktop::ScreenshotPlan plan;
+        plan.outPath = parser.value(screenshot);
+        if (parser.isSet(select)) {
+            plan.selection = grym::desktop::parseTimeRange(parser.value(select));
+            if (!plan.selection) {
+                std::fprintf(stderr, "grym-synth: --select takes START:END seconds with START < END, got '%s'\n", qPrintable(parser.value(select)));
+                return 2;
+            }
+        }
+        plan.generateSettingsPath = parser.value(generate);
+        bool takesOk = false;
+        plan.takes = parser.value(takes).toInt(&takesOk);
+        if (!takesOk || plan.takes < 1) {
+            std::fprintf(stderr, "grym-synth: --takes takes a whole number from 1, got '%s'\n", qPrintable(parser.value(takes)));
+            return 2;
+        }
+        plan.compareTakes = parser.isSet(compare);
+        grym::desktop::takeScreenshot(window, plan);
     }
     return app.exec();
 }

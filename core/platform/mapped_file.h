@@ -28,6 +28,12 @@ public:
     // nothing for bytes held in memory, for ranges outside the mapping, and on Windows.
     void releasePages(const void* begin, uint64_t bytes) const;
 
+    // True when `address` lies in a mapping whose file another program shrank while it was
+    // mapped. Reading such pages would stop the process (SIGBUS); instead the pages read as zeros
+    // and this turns true, so a reader checks it after copying and reports the file as changed.
+    // On Windows the file is opened without write sharing, so it cannot shrink while mapped.
+    static bool lostPagesAt(const void* address);
+
 private:
 #ifdef _WIN32
     void* file_ = nullptr;     // HANDLEs, kept as void* so that <windows.h> stays out of this header

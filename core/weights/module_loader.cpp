@@ -3,6 +3,7 @@
 #include "common/strings.h"
 
 #include "common/error.h"
+#include "platform/mapped_file.h"
 #include "weights/mapped_tensor.h"
 
 #include <torch/torch.h>
@@ -105,6 +106,10 @@ void loadModuleWeights(torch::nn::Module& module, const StateDict& weights, cons
             throw ModelError(src + ": tensor '" + rawKey + "' has shape " + shapeString(tensor.sizes()) +
                              " but the model (from its config) expects " + shapeString(it->second.sizes()));
         if (!options.takeTensor || !options.takeTensor(key, tensor)) it->second.copy_(tensor);
+        if (MappedFile::lostPagesAt(tensor.data_ptr()))
+            throw ModelError(src + ": the file changed on disk while it was being read (tensor '" + rawKey +
+                             "' lies past its new end: another program truncated or rewrote it); load the model "
+                             "again when it is complete");
         releaseMappedPages(tensor);
         seen.insert(key);
     }

@@ -64,10 +64,9 @@ void fuzzPrompt(const std::string& text) {
         (void)tokenizer.encodePadded(text);
         // Byte-level BPE loses nothing but whitespace: decoding's clean-up removes spaces as
         // transformers does (" n't" -> "n't", " ?" -> "?"), special tokens written in the text
-        // ("<mask>") may take the spaces around them, and a prompt of only a tab did not come back
-        // as itself (corpus_tokenizer/regression_tab_only; still to compare with transformers).
-        // Control characters are left out of the comparison too: a prompt of U+001F alone did not
-        // come back (found by this target on 2026-12-03; still to compare with transformers).
+        // ("<mask>") may take the spaces around them, and a prompt that is only whitespace as
+        // Python counts it (a tab, U+001C..U+001F, U+3000...) gives no tokens at all, as in
+        // transformers (checked against its RobertaTokenizer; tokenizer_test covers it).
         const auto withoutSpaces = [](std::string s) {
             s.erase(std::remove_if(s.begin(), s.end(),
                                    [](char c) {

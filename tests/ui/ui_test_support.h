@@ -5,6 +5,7 @@
 
 #include <QApplication>
 #include <QDropEvent>
+#include <QMouseEvent>
 #include <QMimeData>
 #include <QTest>
 #include <QUrl>
@@ -30,6 +31,17 @@ inline void dropFiles(QWidget* target, const QStringList& paths) {
     QApplication::sendEvent(target, &enter);
     QDropEvent drop(where, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
     QApplication::sendEvent(target, &drop);
+}
+
+// Shift+drag across `widget` at mid-height, as a user selects a range in a waveform. (QTest's
+// own mouseMove carries no pressed button.)
+inline void shiftDrag(QWidget* widget, int fromX, int toX) {
+    const int y = widget->height() / 2;
+    QTest::mousePress(widget, Qt::LeftButton, Qt::ShiftModifier, QPoint(fromX, y));
+    QMouseEvent move(QEvent::MouseMove, QPointF(toX, y), widget->mapToGlobal(QPointF(toX, y)), Qt::NoButton,
+                     Qt::LeftButton, Qt::ShiftModifier);
+    QApplication::sendEvent(widget, &move);
+    QTest::mouseRelease(widget, Qt::LeftButton, Qt::ShiftModifier, QPoint(toX, y));
 }
 
 template <typename Predicate>

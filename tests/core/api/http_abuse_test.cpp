@@ -5,6 +5,7 @@
 #include "api/audio_api.h"
 #include "api/http_server.h"
 #include "support/fake_services.h"
+#include "support/memory_growth.h"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
@@ -109,12 +110,7 @@ private:
     bool connected_ = false;
 };
 
-uint64_t residentBytes() {
-    std::ifstream in("/proc/self/statm");
-    uint64_t size = 0, resident = 0;
-    in >> size >> resident;
-    return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
+using test::residentBytes;
 
 int statusOf(const std::string& rawAnswer) {
     if (rawAnswer.rfind("HTTP/1.1 ", 0) != 0 || rawAnswer.size() < 12) return -1;
@@ -178,7 +174,7 @@ TEST_CASE("HTTP abuse: hundreds of connections opened and dropped, then idle one
         WARN("status took " << took.count() << " ms after 300 dropped connections, " << slowed.count() << " ms with "
                             << idleCount << " idle connections open");
     }
-    CHECK(residentBytes() < before + 32ull * 1024 * 1024);
+    CHECK(test::residentGrowthWithin(before, 32ull * 1024 * 1024));
 }
 
 TEST_CASE("HTTP abuse: oversize request lines and headers are refused and the connection closed", "[http][abuse]") {
@@ -205,7 +201,7 @@ TEST_CASE("HTTP abuse: oversize request lines and headers are refused and the co
         c.send(request + "Connection: close\r\n\r\n");
         const int status = statusOf(c.receiveAll());
         CHECK((status == 200 || status == 400 || status == -1));
-        CHECK(residentBytes() < before + 32ull * 1024 * 1024);
+        CHECK(test::residentGrowthWithin(before, 32ull * 1024 * 1024));
     }
     int status = 0;
     f.timeStatus(&status);
@@ -238,7 +234,7 @@ TEST_CASE("HTTP abuse: invalid UTF-8 and deeply nested JSON bodies are refused n
     expectBodyError(c.Post("/v1/generate", nestedPrompt, "application/json"), "nests deeper than 32");
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     // Refused before the document is built: no gigabytes for 8 MB of brackets.
-    CHECK(residentBytes() < before + 128ull * 1024 * 1024);
+    CHECK(test::residentGrowthWithin(before, 128ull * 1024 * 1024));
     CHECK(took < std::chrono::milliseconds(5000));
     WARN("8 MB of nested brackets refused in " << took.count() << " ms, resident memory grew by "
                                                << (residentBytes() - std::min(before, residentBytes())) / 1024 << " KB");

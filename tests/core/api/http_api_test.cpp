@@ -4,6 +4,7 @@
 #include "api/installed_services.h"
 #include "audio/audio_file.h"
 #include "support/fake_services.h"
+#include "support/memory_growth.h"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
@@ -73,12 +74,6 @@ nlohmann::json waitForTask(httplib::Client& c, uint64_t id) {
     return {};
 }
 
-uint64_t rssBytes() {
-    std::ifstream in("/proc/self/statm");
-    uint64_t size = 0, resident = 0;
-    in >> size >> resident;
-    return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
 
 }  // namespace
 
@@ -265,11 +260,10 @@ TEST_CASE("HTTP: 200 requests from 8 concurrent clients all succeed without memo
         return failures.load();
     };
     CHECK(round(25) == 0);  // warm-up: 200 requests
-    const uint64_t before = rssBytes();
+    const uint64_t before = test::residentBytes();
     CHECK(round(25) == 0);  // measured: 200 more
-    const uint64_t after = rssBytes();
     // Finished tasks are remembered up to a fixed bound, so memory must settle, not grow per request.
-    CHECK(after < before + 32ull * 1024 * 1024);
+    CHECK(test::residentGrowthWithin(before, 32ull * 1024 * 1024));
 }
 
 TEST_CASE("HTTP: the installed services analyse with a real (tiny) wav2vec2 model, and DSP-only without one", "[http][installed]") {

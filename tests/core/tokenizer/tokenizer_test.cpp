@@ -57,6 +57,23 @@ TEST_CASE("decoding the ids of a text gives the text back, whatever its script",
     }
 }
 
+TEST_CASE("a prompt of only whitespace as Python counts it (tab, U+001F, U+3000) gives no tokens, as transformers does",
+          "[tokenizer]") {
+    // transformers' RobertaTokenizer returns no tokens for a text whose str.strip() is empty, and
+    // Python's whitespace includes the separators U+001C..U+001F; the same characters beside a word
+    // are kept (checked against transformers 4.9 with the golden tokenizer).
+    const auto& tok = sharedTokenizer();
+    for (const std::string blank : {"\t", "\x1f", "\x1c", " \t\n", "\xc2\x85", "\xc2\xa0", "\xe3\x80\x80"}) {
+        INFO(blank);
+        CHECK(tok.tokenize(blank).empty());
+        CHECK(tok.encode(blank) == std::vector<int64_t>{tok.bosId(), tok.eosId()});
+        for (const std::string withWord : {blank + "a", "a" + blank, "a" + blank + "b"}) {
+            INFO(withWord);
+            CHECK(tok.decode(tok.encode(withWord)) == withWord);
+        }
+    }
+}
+
 TEST_CASE("special token strings in the text are kept whole and <mask> swallows the space before it",
           "[tokenizer]") {
     const auto& tok = sharedTokenizer();

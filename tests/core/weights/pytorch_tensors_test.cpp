@@ -32,8 +32,9 @@ fs::path freshDir(const std::string& name) {
 
 bool sameBits(const torch::Tensor& a, const torch::Tensor& b) {
     const auto x = a.contiguous(), y = b.contiguous();
-    return x.scalar_type() == y.scalar_type() && x.sizes() == y.sizes() &&
-           std::memcmp(x.data_ptr(), y.data_ptr(), x.nbytes()) == 0;
+    if (x.scalar_type() != y.scalar_type() || x.sizes() != y.sizes()) return false;
+    // memcmp may not be given the null data pointer of an empty tensor, even for 0 bytes.
+    return x.nbytes() == 0 || std::memcmp(x.data_ptr(), y.data_ptr(), x.nbytes()) == 0;
 }
 
 void checkEqualBits(const grym::StateDict& loaded, const grym::StateDict& twin) {

@@ -12,6 +12,7 @@
 #include "api/clip_provenance.h"
 #include "api/installed_services.h"
 #include "support/fake_services.h"
+#include "ui/history/history_window.h"
 #include "ui/ui_test_support.h"
 
 #include <catch2/catch.hpp>
@@ -37,67 +38,10 @@
 
 using namespace grym;
 using namespace grym::ui;
+using grym::test::HistoryWindow;
 using grym::test::waitFor;
 
 namespace {
-
-struct HistoryWindow {
-    std::shared_ptr<test::FakeGenerationService> generator = std::make_shared<test::FakeGenerationService>();
-    std::shared_ptr<AudioApi> api = std::make_shared<AudioApi>();
-    CoreAdapter adapter{api};
-    std::unique_ptr<MainWindow> window;
-
-    explicit HistoryWindow(const QString& historyFolder, bool withGenerator = true) {
-        QSettings().clear();
-        if (withGenerator) api->addService(generator);
-        window = std::make_unique<MainWindow>(&adapter);
-        window->setHistoryFolder(historyFolder);
-        window->show();
-    }
-    ~HistoryWindow() {
-        window.reset();
-        for (QWidget* w : QApplication::topLevelWidgets())
-            if (qobject_cast<QMessageBox*>(w)) w->deleteLater();
-    }
-
-    void fillForm(const QString& prompt, int takes = 1, const QString& seed = QStringLiteral("42")) {
-        GenerationForm* form = window->generationForm();
-        form->promptEdit()->setPlainText(prompt);
-        form->negativePromptEdit()->setText(QStringLiteral("hiss"));
-        form->durationEdit()->setText(QStringLiteral("0.5"));
-        form->stepsEdit()->setText(QStringLiteral("4"));
-        form->guidanceEdit()->setText(QStringLiteral("3"));
-        form->seedEdit()->setText(seed);
-        form->seedLockBox()->setChecked(true);
-        form->variationsBox()->setValue(takes);
-        REQUIRE(form->isValid());
-    }
-
-    // Generates and waits until every take is in the library.
-    void generate(const QString& prompt, int takes = 1, const QString& seed = QStringLiteral("42")) {
-        fillForm(prompt, takes, seed);
-        const int before = window->library()->count();
-        window->generationForm()->generateButton()->click();
-        REQUIRE(waitFor([&] { return window->library()->count() == before + takes && window->activeGenerations() == 0; }, 20000));
-        REQUIRE(waitFor([&] { return allRecorded(); }));
-    }
-
-    // Every generated clip in the library has been written to the history folder.
-    bool allRecorded() const {
-        for (int row = 0; row < window->library()->count(); ++row) {
-            const Clip& clip = window->library()->at(row);
-            if (clip.source != ClipSource::File && clip.historyPath.isEmpty()) return false;
-        }
-        return true;
-    }
-
-    QAction* action(const QString& text) const {
-        for (QAction* a : window->findChildren<QAction*>())
-            if (a->text().remove(QLatin1Char('&')) == text) return a;
-        FAIL("no action " << text.toStdString());
-        return nullptr;
-    }
-};
 
 QString promptOf(const Clip& clip) { return QString::fromStdString(clip.settings.value("prompt", std::string())); }
 

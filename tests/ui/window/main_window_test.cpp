@@ -354,26 +354,12 @@ TEST_CASE("Variation hands the selected clip to the generation form and marks th
     CHECK(f.window->library()->at(0).source == ClipSource::Variation);
 }
 
-namespace {
-
-// A mouse event on the waveform as a Shift+drag sends it (press, move with the button held).
-void shiftDrag(QWidget* widget, int fromX, int toX) {
-    const int y = widget->height() / 2;
-    QTest::mousePress(widget, Qt::LeftButton, Qt::ShiftModifier, QPoint(fromX, y));
-    QMouseEvent move(QEvent::MouseMove, QPointF(toX, y), widget->mapToGlobal(QPointF(toX, y)), Qt::NoButton,
-                     Qt::LeftButton, Qt::ShiftModifier);
-    QApplication::sendEvent(widget, &move);
-    QTest::mouseRelease(widget, Qt::LeftButton, Qt::ShiftModifier, QPoint(toX, y));
-}
-
-}  // namespace
-
 TEST_CASE("A Shift+drag in the waveform selects a range and Generate regenerates only that range", "[window][inpaint]") {
     WindowFixture f;
     f.loadTone("edit-me.wav", 2.0);
     WaveformView* waveform = f.window->results()->waveform();
     QSignalSpy selected(waveform, &WaveformView::selectionChanged);
-    shiftDrag(waveform, waveform->width() / 4, waveform->width() / 2);
+    test::shiftDrag(waveform, waveform->width() / 4, waveform->width() / 2);
     REQUIRE(waveform->selection());
     CHECK(selected.size() >= 1);
     // The view's margins make the pixels a little off the exact quarter and half.
