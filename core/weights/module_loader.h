@@ -34,7 +34,7 @@ struct ModuleWeightOptions {
 void foldWeightNorm(StateDict& weights);
 
 // Copies every tensor into the module (converted to the parameter's dtype and device), one at a
-// time, handing each memory-mapped tensor's pages back to the OS once consumed
+// time (allocating parameters that are placeholders of their shape first), handing each memory-mapped tensor's pages back to the OS once consumed
 // (weights/mapped_tensor.h), so the checkpoint and the model are not resident side by side.
 // Throws ModelError on a missing key, an unexpected key or a shape mismatch.
 void loadModuleWeights(torch::nn::Module& module, const StateDict& weights, const ModuleWeightOptions& options = {});

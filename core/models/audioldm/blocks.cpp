@@ -7,6 +7,9 @@
 #include <torch/version.h>
 
 #include <cmath>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <map>
 #include <memory>
 
@@ -76,14 +79,18 @@ torch::Tensor& decodeWorkspace() {
 QuantLinearImpl::QuantLinearImpl(const torch::nn::LinearOptions& linearOptions) : options(linearOptions) { reset(); }
 
 void QuantLinearImpl::reset() {
-    // torch::empty only reserves the memory; its pages become resident when first written.
-    weight = register_parameter("weight", torch::empty({options.out_features(), options.in_features()}));
+    // A placeholder of the weight's shape over one element: the loader allocates the weight when
+    // its tensor arrives (loadModuleWeights), or never, when it is quantised while loading. (An
+    // allocated but unwritten weight is not enough: the C heap may hand out memory that is
+    // already resident.)
+    weight = register_parameter("weight", torch::empty({1}).expand({options.out_features(), options.in_features()}));
     bias = options.bias() ? register_parameter("bias", torch::empty({options.out_features()}))
                           : register_parameter("bias", {}, /*requires_grad=*/false);
 }
 
 void QuantLinearImpl::reset_parameters() {
     torch::NoGradGuard noGrad;
+    weight.set_data(torch::empty(weight.sizes(), weight.options()));
     torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
     if (bias.defined() && options.in_features() > 0) {
         const double bound = 1.0 / std::sqrt(static_cast<double>(options.in_features()));
@@ -117,21 +124,45 @@ std::function<bool(const std::string&, const torch::Tensor&)> linearWeightsToInt
     if (options.precision != WeightQuantization::Int8 || !options.int8Arithmetic || !options.device.is_cpu() ||
         options.dtype != torch::kFloat32 || !Int8Linear::engine())
         return {};
-    auto layers = std::make_shared<std::map<std::string, QuantLinearImpl*>>();
+    // Per layer (by module path): the layer, and whether its bias is in (or it has none).
+    auto layers = std::make_shared<std::map<std::string, std::pair<QuantLinearImpl*, bool>>>();
     for (const auto& named : module.named_modules(/*name_prefix=*/"", /*include_self=*/false))
-        if (auto* linear = named.value()->as<QuantLinearImpl>()) (*layers)[named.key() + ".weight"] = linear;
+        if (auto* linear = named.value()->as<QuantLinearImpl>())
+            (*layers)[named.key()] = {linear, !linear->options.bias()};
     return [layers, source](const std::string& key, const torch::Tensor& tensor) {
-        const auto it = layers->find(key);
-        if (it == layers->end() || it->second->quantized.defined()) return false;
-        QuantLinearImpl& layer = *it->second;
+        const auto dot = key.rfind('.');
+        if (dot == std::string::npos) return false;
+        const auto it = layers->find(key.substr(0, dot));
+        if (it == layers->end()) return false;
+        const std::string field = key.substr(dot + 1);
+        auto& [layerPointer, biasIn] = it->second;
+        QuantLinearImpl& layer = *layerPointer;
+        if (field == "bias") {
+            biasIn = true;  // the loader copies it in as soon as this returns
+            return false;
+        }
+        if (field != "weight" || layer.quantized.defined()) return false;
         torch::NoGradGuard noGrad;
         const auto weight = tensor.to(torch::kFloat32);  // the checkpoint's own memory when already float32
         if (!torch::isfinite(weight).all().item<bool>())
             throw ModelError(source + ": tensor '" + key + "' holds NaN or Inf values (corrupt checkpoint)");
         layer.quantized = QuantizedWeight::quantize(weight, WeightQuantization::Int8);
-        layer.int8PackPending = true;
-        // Never written, so never resident; freeing it returns the reservation.
+        // The placeholder goes: this layer's weight lives in `quantized` from now on.
         layer.weight.set_data(torch::empty({0}, layer.weight.options()));
+        if (biasIn) {
+            // Packed at once, so the integers are freed while the next layer's are made (memory
+            // freed now is reused; freed all at the end it would have grown the heap).
+            layer.int8 = Int8Linear::pack(layer.quantized.values(), layer.quantized.scales(), layer.bias);
+            layer.quantized.releaseValues();
+#if defined(__GLIBC__)
+            // glibc keeps freed heap memory (this layer's temporaries and integers) resident and,
+            // fragmented between the packed layers, largely unused; returning it now keeps the
+            // load's peak near the int8 model instead of near the float one.
+            malloc_trim(0);
+#endif
+        } else {
+            layer.int8PackPending = true;  // its bias comes later: quantizeModuleWeights packs it
+        }
         return true;
     };
 }

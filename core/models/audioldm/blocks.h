@@ -43,10 +43,11 @@ void checkGroups(const JsonReader& config, const std::string& field, int64_t gro
 // Parameter names stay "weight"/"bias", so checkpoints load before quantising.
 // A QuantLinear quantised to int8 on the CPU in float32 computes in int8 (int8_linear.h): its
 // integers and scales live in the quantized engine (`int8`), not in buffers.
-// QuantLinear has torch::nn::Linear's parameters and arithmetic but allocates them without
-// writing them: a model fills them from its checkpoint, and a weight quantised while loading
-// (linearWeightsToInt8WhileLoading) is never written at all, so its float copy never becomes
-// resident. Models built with random weights call initialiseLinearLayers. (wav2vec2 uses it too.)
+// QuantLinear has torch::nn::Linear's parameters and arithmetic, but its weight starts as a
+// placeholder of its shape with no memory behind it: loadModuleWeights allocates it when the
+// checkpoint's tensor arrives, and a weight quantised while loading
+// (linearWeightsToInt8WhileLoading) is never allocated in float at all. Models built with random
+// weights call initialiseLinearLayers. (wav2vec2 uses it too.)
 class QuantLinearImpl : public torch::nn::Cloneable<QuantLinearImpl> {
 public:
     QuantLinearImpl(int64_t inFeatures, int64_t outFeatures)
@@ -74,9 +75,10 @@ void initialiseLinearLayers(torch::nn::Module& module);
 // For ModuleWeightOptions::takeTensor while loading `module` with `options`: when its linear
 // layers will compute in int8 (int8 precision with int8Arithmetic, CPU, float32, and a quantized
 // engine), each QuantLinear weight is quantised to int8 straight from the checkpoint tensor
-// (converted to float32 one tensor at a time) and the layer's unwritten float weight is freed,
-// so peak memory while loading is the int8 model plus one tensor; quantizeModuleWeights then
-// packs those layers. Checks each such tensor for NaN and Inf (checkFinite cannot see it later),
+// (converted to float32 one tensor at a time) and the layer's float weight is never allocated,
+// so peak memory while loading is the int8 model plus one tensor. A layer is packed for the
+// engine as soon as its bias is in (checkpoint order puts ".bias" before ".weight"); any other,
+// quantizeModuleWeights packs. Checks each such tensor for NaN and Inf (checkFinite cannot see it later),
 // naming `source`. Returns an empty function for every other option.
 std::function<bool(const std::string&, const torch::Tensor&)> linearWeightsToInt8WhileLoading(
     torch::nn::Module& module, const LoadOptions& options, const std::string& source);
