@@ -2,6 +2,8 @@
 
 #include "core_adapter.h"
 
+#include "api/clip_provenance.h"
+
 #include <QDir>
 #include <QDrag>
 #include <QFileInfo>
@@ -60,6 +62,7 @@ QString ClipDragExporter::writeFile(const Clip& clip, const std::optional<TimeRa
         options.trimEndSeconds = range->endSeconds;
     }
     try {
+        options.metadata = audioMetadataFromSettings(clip.settings, "the clip's settings");
         adapter_->api().exportClip(*clip.audio, path.toStdString(), options);
     } catch (const std::exception& e) {
         emit failed(QString::fromStdString(e.what()));

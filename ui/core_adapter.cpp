@@ -22,7 +22,7 @@ AudioBuffer loadFromDisk(const std::string& path) { return loadAudioFile(path); 
 void saveToDisk(const AudioBuffer& audio, const std::string& path, const nlohmann::json& settings) {
     SaveOptions options;
     options.encoding = SampleEncoding::Pcm24;
-    if (settings.is_object()) options.metadata = toAudioMetadata(provenanceFromJson(settings, "the clip's settings"));
+    options.metadata = audioMetadataFromSettings(settings, "the clip's settings");
     saveAudioFile(path, audio, options);
 }
 
@@ -220,13 +220,16 @@ void CoreAdapter::saveAudio(std::shared_ptr<const AudioBuffer> audio, const QStr
     });
 }
 
-void CoreAdapter::exportClip(std::shared_ptr<const AudioBuffer> audio, const QString& path, const ExportOptions& options) {
+void CoreAdapter::exportClip(std::shared_ptr<const AudioBuffer> audio, const QString& path, const ExportOptions& options,
+                             const nlohmann::json& settings) {
     std::shared_ptr<AudioApi> api = api_;
-    filePool_.start([this, api, audio, path, options] {
+    filePool_.start([this, api, audio, path, options, settings] {
         QString reason, summary;
         try {
             if (!audio || audio->empty()) throw AudioError(path.toStdString() + ": cannot export: there is no audio");
-            const ExportResult result = api->exportClip(*audio, path.toStdString(), options);
+            ExportOptions withSettings = options;
+            withSettings.metadata = audioMetadataFromSettings(settings, "the clip's settings");
+            const ExportResult result = api->exportClip(*audio, path.toStdString(), withSettings);
             summary = tr("%1 s, %2").arg(result.duration(), 0, 'f', 3).arg(QString::fromLatin1(displayName(result.format)));
             if (options.normaliseLufs) summary += tr(", %1 LUFS").arg(*options.normaliseLufs, 0, 'f', 1);
             if (result.clipped()) summary += tr(" (peaks clipped: choose WAV float or a lower target)");

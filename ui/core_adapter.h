@@ -114,7 +114,9 @@ public:
     static GenerateRequest requestFromSettings(const nlohmann::json& settings);
     // Exports (trim, fades, loudness) on the file pool through AudioApi::exportClip; emits
     // clipExported or exportFailed.
-    void exportClip(std::shared_ptr<const AudioBuffer> audio, const QString& path, const ExportOptions& options);
+    // The clip's settings (provenance JSON, or null) go into the file as a save's do.
+    void exportClip(std::shared_ptr<const AudioBuffer> audio, const QString& path, const ExportOptions& options,
+                    const nlohmann::json& settings = nullptr);
 
     quint64 generate(const GenerationRequest& request);
     quint64 analyse(quint64 clipId, std::shared_ptr<const AudioBuffer> audio);

@@ -82,7 +82,7 @@ GenerationForm::GenerationForm(QWidget* parent) : QWidget(parent) {
     variations_->setToolTip(tr("How many takes to generate, each with the next seed; they form a group in the library"));
     loop_ = new QCheckBox(tr("Seamless &loop"), this);
     loop_->setObjectName(QStringLiteral("seamlessLoopBox"));
-    loop_->setToolTip(tr("The clip's end flows into its start (at most the model's window, 5.12 s for AudioLDM); "
+    loop_->setToolTip(tr("The clip's end flows into its start (any duration: beyond the model's window the loop is made of windows); "
                          "the loop point is checked and reported, and playback loops it"));
     sourceUse_ = new QComboBox(this);
     sourceUse_->setObjectName(QStringLiteral("sourceUseBox"));

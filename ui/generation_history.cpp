@@ -43,8 +43,7 @@ HistoryEntry GenerationHistory::record(const AudioBuffer& audio, const nlohmann:
 
     SaveOptions options;
     options.encoding = SampleEncoding::Float32;  // exactly what the model made
-    if (!entry.settings.empty())
-        options.metadata = toAudioMetadata(provenanceFromJson(entry.settings, "generation settings"));
+    options.metadata = audioMetadataFromSettings(entry.settings, "generation settings");
     saveAudioFile(entry.audioPath.toStdString(), audio, options);
 
     nlohmann::json beside = entry.settings;

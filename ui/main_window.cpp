@@ -782,7 +782,7 @@ void MainWindow::exportClipTo(quint64 clipId, const QString& path, const ExportO
     const Clip* clip = library_->find(clipId);
     if (!clip) return;
     statusBar()->showMessage(tr("Exporting %1…").arg(QFileInfo(path).fileName()));
-    adapter_->exportClip(clip->audio, path, options);
+    adapter_->exportClip(clip->audio, path, options, clip->settings);
 }
 
 void MainWindow::dragOutCurrent() {

@@ -185,7 +185,7 @@ function showConnectionError(error) {
 // Generate
 
 const generateForm = $('#generate-form');
-const generateFields = ['prompt', 'negative_prompt', 'duration', 'steps', 'guidance', 'seed', 'scheduler', 'variations'];
+const generateFields = ['prompt', 'negative_prompt', 'duration', 'steps', 'guidance', 'seed', 'scheduler', 'variations', 'loop'];
 const seedInput = $('#seed');
 const seedLocked = $('#seed-locked');
 let activeRun = null;  // {ids, cancelled} while a generation or variation runs
@@ -236,6 +236,7 @@ function readGenerateForm() {
     variations: numberOf('variations'),
   };
   if (seedLocked.checked) request.seed = numberOf('seed');
+  if ($('#loop').checked) request.loop = true;
   for (const key of Object.keys(request)) if (request[key] === undefined) delete request[key];
   return request;
 }
@@ -243,7 +244,7 @@ function readGenerateForm() {
 function setBusy(busy) {
   $('#generate-button').disabled = busy;
   $('#cancel-button').disabled = !busy;
-  for (const button of document.querySelectorAll('.make-variation')) button.disabled = busy;
+  for (const button of document.querySelectorAll('.make-variation, .inpaint-clip, .continue-clip')) button.disabled = busy;
   generateForm.setAttribute('aria-busy', String(busy));
 }
 
@@ -373,11 +374,13 @@ async function addClip(task) {
   const wav = await (await checked(await apiFetch(`/v1/tasks/${task.id}/audio?format=wav`))).blob();
   const item = $('#clip-template').content.firstElementChild.cloneNode(true);
   const request = task.request || {};
-  const title = `${task.kind === 'variation' ? 'Variation: ' : ''}${request.prompt || 'clip'}`;
+  const kinds = { variation: 'Variation: ', inpaint: 'Regenerated range: ', continue: 'Continued: ' };
+  const title = `${kinds[task.kind] || ''}${request.prompt || 'clip'}`;
   item.dataset.taskId = task.id;
   $('.clip-title', item).textContent = title;
   const audio = $('audio', item);
   audio.src = URL.createObjectURL(wav);
+  audio.loop = Boolean(request.loop);  // a seamless loop plays on repeat
   audio.setAttribute('aria-label', `Play ${title}`);
   const canvas = $('canvas', item);
   canvas.setAttribute('aria-label', `Waveform of ${title}`);
@@ -390,6 +393,8 @@ async function addClip(task) {
     ['Seed', seed === undefined ? '' : String(seed)],
     ['Negative prompt', request.negative_prompt || ''],
     ['Strength', request.strength === undefined ? '' : String(request.strength)],
+    ['Loop', request.loop ? 'yes' : ''],
+    ['Regenerated', request.range_start === undefined ? '' : `${formatNumber(request.range_start)}–${formatNumber(request.range_end)} s`],
     ['Sample rate', task.audio ? `${task.audio.sample_rate} Hz` : ''],
     ['Made in', task.metrics?.generation_seconds ? `${formatNumber(task.metrics.generation_seconds, 1)} s` : ''],
   ]));
@@ -427,6 +432,8 @@ async function addClip(task) {
     }
   });
 
+  setUpClipTools(item, task, title);
+
   const analyseButton = $('.analyse-clip', item);
   analyseButton.setAttribute('aria-label', `Analyse ${title}`);
   analyseButton.addEventListener('click', () => {
@@ -442,6 +449,129 @@ async function addClip(task) {
   } catch (error) {
     canvas.setAttribute('aria-label', `Waveform of ${title} (not drawn: ${error.message})`);
   }
+}
+
+// The clip's Edit and export panel: regenerate a range (inpaint), continue, export. Each
+// fieldset shows the API's refusal beside the control of the field it names.
+function toolFailure(fieldset, failure) {
+  const box = $('.tool-error', fieldset);
+  box.textContent = failure.message;
+  box.hidden = false;
+  let focused = false;
+  for (const input of fieldset.querySelectorAll('[data-field]')) {
+    if (input.dataset.field !== failure.field) continue;
+    input.setAttribute('aria-invalid', 'true');
+    if (!focused) input.focus();
+    focused = true;
+  }
+}
+
+function clearToolFailure(fieldset) {
+  const box = $('.tool-error', fieldset);
+  box.textContent = '';
+  box.hidden = true;
+  for (const input of fieldset.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+}
+
+// The Generate form's settings for an edit of a clip, with the clip's prompt when the form has none.
+function editRequest(request) {
+  const settings = readGenerateForm();
+  delete settings.variations;
+  delete settings.loop;
+  if (!settings.prompt.trim()) settings.prompt = request.prompt || '';
+  return settings;
+}
+
+// "rain-3.flac" from 'attachment; filename="rain-3.flac"'.
+function attachmentName(response, fallback) {
+  const match = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') || '');
+  return match ? match[1] : fallback;
+}
+
+let toolCount = 0;
+
+function setUpClipTools(item, task, title) {
+  const request = task.request || {};
+  const duration = task.audio?.duration || 0;
+  const note = $('.clip-note', item);
+  $('summary', item).setAttribute('aria-label', `Edit and export ${title}`);
+  for (const fieldset of item.querySelectorAll('.tool')) {
+    const box = $('.tool-error', fieldset);
+    box.id = `tool-error-${++toolCount}`;
+    for (const input of fieldset.querySelectorAll('[data-field]')) input.setAttribute('aria-describedby', box.id);
+  }
+  const rounded = (seconds) => String(Number(seconds.toFixed(2)));
+  $('.inpaint-start', item).value = rounded(duration * 0.25);
+  $('.inpaint-end', item).value = rounded(duration * 0.5);
+  $('.export-end', item).value = rounded(duration);
+  for (const input of item.querySelectorAll('.tool [data-field]'))
+    input.addEventListener('input', () => clearToolFailure(input.closest('fieldset')));
+
+  const inpaintTool = $('.inpaint-tool', item);
+  const inpaintButton = $('.inpaint-clip', item);
+  inpaintButton.setAttribute('aria-label', `Regenerate the range of ${title}`);
+  inpaintButton.disabled = Boolean(activeRun);
+  inpaintButton.addEventListener('click', async () => {
+    if (activeRun) return;
+    clearToolFailure(inpaintTool);
+    const start = $('.inpaint-start', item).value.trim();
+    const end = $('.inpaint-end', item).value.trim();
+    const body = { ...editRequest(request), inpaint: task.id, range: `${start}:${end}` };
+    delete body.duration;  // the clip keeps its length
+    try {
+      const accepted = await postJson('/v1/generate', body);
+      await runGeneration([accepted.id], `Regenerating ${start}–${end} s of “${body.prompt}”`);
+    } catch (error) {
+      toolFailure(inpaintTool, error instanceof ApiFailure ? error : new ApiFailure(0, error.message));
+    }
+  });
+
+  const continueTool = $('.continue-tool', item);
+  const continueButton = $('.continue-clip', item);
+  continueButton.setAttribute('aria-label', `Continue ${title}`);
+  continueButton.disabled = Boolean(activeRun);
+  continueButton.addEventListener('click', async () => {
+    if (activeRun) return;
+    clearToolFailure(continueTool);
+    const seconds = $('.continue-seconds', item).value.trim();
+    const body = { ...editRequest(request), continue: task.id, duration: seconds === '' ? undefined : Number(seconds) };
+    try {
+      const accepted = await postJson('/v1/generate', body);
+      await runGeneration([accepted.id], `Continuing “${body.prompt}” by ${seconds} s`);
+    } catch (error) {
+      toolFailure(continueTool, error instanceof ApiFailure ? error : new ApiFailure(0, error.message));
+    }
+  });
+
+  // Export goes through GET /v1/tasks/{id}/export (the same export as the app and the CLI);
+  // blank fields are left out, so the server's defaults apply.
+  const exportTool = $('.export-tool', item);
+  const exportButton = $('.export-clip', item);
+  exportButton.setAttribute('aria-label', `Export ${title}`);
+  exportButton.addEventListener('click', async () => {
+    clearToolFailure(exportTool);
+    const query = new URLSearchParams();
+    for (const input of exportTool.querySelectorAll('[data-field]')) {
+      const value = input.value.trim();
+      if (value !== '') query.set(input.dataset.field, value);
+    }
+    exportButton.disabled = true;
+    try {
+      const response = await checked(await apiFetch(`/v1/tasks/${task.id}/export?${query}`));
+      const extension = { flac: 'flac', ogg: 'ogg' }[query.get('format')] || 'wav';
+      const name = attachmentName(response, clipFileName(task, extension));
+      saveBlob(await response.blob(), name);
+      const gain = response.headers.get('X-Export-Gain-dB');
+      const clipped = response.headers.get('X-Export-Clipped') === 'true';
+      note.textContent = `Exported ${name} (${formatNumber(Number(response.headers.get('X-Export-Duration')))} s` +
+        `${gain === null ? '' : `, gain ${Number(gain) > 0 ? '+' : ''}${formatNumber(Number(gain), 1)} dB`})` +
+        `${clipped ? '. Its peak went past full scale and was clipped: choose a lower loudness or WAV 32-bit float.' : '.'}`;
+    } catch (error) {
+      toolFailure(exportTool, error instanceof ApiFailure ? error : new ApiFailure(0, error.message));
+    } finally {
+      exportButton.disabled = false;
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

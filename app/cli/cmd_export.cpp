@@ -53,6 +53,7 @@ int runExport(ExportCommandOptions& o) {
     config.queue.workerCount = 1;
     AudioApi api(config);
     const AudioBuffer clip = loadAudioFile(o.input);
+    options.metadata = readAudioMetadata(o.input);  // a generated clip's settings travel with it
     const ExportResult result = api.exportClip(clip, o.output, options);
     std::printf("wrote %s (%s, %.3f s, %d frames, %d Hz, %d channel%s)\n", result.path.c_str(), displayName(result.format),
                 result.duration(), static_cast<int>(result.frames), result.sampleRate, result.channels,

@@ -108,21 +108,64 @@ ClipRange parseClipRange(const std::string& text, const std::string& field) {
     const std::string expected = "must be START:END in seconds (for example 2.0:3.5)";
     if (colon == std::string::npos) throw FieldError(field, expected + ", got \"" + text + "\"");
     auto number = [&](const std::string& part) {
-        size_t used = 0;
-        double value = 0.0;
-        try {
-            value = std::stod(part, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (part.empty() || used != part.size() || !std::isfinite(value))
-            throw FieldError(field, expected + ", got \"" + text + "\"");
-        return value;
+        const auto value = parseFiniteNumber(part);
+        if (!value) throw FieldError(field, expected + ", got \"" + text + "\"");
+        return *value;
     };
     ClipRange range{number(text.substr(0, colon)), number(text.substr(colon + 1))};
     if (range.startSeconds < 0.0 || range.endSeconds <= range.startSeconds)
         throw FieldError(field, "must start at 0 or later and end after it starts, got \"" + text + "\"");
     return range;
+}
+
+ExportOptions parseExportQuery(const QueryParameters& query) {
+    static const std::set<std::string> known = {"format", "start", "end", "fade_in", "fade_out", "lufs"};
+    for (const auto& [name, value] : query) {
+        if (!known.count(name)) throw FieldError(name, "is not a known export parameter");
+        if (query.count(name) > 1) throw FieldError(name, "is given more than once");
+    }
+    // An empty value (a blank field of an HTML form) is the same as leaving the parameter out.
+    auto given = [&](const char* name) -> std::optional<std::string> {
+        const auto it = query.find(name);
+        if (it == query.end() || it->second.empty()) return std::nullopt;
+        return it->second;
+    };
+    auto number = [&](const char* name, const char* what) -> std::optional<double> {
+        const auto text = given(name);
+        if (!text) return std::nullopt;
+        const auto value = parseFiniteNumber(*text);
+        if (!value) throw FieldError(name, std::string("must be ") + what + ", got \"" + *text + "\"");
+        return value;
+    };
+    ExportOptions options;
+    if (const auto format = given("format")) {
+        const auto parsed = parseExportFormat(*format);
+        if (!parsed) {
+            std::string names;
+            for (ExportFormat f : allExportFormats()) names += std::string(names.empty() ? "" : ", ") + toString(f);
+            throw FieldError("format", "must be one of " + names + ", got \"" + *format + "\"");
+        }
+        options.format = *parsed;
+    }
+    options.trimStartSeconds = number("start", "a time in seconds").value_or(0.0);
+    options.trimEndSeconds = number("end", "a time in seconds");
+    options.fadeInSeconds = number("fade_in", "a length in seconds").value_or(0.0);
+    options.fadeOutSeconds = number("fade_out", "a length in seconds").value_or(0.0);
+    options.normaliseLufs = number("lufs", "a loudness in LUFS (for example -14)");
+    return options;
+}
+
+const char* exportQueryField(ExportSetting setting) {
+    switch (setting) {
+        case ExportSetting::Clip: return "id";
+        case ExportSetting::Format: return "format";
+        case ExportSetting::TrimStart: return "start";
+        case ExportSetting::TrimEnd: return "end";
+        case ExportSetting::FadeIn: return "fade_in";
+        case ExportSetting::FadeOut: return "fade_out";
+        case ExportSetting::Loudness: return "lufs";
+    }
+    return "id";
 }
 
 void validate(const ClipRange& range, double clipSeconds) {

@@ -1,11 +1,13 @@
 #pragma once
 // Requests the AudioApi accepts, their limits, and validation that names the field at fault.
 // Both the HTTP layer (JSON bodies) and the GUI/CLI (typed structs) validate through here.
+#include "audio/clip_export.h"
 #include "common/error.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -65,6 +67,16 @@ struct ClipRange {
 
 // "START:END" in seconds, START >= 0 and END > START; throws FieldError(field) otherwise.
 ClipRange parseClipRange(const std::string& text, const std::string& field = "range");
+// An export's settings from a URL query (GET /v1/tasks/{id}/export): format (wav16, wav24,
+// wavf, flac, ogg; default wav24), start and end (trim, in seconds), fade_in and fade_out
+// (seconds) and lufs (a loudness target). Throws FieldError naming the parameter for an
+// unknown or repeated parameter, a format it does not know or a value that is not a number;
+// whether the values fit the clip is clip_export's to say (ExportSettingError).
+using QueryParameters = std::multimap<std::string, std::string>;
+ExportOptions parseExportQuery(const QueryParameters& query);
+// The query parameter an ExportSettingError's setting came from ("start", "fade_in", ...).
+const char* exportQueryField(ExportSetting setting);
+
 // Throws FieldError("range") unless the range lies inside a clip of `clipSeconds`.
 void validate(const ClipRange& range, double clipSeconds);
 

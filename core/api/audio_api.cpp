@@ -82,6 +82,10 @@ ExportResult AudioApi::exportClip(const AudioBuffer& clip, const std::string& pa
     return grym::exportClip(clip, path, options);
 }
 
+EncodedExport AudioApi::encodeExport(const AudioBuffer& clip, const std::string& name, const ExportOptions& options) const {
+    return grym::encodeExport(clip, name, options);
+}
+
 void AudioApi::validateAudio(const AudioBuffer& audio, const char* fieldName) const {
     if (audio.empty() || audio.channels <= 0) throw FieldError(fieldName, "holds no audio");
     if (audio.sampleRate < kMinSampleRate || audio.sampleRate > kMaxSampleRate)

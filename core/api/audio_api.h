@@ -19,6 +19,7 @@ namespace grym {
 
 struct ExportOptions;  // audio/clip_export.h
 struct ExportResult;
+struct EncodedExport;
 
 struct AudioApiConfig {
     TaskQueueConfig queue;
@@ -87,6 +88,10 @@ public:
     // not at all. Throws AudioError naming the file and the setting. For local callers only
     // (the GUI, the CLI): the path is written as given.
     ExportResult exportClip(const AudioBuffer& clip, const std::string& path, const ExportOptions& options) const;
+    // The same export as the bytes of the file, for a remote caller (the HTTP API's
+    // GET /v1/tasks/{id}/export): nothing is written here. `name` is the file name the caller
+    // will see; its extension must match options.format.
+    EncodedExport encodeExport(const AudioBuffer& clip, const std::string& name, const ExportOptions& options) const;
 
     // Loads or unloads a service on a background thread of the queue's callers' choosing:
     // these block, so UIs call them off their GUI thread (the adapter does).

@@ -141,6 +141,11 @@ std::string summarize(const ClipProvenance& c) {
     return s;
 }
 
+AudioMetadata audioMetadataFromSettings(const nlohmann::json& settings, const std::string& source) {
+    if (!settings.is_object() || settings.empty()) return {};
+    return toAudioMetadata(provenanceFromJson(settings, source));
+}
+
 AudioMetadata toAudioMetadata(const ClipProvenance& c) {
     AudioMetadata m;
     m.title = c.prompt;

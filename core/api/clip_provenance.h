@@ -58,6 +58,9 @@ ClipProvenance provenanceFromJson(const nlohmann::json& json, const std::string&
 // What a file carries: title = prompt, a one-line summary as the comment, the software and
 // date, and the whole provenance as the settings JSON.
 AudioMetadata toAudioMetadata(const ClipProvenance& provenance);
+// The same for a clip's settings as the library keeps them (a provenance JSON object); empty
+// metadata when there are none (a clip dropped in without settings). `source` names them in errors.
+AudioMetadata audioMetadataFromSettings(const nlohmann::json& settings, const std::string& source);
 // The provenance inside an audio file; nullopt when it has none. Throws AudioError when the
 // file cannot be opened or its settings are malformed.
 std::optional<ClipProvenance> readProvenance(const std::string& audioPath);

@@ -5,12 +5,17 @@
 #include "api/audio_api.h"
 #include "api/web_assets.h"
 #include "audio/audio_file.h"
+#include "audio/clip_export.h"
 #include "common/error.h"
+#include "common/strings.h"
 
 #include <algorithm>
 #include <httplib.h>
 
 #include <atomic>
+#include <cctype>
+#include <chrono>
+#include <mutex>
 #include <thread>
 
 namespace grym {
@@ -31,6 +36,22 @@ void sendError(httplib::Response& res, int status, const std::string& message, c
     sendJson(res, status, {{"error", err}});
 }
 
+// "rain-on-a-tin-roof-12.flac": the prompt's words (ASCII letters and digits, at most 40
+// characters) and the task id, safe to quote in a Content-Disposition header.
+std::string downloadFileName(const ApiTaskRecord& record, ExportFormat format) {
+    std::string words;
+    const std::string prompt = record.request.is_object() ? record.request.value("prompt", std::string()) : std::string();
+    for (const char c : prompt) {
+        if (words.size() >= 40) break;
+        if (std::isalnum(static_cast<unsigned char>(c)) && static_cast<unsigned char>(c) < 128)
+            words += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        else if (!words.empty() && words.back() != '-')
+            words += '-';
+    }
+    while (!words.empty() && words.back() == '-') words.pop_back();
+    return (words.empty() ? std::string("clip") : words) + "-" + std::to_string(record.handle.id()) + fileExtension(format);
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -40,6 +61,7 @@ struct HttpServer::Impl {
     std::thread thread;
     std::atomic<bool> running{false};
     int boundPort = 0;
+    std::mutex admission;  // see admit()
 
     Impl(AudioApi& a, HttpServerConfig c) : api(a), config(std::move(c)) {}
 
@@ -52,6 +74,20 @@ struct HttpServer::Impl {
         size_t n = 0;
         for (const auto& rec : api.tasks()) n += isFinished(rec.handle.state()) ? 0 : 1;
         return n;
+    }
+
+    // Runs `submit` when `more` tasks fit under the limit of active tasks, else answers 429. One
+    // request at a time: checked and submitted separately, concurrent requests each saw room for
+    // one more and together passed the limit (http_concurrency_test.cpp). Submitting only queues.
+    template <class Submit>
+    void admit(httplib::Response& res, size_t more, Submit submit) {
+        std::lock_guard<std::mutex> lock(admission);
+        if (activeTasks() + more > config.maxActiveTasks) return refuseTooManyTasks(res);
+        submit();
+    }
+    void refuseTooManyTasks(httplib::Response& res) const {
+        sendError(res, 429, "too many tasks are queued or running (limit " + std::to_string(config.maxActiveTasks) +
+                                "); retry later");
     }
 
     std::optional<ApiTaskRecord> findTask(const httplib::Request& req, httplib::Response& res) const {
@@ -149,25 +185,23 @@ struct HttpServer::Impl {
         }
         GenerateRequest request = parseGenerateRequest(body, api.limits());
         if (clip) {
-            if (activeTasks() >= config.maxActiveTasks)
-                return sendError(res, 429, "too many tasks are queued or running (limit " +
-                                               std::to_string(config.maxActiveTasks) + "); retry later");
-            TaskHandle h = continuing ? api.continueClip(*clip, request) : api.inpaintClip(*clip, request, *range);
-            return sendJson(res, 202, {{"id", h.id()}, {"ids", {h.id()}}, {"state", toString(h.state())},
-                                       {"url", "/v1/tasks/" + std::to_string(h.id())}});
+            return admit(res, 1, [&] {
+                TaskHandle h = continuing ? api.continueClip(*clip, request) : api.inpaintClip(*clip, request, *range);
+                sendJson(res, 202, {{"id", h.id()}, {"ids", {h.id()}}, {"state", toString(h.state())},
+                                    {"url", "/v1/tasks/" + std::to_string(h.id())}});
+            });
         }
         // Each variation is its own task (seed, seed+1, ...): one more slot each.
-        if (activeTasks() + static_cast<size_t>(request.variations) > config.maxActiveTasks)
-            return sendError(res, 429, "too many tasks are queued or running (limit " +
-                                           std::to_string(config.maxActiveTasks) + "); retry later");
-        const auto handles = api.generateAudioBatch(request);
-        nlohmann::json ids = nlohmann::json::array();
-        for (const auto& h : handles) ids.push_back(h.id());
-        const TaskHandle& first = handles.front();
-        sendJson(res, 202, {{"id", first.id()},
-                            {"ids", ids},
-                            {"state", toString(first.state())},
-                            {"url", "/v1/tasks/" + std::to_string(first.id())}});
+        admit(res, static_cast<size_t>(request.variations), [&] {
+            const auto handles = api.generateAudioBatch(request);
+            nlohmann::json ids = nlohmann::json::array();
+            for (const auto& h : handles) ids.push_back(h.id());
+            const TaskHandle& first = handles.front();
+            sendJson(res, 202, {{"id", first.id()},
+                                {"ids", ids},
+                                {"state", toString(first.state())},
+                                {"url", "/v1/tasks/" + std::to_string(first.id())}});
+        });
     }
 
     // A variation of a finished clip: the clip's own settings with the body's fields over them,
@@ -193,11 +227,10 @@ struct HttpServer::Impl {
         settings.update(body);
         const GenerateRequest request = parseGenerateRequest(settings, api.limits());
         if (request.variations != 1) throw FieldError("variations", "must be 1: a variation request makes one clip");
-        if (activeTasks() >= config.maxActiveTasks)
-            return sendError(res, 429, "too many tasks are queued or running (limit " +
-                                           std::to_string(config.maxActiveTasks) + "); retry later");
-        TaskHandle h = api.generateVariation(*source.audio, request, strength);
-        sendJson(res, 202, {{"id", h.id()}, {"state", toString(h.state())}, {"url", "/v1/tasks/" + std::to_string(h.id())}});
+        admit(res, 1, [&] {
+            TaskHandle h = api.generateVariation(*source.audio, request, strength);
+            sendJson(res, 202, {{"id", h.id()}, {"state", toString(h.state())}, {"url", "/v1/tasks/" + std::to_string(h.id())}});
+        });
     }
 
     void handleAnalyze(const httplib::Request& req, httplib::Response& res) {
@@ -212,9 +245,9 @@ struct HttpServer::Impl {
             bytes = req.body;
         }
         if (bytes.empty()) return sendError(res, 400, "no audio in the request body", "file");
-        if (activeTasks() >= config.maxActiveTasks)
-            return sendError(res, 429, "too many tasks are queued or running (limit " +
-                                           std::to_string(config.maxActiveTasks) + "); retry later");
+        // Refused before the upload is decoded when the limit is already reached; admit() below
+        // decides for good.
+        if (activeTasks() >= config.maxActiveTasks) return refuseTooManyTasks(res);
         AudioLimits limits;
         limits.maxDurationSeconds = api.limits().maxAnalyzeSeconds;
         AudioBuffer audio;
@@ -223,8 +256,10 @@ struct HttpServer::Impl {
         } catch (const AudioError& e) {
             return sendError(res, 422, std::string("unreadable audio: ") + e.what(), "file");
         }
-        TaskHandle h = api.analyzeAudio(std::move(audio));
-        sendJson(res, 202, {{"id", h.id()}, {"state", toString(h.state())}, {"url", "/v1/tasks/" + std::to_string(h.id())}});
+        admit(res, 1, [&] {
+            TaskHandle h = api.analyzeAudio(std::move(audio));
+            sendJson(res, 202, {{"id", h.id()}, {"state", toString(h.state())}, {"url", "/v1/tasks/" + std::to_string(h.id())}});
+        });
     }
 
     void handleAudio(const httplib::Request& req, httplib::Response& res) {
@@ -245,37 +280,80 @@ struct HttpServer::Impl {
                         format == "wav" ? "audio/wav" : "audio/flac");
     }
 
+    // A finished clip as a file for other tools, through the same export as the CLI's `export`
+    // and the app's Export dialog (clip_export.h): trim, fades, loudness, WAV/FLAC/OGG.
+    void handleExport(const httplib::Request& req, httplib::Response& res) {
+        auto rec = findTask(req, res);
+        if (!rec) return;
+        ExportOptions options = parseExportQuery(req.params);
+        if (rec->handle.state() != TaskState::Succeeded)
+            return sendError(res, 409, std::string("task is ") + toString(rec->handle.state()) + ", not succeeded", "id");
+        const TaskResult r = rec->handle.result().get();
+        if (!r.audio) return sendError(res, 409, "task " + std::to_string(rec->handle.id()) + " made no audio to export", "id");
+        if (const auto provenance = provenanceOf(r)) options.metadata = toAudioMetadata(*provenance);
+        const std::string name = downloadFileName(*rec, options.format);
+        EncodedExport exported;
+        try {
+            exported = api.encodeExport(*r.audio, name, options);
+        } catch (const ExportSettingError& e) {
+            return sendError(res, 400, e.what(), exportQueryField(e.setting()));
+        }
+        const ExportResult& result = exported.result;
+        res.status = 200;
+        res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
+        res.set_header("X-Export-Duration", shortNumber(result.duration()));
+        res.set_header("X-Export-Peak", shortNumber(result.peak));
+        res.set_header("X-Export-Clipped", result.clipped() ? "true" : "false");
+        if (result.loudnessBeforeLufs) {
+            res.set_header("X-Export-Loudness-Before", shortNumber(*result.loudnessBeforeLufs));
+            res.set_header("X-Export-Gain-dB", shortNumber(result.gainDb));
+        }
+        res.set_header("Access-Control-Expose-Headers",
+                       "Content-Disposition, X-Export-Duration, X-Export-Peak, X-Export-Clipped, "
+                       "X-Export-Loudness-Before, X-Export-Gain-dB");
+        res.set_content(exported.bytes, mimeType(options.format));
+    }
+
+    // The task's status as server-sent events until it finishes. Each call of the provider waits
+    // at most kEventPoll and returns, instead of looping until the task ends: cpp-httplib checks
+    // between calls whether the server is stopping, and stop() waits for every handler, so a
+    // stream of a task that never finished used to keep stop() (and the app's exit) waiting
+    // forever. An unfinished task's status changes at every poll (its queued or run seconds), so
+    // a write soon finds a client that went away and frees the handler thread.
+    static constexpr std::chrono::milliseconds kEventPoll{200};
     void handleEvents(const httplib::Request& req, httplib::Response& res) {
         auto rec = findTask(req, res);
         if (!rec) return;
-        TaskHandle handle = rec->handle;
+        struct Stream {
+            TaskHandle handle;
+            std::string lastPayload;
+        };
+        auto stream = std::make_shared<Stream>(Stream{rec->handle, {}});
         res.set_header("Cache-Control", "no-cache");
-        res.set_chunked_content_provider("text/event-stream", [handle](size_t, httplib::DataSink& sink) {
-            std::string last;
-            for (;;) {
-                const TaskStatus s = handle.status();
-                nlohmann::json j = toJson(s);
-                std::string payload = j.dump();
-                if (payload != last) {
-                    const std::string event = isFinished(s.state) ? "done" : "progress";
-                    const std::string msg = "event: " + event + "\ndata: " + payload + "\n\n";
-                    if (!sink.write(msg.data(), msg.size())) return false;  // client went away
-                    last = payload;
-                }
-                if (isFinished(s.state)) {
-                    sink.done();
-                    return true;
-                }
-                handle.waitFor(std::chrono::milliseconds(200));
+        res.set_chunked_content_provider("text/event-stream", [stream](size_t, httplib::DataSink& sink) {
+            const TaskStatus s = stream->handle.status();
+            const std::string payload = toJson(s).dump();
+            if (payload != stream->lastPayload) {
+                const std::string message =
+                    std::string("event: ") + (isFinished(s.state) ? "done" : "progress") + "\ndata: " + payload + "\n\n";
+                if (!sink.write(message.data(), message.size())) return false;  // the client went away
+                stream->lastPayload = payload;
             }
+            if (isFinished(s.state)) {
+                sink.done();
+                return true;
+            }
+            stream->handle.waitFor(kEventPoll);
+            return true;
         });
     }
 
     // Runs before a request's body is read: see request_guard.h.
     httplib::Server::HandlerResponse screen(const httplib::Request& req, httplib::Response& res) const {
         RequestFacts facts{req.method, req.path, req.get_header_value("Host"), req.get_header_value("Origin"),
-                           req.get_header_value("Content-Type")};
-        const GuardVerdict verdict = checkRequest(facts, RequestPolicy{config.host, config.allowedOrigins});
+                           req.get_header_value("Content-Type"), req.get_header_value("Content-Length")};
+        const GuardVerdict verdict =
+            checkRequest(facts, RequestPolicy{config.host, config.allowedOrigins, config.maxBodyBytes});
         if (!verdict.allowOrigin.empty()) {
             res.set_header("Access-Control-Allow-Origin", verdict.allowOrigin);
             res.set_header("Vary", "Origin");
@@ -288,6 +366,8 @@ struct HttpServer::Impl {
             return httplib::Server::HandlerResponse::Handled;
         }
         if (verdict.status != 0) {
+            // The body (if any) is left unread, so this connection cannot carry another request.
+            if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) res.set_header("Connection", "close");
             sendError(res, verdict.status, verdict.message);
             return httplib::Server::HandlerResponse::Handled;
         }
@@ -338,6 +418,7 @@ struct HttpServer::Impl {
         server.Post("/v1/analyze", guarded(&Impl::handleAnalyze));
         server.Post(R"(/v1/tasks/([^/]+)/variation)", guarded(&Impl::handleVariation));
         server.Get(R"(/v1/tasks/([^/]+)/audio)", guarded(&Impl::handleAudio));
+        server.Get(R"(/v1/tasks/([^/]+)/export)", guarded(&Impl::handleExport));
         server.Get(R"(/v1/tasks/([^/]+)/events)", guarded(&Impl::handleEvents));
         server.Get(R"(/v1/tasks/([^/]+))", guarded(&Impl::handleTask));
         server.Delete(R"(/v1/tasks/([^/]+))", guarded(&Impl::handleCancel));

@@ -1,7 +1,7 @@
 #pragma once
 // The local HTTP/JSON API over AudioApi (cpp-httplib). Loopback only by default; binding to
 // any other address requires a token. See openApiDocument() for the routes.
-#include "api/installed_services.h"
+#include "api/model_locations.h"
 #include "api/request_guard.h"
 
 #include <nlohmann/json.hpp>

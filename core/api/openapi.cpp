@@ -9,6 +9,10 @@ nlohmann::json errorResponse(const char* description) {
             {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
 }
 
+nlohmann::json queryParameter(const char* name, nlohmann::json schema, const char* description) {
+    return {{"name", name}, {"in", "query"}, {"required", false}, {"schema", std::move(schema)}, {"description", description}};
+}
+
 nlohmann::json taskIdParameter() {
     return nlohmann::json::array({{{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "integer"}}}}});
 }
@@ -100,6 +104,34 @@ nlohmann::json openApiDocument() {
               {"parameters", J::array({taskIdParameter()[0],
                                        {{"name", "format"}, {"in", "query"}, {"schema", {{"type", "string"}, {"enum", J::array({"wav", "flac"})}}}}})},
               {"responses", {{"200", {{"description", "audio file"}}}, {"409", errorResponse("task not finished")}}}}}}},
+          {"/v1/tasks/{id}/export",
+           {{"get",
+             {{"summary", "The clip of a finished task as a file for other tools: trimmed, faded, loudness-normalised, "
+                          "as WAV 16/24-bit or float, FLAC or OGG Vorbis (the same export as `grym-synth-cli export` "
+                          "and the app's Export dialog). An empty parameter is the same as leaving it out."},
+              {"parameters",
+               J::array({taskIdParameter()[0],
+                         queryParameter("format", {{"type", "string"}, {"enum", J::array({"wav16", "wav24", "wavf", "flac", "ogg"})},
+                                                   {"default", "wav24"}},
+                                        "WAV 16-bit, WAV 24-bit, WAV 32-bit float, FLAC 24-bit or OGG Vorbis"),
+                         queryParameter("start", {{"type", "number"}, {"default", 0}}, "trim: seconds into the clip where the file starts"),
+                         queryParameter("end", {{"type", "number"}}, "trim: seconds into the clip where the file ends (default: the clip's end)"),
+                         queryParameter("fade_in", {{"type", "number"}, {"default", 0}}, "linear fade-in from silence, in seconds"),
+                         queryParameter("fade_out", {{"type", "number"}, {"default", 0}}, "linear fade-out to silence, in seconds"),
+                         queryParameter("lufs", {{"type", "number"}, {"minimum", -70}, {"maximum", 0}},
+                                        "normalise to this integrated loudness (EBU R128), e.g. -14 or -23")})},
+              {"responses",
+               {{"200",
+                 {{"description",
+                   "the file (Content-Disposition names it); X-Export-Duration, X-Export-Peak and X-Export-Clipped "
+                   "describe it, and X-Export-Loudness-Before and X-Export-Gain-dB the normalisation when lufs was given"},
+                  {"content",
+                   {{"audio/wav", {{"schema", {{"type", "string"}, {"format", "binary"}}}}},
+                    {"audio/flac", {{"schema", {{"type", "string"}, {"format", "binary"}}}}},
+                    {"audio/ogg", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}}},
+                {"400", errorResponse("a parameter that is unknown, not a number, or does not fit the clip (field names it)")},
+                {"404", errorResponse("unknown task")},
+                {"409", errorResponse("task not finished, or without audio")}}}}}}},
           {"/v1/tasks/{id}/events",
            {{"get", {{"summary", "Progress as Server-Sent Events (event: progress | done)"}, {"parameters", taskIdParameter()},
                      {"responses", {{"200", {{"description", "text/event-stream"}}}}}}}}},

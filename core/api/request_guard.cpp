@@ -108,6 +108,24 @@ GuardVerdict checkRequest(const RequestFacts& request, const RequestPolicy& poli
             return verdict;
         }
     }
+
+    if (!request.contentLength.empty()) {
+        const std::string& length = request.contentLength;
+        if (!std::all_of(length.begin(), length.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            verdict.status = 400;
+            verdict.message = "Content-Length '" + length + "' is not a byte count";
+            return verdict;
+        }
+        const size_t digits = length.size() - std::min(length.find_first_not_of('0'), length.size());
+        const bool tooLarge = policy.maxBodyBytes > 0 &&
+                              (digits > 19 || std::stoull(length) > policy.maxBodyBytes);
+        if (tooLarge) {
+            verdict.status = 413;
+            verdict.message = "the request announces a " + length + "-byte body; this server takes at most " +
+                              std::to_string(policy.maxBodyBytes) + " bytes";
+            return verdict;
+        }
+    }
     return verdict;
 }
 

@@ -7,8 +7,11 @@
 //   - a request carrying an Origin is refused unless it is the server's own origin or one
 //     allowed explicitly (`serve --allow-origin`); CORS preflights are answered only for those;
 //   - POST bodies must say what they are (application/json; audio uploads as multipart,
-//     octet-stream or audio/*), so a page cannot start work with a "simple" text/plain POST.
+//     octet-stream or audio/*), so a page cannot start work with a "simple" text/plain POST;
+//   - a body announced (Content-Length) over the size limit is refused from the header, before
+//     any of it is read or skipped, so a client cannot hold a worker until the read timeout.
 // Pure functions over the request's facts, so each rule is tested without sockets.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,7 @@ namespace grym {
 struct RequestPolicy {
     std::string listenAddress;                 // what the server is bound to ("127.0.0.1", "0.0.0.0", ...)
     std::vector<std::string> allowedOrigins;   // exact origins, e.g. "http://localhost:3000"
+    uint64_t maxBodyBytes = 0;                 // the largest body taken; 0: no limit here
 };
 
 struct RequestFacts {
@@ -25,6 +29,7 @@ struct RequestFacts {
     std::string host;         // the Host header ("" when absent)
     std::string origin;       // the Origin header ("" when absent)
     std::string contentType;  // the Content-Type header
+    std::string contentLength;  // the Content-Length header ("" when absent)
 };
 
 struct GuardVerdict {

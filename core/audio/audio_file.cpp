@@ -243,13 +243,13 @@ void setString(const std::string& path, SNDFILE* file, int which, const std::str
         fail(path, std::string("cannot save its metadata (") + sf_strerror(file) + ")");
 }
 
-// Strings go in before any sample: FLAC writes its comments with the stream header and WAV
-// keeps chunks added after the first sample out of the header.
+// Strings go in before any sample: FLAC and OGG Vorbis write their comments with the stream
+// header and WAV keeps chunks added after the first sample out of the header.
 void writeMetadata(const std::string& path, SNDFILE* file, AudioFileFormat format, const AudioMetadata& m) {
     setString(path, file, SF_STR_TITLE, m.title);
     setString(path, file, SF_STR_SOFTWARE, m.software);
     setString(path, file, SF_STR_DATE, m.date);
-    if (format == AudioFileFormat::Flac) {
+    if (format == AudioFileFormat::Flac || format == AudioFileFormat::OggVorbis) {  // Vorbis comments
         setString(path, file, SF_STR_COMMENT, m.settingsJson.empty() ? m.comment : m.settingsJson);
         return;
     }
@@ -298,7 +298,7 @@ AudioMetadata readAudioMetadata(const std::string& path) {
     m.software = readString(handle, SF_STR_SOFTWARE);
     m.date = readString(handle, SF_STR_DATE);
     m.comment = readString(handle, SF_STR_COMMENT);
-    if (file.info.container == "FLAC") {
+    if (file.info.container == "FLAC" || file.info.container == "OGG") {
         if (!m.comment.empty() && m.comment.front() == '{') {
             m.settingsJson = m.comment;
             m.comment.clear();

@@ -78,8 +78,8 @@ enum class SampleEncoding { Pcm16, Pcm24, Float32 };
 // Text carried inside a file, for the provenance of generated clips.
 //   WAV:  title/comment/software/date in the LIST/INFO chunk (INAM, ICMT, ISFT, ICRD) and
 //         settingsJson in a chunk of its own, `kSettingsChunkId`.
-//   FLAC: Vorbis comments TITLE, SOFTWARE, DATE; libsndfile writes only the standard comment
-//         fields, so settingsJson travels as COMMENT (and `comment` is not written).
+//   FLAC and OGG Vorbis: Vorbis comments TITLE, SOFTWARE, DATE; libsndfile writes only the
+//         standard comment fields, so settingsJson travels as COMMENT (and `comment` is not written).
 // Reading gives back what was written; a file without our chunk or comment has empty fields.
 struct AudioMetadata {
     std::string title;

@@ -15,8 +15,8 @@ namespace grym {
 
 namespace {
 
-[[noreturn]] void exportFailure(const std::string& path, const std::string& cause) {
-    throw AudioError(path + ": cannot export: " + cause);
+[[noreturn]] void exportFailure(const std::string& path, ExportSetting setting, const std::string& cause) {
+    throw ExportSettingError(setting, path + ": cannot export: " + cause);
 }
 
 std::string secondsText(double seconds) {
@@ -25,9 +25,9 @@ std::string secondsText(double seconds) {
     return out.str();
 }
 
-void requireSeconds(const std::string& path, const char* setting, double seconds) {
+void requireSeconds(const std::string& path, ExportSetting setting, const char* name, double seconds) {
     if (!std::isfinite(seconds) || seconds < 0.0)
-        exportFailure(path, std::string(setting) + " " + secondsText(seconds) + " is not a time of 0 s or more");
+        exportFailure(path, setting, std::string(name) + " " + secondsText(seconds) + " is not a time of 0 s or more");
 }
 
 // Linear ramps: the fade-in starts from silence at the first frame and reaches full level
@@ -46,15 +46,32 @@ void applyFades(AudioBuffer& audio, int64_t fadeInFrames, int64_t fadeOutFrames)
     }
 }
 
-SaveOptions saveOptionsFor(ExportFormat format) {
-    switch (format) {
-        case ExportFormat::Wav16: return {AudioFileFormat::Wav, SampleEncoding::Pcm16};
-        case ExportFormat::Wav24: return {AudioFileFormat::Wav, SampleEncoding::Pcm24};
-        case ExportFormat::WavFloat: return {AudioFileFormat::Wav, SampleEncoding::Float32};
-        case ExportFormat::Flac: return {AudioFileFormat::Flac, SampleEncoding::Pcm24};
-        case ExportFormat::OggVorbis: return {AudioFileFormat::OggVorbis, SampleEncoding::Float32};
+SaveOptions saveOptionsFor(const ExportOptions& options) {
+    SaveOptions save;
+    save.metadata = options.metadata;
+    switch (options.format) {
+        case ExportFormat::Wav16:
+            save.format = AudioFileFormat::Wav;
+            save.encoding = SampleEncoding::Pcm16;
+            break;
+        case ExportFormat::Wav24:
+            save.format = AudioFileFormat::Wav;
+            save.encoding = SampleEncoding::Pcm24;
+            break;
+        case ExportFormat::WavFloat:
+            save.format = AudioFileFormat::Wav;
+            save.encoding = SampleEncoding::Float32;
+            break;
+        case ExportFormat::Flac:
+            save.format = AudioFileFormat::Flac;
+            save.encoding = SampleEncoding::Pcm24;
+            break;
+        case ExportFormat::OggVorbis:
+            save.format = AudioFileFormat::OggVorbis;
+            save.encoding = SampleEncoding::Float32;
+            break;
     }
-    return {};
+    return save;
 }
 
 bool sameContainer(ExportFormat a, ExportFormat b) { return std::string(fileExtension(a)) == fileExtension(b); }
@@ -126,38 +143,47 @@ bool ExportResult::clipped() const { return peak > 1.0f && format != ExportForma
 namespace {
 
 RenderedExport renderAndReport(const AudioBuffer& clip, const ExportOptions& options, const std::string& path) {
-    if (clip.channels < 1 || clip.sampleRate < 1 || clip.empty()) exportFailure(path, "the clip holds no audio");
+    if (clip.channels < 1 || clip.sampleRate < 1 || clip.empty())
+        exportFailure(path, ExportSetting::Clip, "the clip holds no audio");
     const double duration = clip.duration();
-    requireSeconds(path, "trim start", options.trimStartSeconds);
+    requireSeconds(path, ExportSetting::TrimStart, "trim start", options.trimStartSeconds);
     if (options.trimStartSeconds >= duration)
-        exportFailure(path, "trim start " + secondsText(options.trimStartSeconds) + " is not before the clip's end (" +
-                                secondsText(duration) + ")");
+        exportFailure(path, ExportSetting::TrimStart,
+                      "trim start " + secondsText(options.trimStartSeconds) + " is not before the clip's end (" +
+                          secondsText(duration) + ")");
     if (options.trimEndSeconds) {
-        requireSeconds(path, "trim end", *options.trimEndSeconds);
+        requireSeconds(path, ExportSetting::TrimEnd, "trim end", *options.trimEndSeconds);
         if (*options.trimEndSeconds <= options.trimStartSeconds)
-            exportFailure(path, "trim end " + secondsText(*options.trimEndSeconds) + " is not after trim start " +
-                                    secondsText(options.trimStartSeconds));
+            exportFailure(path, ExportSetting::TrimEnd,
+                          "trim end " + secondsText(*options.trimEndSeconds) + " is not after trim start " +
+                              secondsText(options.trimStartSeconds));
         if (*options.trimEndSeconds > duration + 0.5 / clip.sampleRate)
-            exportFailure(path, "trim end " + secondsText(*options.trimEndSeconds) + " is past the clip's end (" +
-                                    secondsText(duration) + ")");
+            exportFailure(path, ExportSetting::TrimEnd,
+                          "trim end " + secondsText(*options.trimEndSeconds) + " is past the clip's end (" +
+                              secondsText(duration) + ")");
     }
-    requireSeconds(path, "fade-in", options.fadeInSeconds);
-    requireSeconds(path, "fade-out", options.fadeOutSeconds);
+    requireSeconds(path, ExportSetting::FadeIn, "fade-in", options.fadeInSeconds);
+    requireSeconds(path, ExportSetting::FadeOut, "fade-out", options.fadeOutSeconds);
 
     RenderedExport rendered;
     AudioBuffer& out = rendered.audio;
     out = trimSeconds(clip, options.trimStartSeconds, options.trimEndSeconds.value_or(-1.0));
-    if (out.empty()) exportFailure(path, "the trim leaves no audio");
+    if (out.empty()) exportFailure(path, ExportSetting::TrimEnd, "the trim leaves no audio");
     const auto fadeIn = static_cast<int64_t>(std::llround(options.fadeInSeconds * out.sampleRate));
     const auto fadeOut = static_cast<int64_t>(std::llround(options.fadeOutSeconds * out.sampleRate));
     if (fadeIn + fadeOut > out.frames())
-        exportFailure(path, "fade-in " + secondsText(options.fadeInSeconds) + " and fade-out " +
+        exportFailure(path, fadeIn > out.frames() ? ExportSetting::FadeIn : ExportSetting::FadeOut,
+                      "fade-in " + secondsText(options.fadeInSeconds) + " and fade-out " +
                                 secondsText(options.fadeOutSeconds) + " together are longer than the exported " +
                                 secondsText(out.duration()));
     applyFades(out, fadeIn, fadeOut);
     if (options.normaliseLufs) {
         const std::string context = path + ": cannot export: loudness normalisation";
-        rendered.loudness = normaliseLoudness(out, *options.normaliseLufs, context.c_str());
+        try {
+            rendered.loudness = normaliseLoudness(out, *options.normaliseLufs, context.c_str());
+        } catch (const AudioError& e) {
+            throw ExportSettingError(ExportSetting::Loudness, e.what());
+        }
     }
     return rendered;
 }
@@ -168,26 +194,59 @@ AudioBuffer renderExport(const AudioBuffer& clip, const ExportOptions& options, 
     return renderAndReport(clip, options, path).audio;
 }
 
-ExportResult exportClip(const AudioBuffer& clip, const std::string& path, const ExportOptions& options) {
-    if (path.empty()) throw AudioError("cannot export: no file name given");
+namespace {
+
+// Checks the destination's name against the format, renders, and fills the result: what
+// exportClip and encodeExport share before they write the file or its bytes.
+ExportResult prepareExport(const AudioBuffer& clip, const std::string& path, const ExportOptions& options,
+                           AudioBuffer& audio) {
+    if (path.empty()) throw ExportSettingError(ExportSetting::Format, "cannot export: no file name given");
     if (const auto implied = exportFormatForPath(path); !implied || !sameContainer(*implied, options.format))
-        exportFailure(path, std::string("format ") + toString(options.format) + " (" + displayName(options.format) +
-                                ") writes " + fileExtension(options.format) + " files");
+        exportFailure(path, ExportSetting::Format,
+                      std::string("format ") + toString(options.format) + " (" + displayName(options.format) + ") writes " +
+                          fileExtension(options.format) + " files");
     ExportResult result;
     result.path = path;
     result.format = options.format;
     RenderedExport rendered = renderAndReport(clip, options, path);
-    const AudioBuffer& audio = rendered.audio;
     if (rendered.loudness) {
         result.loudnessBeforeLufs = rendered.loudness->measuredLufs;
         result.gainDb = rendered.loudness->gainDb;
     }
-    saveAudioFile(path, audio, saveOptionsFor(options.format));
+    audio = std::move(rendered.audio);
     result.frames = audio.frames();
     result.sampleRate = audio.sampleRate;
     result.channels = audio.channels;
     result.peak = peakAmplitude(audio);
     return result;
+}
+
+}  // namespace
+
+ExportResult exportClip(const AudioBuffer& clip, const std::string& path, const ExportOptions& options) {
+    AudioBuffer audio;
+    ExportResult result = prepareExport(clip, path, options, audio);
+    saveAudioFile(path, audio, saveOptionsFor(options));
+    return result;
+}
+
+EncodedExport encodeExport(const AudioBuffer& clip, const std::string& name, const ExportOptions& options) {
+    AudioBuffer audio;
+    EncodedExport encoded;
+    encoded.result = prepareExport(clip, name, options, audio);
+    encoded.bytes = encodeAudioBytes(audio, name, saveOptionsFor(options));
+    return encoded;
+}
+
+const char* mimeType(ExportFormat format) {
+    switch (format) {
+        case ExportFormat::Wav16:
+        case ExportFormat::Wav24:
+        case ExportFormat::WavFloat: return "audio/wav";
+        case ExportFormat::Flac: return "audio/flac";
+        case ExportFormat::OggVorbis: return "audio/ogg";
+    }
+    return "application/octet-stream";
 }
 
 }  // namespace grym

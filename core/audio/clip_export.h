@@ -1,8 +1,11 @@
 #pragma once
 // Exporting a clip for other tools: trim, fade in/out and loudness normalisation, written
 // as WAV (16/24-bit PCM or 32-bit float), FLAC (24-bit) or OGG Vorbis. The file is written
-// atomically (saveAudioFile); every error is an AudioError naming the file and the setting.
+// atomically (saveAudioFile), or encoded in memory for a download (encodeExport); every error
+// is an ExportSettingError (an AudioError) naming the file and the setting.
 #include "audio/audio_buffer.h"
+#include "audio/audio_file.h"
+#include "common/error.h"
 
 #include <optional>
 #include <string>
@@ -30,6 +33,20 @@ struct ExportOptions {
     double fadeInSeconds = 0.0;               // linear, from silence at the first frame
     double fadeOutSeconds = 0.0;              // linear, to silence at the last frame
     std::optional<double> normaliseLufs;      // integrated loudness target (EBU R128), -70..0
+    AudioMetadata metadata;                   // written into the file when not empty (provenance)
+};
+
+// The setting an export refused, so a caller that took each setting from a field of its own
+// (an HTTP query parameter) can name that field.
+enum class ExportSetting { Clip, Format, TrimStart, TrimEnd, FadeIn, FadeOut, Loudness };
+
+class ExportSettingError : public AudioError {
+public:
+    ExportSettingError(ExportSetting setting, const std::string& message) : AudioError(message), setting_(setting) {}
+    ExportSetting setting() const { return setting_; }
+
+private:
+    ExportSetting setting_;
 };
 
 struct ExportResult {
@@ -53,5 +70,17 @@ AudioBuffer renderExport(const AudioBuffer& clip, const ExportOptions& options, 
 // renderExport, then writes `path` atomically in options.format. Refuses a path whose
 // extension names another format (clip.wav as flac) so a file never lies about its contents.
 ExportResult exportClip(const AudioBuffer& clip, const std::string& path, const ExportOptions& options);
+
+// renderExport, then the bytes exportClip would write, for a download. `name` (a file name
+// with the format's extension, checked like exportClip's path) stands for the file in errors
+// and becomes result.path.
+struct EncodedExport {
+    std::string bytes;
+    ExportResult result;
+};
+EncodedExport encodeExport(const AudioBuffer& clip, const std::string& name, const ExportOptions& options);
+
+// The MIME type of a format's files: audio/wav, audio/flac, audio/ogg.
+const char* mimeType(ExportFormat format);
 
 }  // namespace grym

@@ -77,13 +77,20 @@ uint64_t BlobDownloader::ensureBlob(const BlobRequest& request, const std::funct
     const std::string& path = request.file.path;
     const uint64_t size = request.file.size;
     fs::path blob = cache_.blobPath(request.repoId, request.etag);
+    // Complete already (another pull finished it meanwhile): all of it counts as done, or a pull
+    // that waited for another's download ended with its progress short of its total
+    // (hub_concurrency_test.cpp).
+    const auto alreadyComplete = [&] {
+        if (onBytes) onBytes(size, false);
+        return uint64_t{0};
+    };
     std::error_code ec;
-    if (fs::exists(blob, ec)) return 0;
+    if (fs::exists(blob, ec)) return alreadyComplete();
 
     fs::create_directories(blob.parent_path(), ec);
     // Another process (or window) may be writing the same blob: wait for it, then look again.
     const FileLock lock = lockBlob(cache_.lockPath(request.repoId, request.etag), cancelled);
-    if (fs::exists(blob, ec)) return 0;
+    if (fs::exists(blob, ec)) return alreadyComplete();
 
     fs::path partial = cache_.incompletePath(request.repoId, request.etag);
     uint64_t offset = fileSizeOrZero(partial);

@@ -28,7 +28,8 @@ public:
     // Returns the bytes fetched over the network (0 when the blob was already there).
     // `onBytes` is told about every chunk written (fromNetwork true), and once at the start
     // about the part of a partial file kept from before (fromNetwork false), so progress can
-    // count resumed bytes as done without counting them in the download rate.
+    // count resumed bytes as done without counting them in the download rate; about the whole
+    // size (fromNetwork false) when another pull completed the blob first.
     // Throws HubError: Cancelled (the partial file stays for a resume), ChecksumMismatch (the
     // partial file is deleted), DiskFull, Network after the last retry, or the Hub's refusal.
     uint64_t ensureBlob(const BlobRequest& request, const std::function<bool()>& cancelled,

@@ -41,16 +41,31 @@ std::vector<std::string> sortedUnique(std::vector<std::string> paths) {
     return paths;
 }
 
+// The weight file names of one extension, compiled once for every pull: std::regex's compiler
+// fills the C++ locale's narrow-character cache (std::ctype<char>::narrow) without a lock, so
+// two pulls choosing their files at once raced there (found by ThreadSanitizer,
+// hub_concurrency_test.cpp); a static is compiled under its initialisation guard instead.
+struct WeightFileNames {
+    // A plain base name (letters and _ only: no ".fp16" variant part), optionally a shard number.
+    std::regex single, shard, index;
+    explicit WeightFileNames(const std::string& extension)
+        : single("^[A-Za-z_]+\\." + extension + "$"),
+          shard("^([A-Za-z_]+)-[0-9]+-of-[0-9]+\\." + extension + "$"),
+          index("^([A-Za-z_]+)\\." + extension + "\\.index\\.json$") {}
+};
+
+const WeightFileNames& weightFileNames(const std::string& extension) {
+    static const WeightFileNames safetensors("safetensors"), bin("bin");
+    return extension == "safetensors" ? safetensors : bin;
+}
+
 }  // namespace
 
 std::vector<std::string> selectWeightFiles(const std::vector<std::string>& repoFiles, const std::string& folder) {
     std::vector<std::string> names = namesInFolder(repoFiles, folder);
     std::string prefix = folderPrefix(folder);
     for (const char* extension : {"safetensors", "bin"}) {
-        // A plain base name (letters and _ only: no ".fp16" variant part), optionally a shard number.
-        std::regex single(std::string("^[A-Za-z_]+\\.") + extension + "$");
-        std::regex shard(std::string("^([A-Za-z_]+)-[0-9]+-of-[0-9]+\\.") + extension + "$");
-        std::regex index(std::string("^([A-Za-z_]+)\\.") + extension + "\\.index\\.json$");
+        const auto& [single, shard, index] = weightFileNames(extension);
         std::vector<std::string> chosen;
         for (const std::string& name : names)
             if (std::regex_match(name, single)) chosen.push_back(prefix + name);

@@ -108,11 +108,15 @@ struct HttpClient::Impl {
 
 HttpClient::HttpClient(HttpOptions options) : impl_(std::make_unique<Impl>()) {
     impl_->options = std::move(options);
-    if (impl_->options.userAgent.empty())
-        impl_->options.userAgent = std::string("grym-synth/") + GRYM_VERSION + " " + curl_version();
     // curl_easy_init also initialises libcurl itself (thread-safe since 7.84).
     impl_->handle = curl_easy_init();
     if (!impl_->handle) throw HubError(HubErrorKind::Network, "libcurl could not start (curl_easy_init failed)");
+    // The version from curl_version_info's constant data: curl_version() rewrites one static
+    // buffer on every call, a data race when two pulls start at once (found by ThreadSanitizer,
+    // hub_concurrency_test.cpp).
+    if (impl_->options.userAgent.empty())
+        impl_->options.userAgent = std::string("grym-synth/") + GRYM_VERSION + " libcurl/" +
+                                   curl_version_info(CURLVERSION_NOW)->version;
 }
 
 HttpClient::~HttpClient() { curl_easy_cleanup(impl_->handle); }

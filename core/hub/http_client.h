@@ -18,7 +18,7 @@ struct HttpOptions {
     // A transfer slower than this many bytes per second for `stallWindow` is abandoned (and retried).
     long stallBytesPerSecond = 1;
     std::chrono::seconds stallWindow{30};
-    std::string userAgent;  // empty: "grym-synth/<version>"
+    std::string userAgent;  // empty: "grym-synth/<version> libcurl/<version>"
 };
 
 struct HttpRequest {

@@ -46,7 +46,7 @@ void fuzzGenerateBody(const std::string& body) {
 }
 
 void fuzzRequestScreen(const std::string& facts) {
-    std::vector<std::string> fields(5);
+    std::vector<std::string> fields(6);
     size_t field = 0;
     for (char c : facts) {
         if (c == '\0') {
@@ -55,12 +55,14 @@ void fuzzRequestScreen(const std::string& facts) {
             fields[field] += c;
         }
     }
-    const grym::RequestFacts request{fields[0], fields[1], fields[2], fields[3], fields[4]};
-    for (const grym::RequestPolicy& policy :
-         {grym::RequestPolicy{"127.0.0.1", {}}, grym::RequestPolicy{"0.0.0.0", {"http://localhost:3000"}}}) {
+    const grym::RequestFacts request{fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]};
+    for (const grym::RequestPolicy& policy : {grym::RequestPolicy{"127.0.0.1", {}, 1024},
+                                              grym::RequestPolicy{"0.0.0.0", {"http://localhost:3000"}, 0}}) {
         const grym::GuardVerdict verdict = grym::checkRequest(request, policy);
         const int status = verdict.status;
-        if (status != 0 && status != 400 && status != 403 && status != 415 && status != 421) std::abort();
+        if (status != 0 && status != 400 && status != 403 && status != 413 && status != 415 && status != 421)
+            std::abort();
+        if (status == 413 && policy.maxBodyBytes == 0) std::abort();  // no limit, nothing too large
         if (status != 0 && verdict.message.empty()) std::abort();  // every refusal says why
         if (verdict.answeredPreflight && status != 0) std::abort();
         // Only an origin the policy allows is ever echoed back for CORS.

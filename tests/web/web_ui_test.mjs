@@ -1,5 +1,6 @@
 // Drives the browser page of `grym-synth-cli serve` in real headless Chromium (puppeteer-core):
-// generate with progress, play, download, variation, analyse an upload, the API's field errors,
+// generate with progress, play, download, variation, loop, continue, regenerate a range, export,
+// analyse an upload, the API's field errors,
 // the token prompt, and accessibility (accessible names, text contrast, keyboard focus, no
 // request leaving the server's origin). Screenshots go to --out.
 //
@@ -109,6 +110,40 @@ async function waitForFile(folder, extension, timeoutMs = 30000) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return '';
+}
+
+async function waitForNamedFile(file, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (fs.existsSync(file) && fs.statSync(file).size > 0) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
+// A FLAC file's STREAMINFO (the first metadata block): sample rate, bits and length.
+function flacStreamInfo(bytes) {
+  if (bytes.subarray(0, 4).toString() !== 'fLaC' || (bytes[4] & 0x7f) !== 0) return null;
+  const info = bytes.subarray(8, 8 + 34);
+  const sampleRate = (info[10] << 12) | (info[11] << 4) | (info[12] >> 4);
+  const bits = (((info[12] & 0x01) << 4) | (info[13] >> 4)) + 1;
+  const frames = (info[13] & 0x0f) * 2 ** 32 + info.readUInt32BE(14);
+  return { sampleRate, bits, frames };
+}
+
+// A WAV file's fmt and data chunks: sample rate, bits and length in frames.
+function wavInfo(bytes) {
+  if (bytes.subarray(0, 4).toString() !== 'RIFF' || bytes.subarray(8, 12).toString() !== 'WAVE') return null;
+  const found = {};
+  for (let at = 12; at + 8 <= bytes.length;) {
+    const id = bytes.subarray(at, at + 4).toString();
+    const size = bytes.readUInt32LE(at + 4);
+    if (id === 'fmt ') found.fmt = { channels: bytes.readUInt16LE(at + 10), sampleRate: bytes.readUInt32LE(at + 12), bits: bytes.readUInt16LE(at + 22) };
+    if (id === 'data') found.dataBytes = size;
+    at += 8 + size + (size % 2);
+  }
+  if (!found.fmt || found.dataBytes === undefined) return null;
+  return { ...found.fmt, frames: found.dataBytes / (found.fmt.channels * found.fmt.bits / 8) };
 }
 
 // Fails the test on any request that leaves the server's origin (blob: URLs the page made
@@ -339,10 +374,92 @@ async function main() {
     check(await page.$eval('#generate-button', (e) => !e.disabled) && await page.$eval('#cancel-button', (e) => e.disabled),
       'after Cancel, Generate is enabled again and Cancel is not');
 
+    // A seamless loop from the form's checkbox: the API gets loop, the clip plays on repeat.
+    await page.$eval('#steps', (e) => { e.value = '10'; });
+    await page.$eval('#duration', (e) => { e.value = '0.5'; });
+    await page.click('#loop');
+    await page.click('#generate-button');
+    await page.waitForFunction(() => document.querySelectorAll('#clips .clip').length === 4, { timeout: 240000 });
+    await page.click('#loop');  // off again: an edit of a clip is not a loop
+    const loopClip = await page.$eval('#clips .clip', (item) => ({
+      id: Number(item.dataset.taskId), settings: item.querySelector('.settings').innerText, loops: item.querySelector('audio').loop,
+    }));
+    const loopTask = await (await fetch(`${origin}/v1/tasks/${loopClip.id}`)).json();
+    check(loopTask.request.loop === true, 'the Loop checkbox asks the API for a loop');
+    check(/Loop\s+yes/.test(loopClip.settings) && loopClip.loops, 'a loop clip says so and its player repeats');
+
+    // Continue the loop clip by half a second: a longer clip, made by the continue route.
+    const newest = '#clips .clip:first-child';
+    await page.click(`${newest} .clip-tools summary`);
+    await page.$eval(`${newest} .continue-seconds`, (e) => { e.value = '0.5'; });
+    await page.click(`${newest} .continue-clip`);
+    await page.waitForFunction(() => document.querySelectorAll('#clips .clip').length === 5, { timeout: 240000 });
+    const continued = await page.$eval(newest, (item) => ({ id: Number(item.dataset.taskId), title: item.querySelector('.clip-title').textContent }));
+    const continuedTask = await (await fetch(`${origin}/v1/tasks/${continued.id}`)).json();
+    check(continuedTask.kind === 'continue' && continued.title.startsWith('Continued: '), `Continue makes a continued clip (${continued.title})`);
+    check(Math.abs(continuedTask.audio.duration - (loopTask.audio.duration + 0.5)) < 0.05,
+      `the continued clip is half a second longer (${loopTask.audio.duration} s -> ${continuedTask.audio.duration} s)`);
+
+    // Regenerate a range of the continued clip: first a range past its end (the API's refusal
+    // appears beside the range fields), then a good one.
+    await page.click(`${newest} .clip-tools summary`);
+    await page.$eval(`${newest} .inpaint-start`, (e) => { e.value = '0.25'; });
+    await page.$eval(`${newest} .inpaint-end`, (e) => { e.value = '9'; });
+    await page.click(`${newest} .inpaint-clip`);
+    await page.waitForSelector(`${newest} .inpaint-tool .tool-error:not([hidden])`, { timeout: 10000 });
+    const rangeError = await page.$eval(`${newest} .inpaint-tool .tool-error`, (e) => e.textContent);
+    check(/range/.test(rangeError) && /not inside the clip/.test(rangeError), `a range past the clip's end is refused beside the fields ("${rangeError}")`);
+    check(await page.$eval(`${newest} .inpaint-end`, (e) => e.getAttribute('aria-invalid') === 'true'), 'the range fields are marked invalid');
+    await page.$eval(`${newest} .inpaint-end`, (e) => { e.value = '0.5'; e.dispatchEvent(new Event('input')); });
+    await page.click(`${newest} .inpaint-clip`);
+    await page.waitForFunction(() => document.querySelectorAll('#clips .clip').length === 6, { timeout: 240000 });
+    const inpainted = await page.$eval(newest, (item) => ({ id: Number(item.dataset.taskId), settings: item.querySelector('.settings').innerText }));
+    const inpaintedTask = await (await fetch(`${origin}/v1/tasks/${inpainted.id}`)).json();
+    check(inpaintedTask.kind === 'inpaint' && inpaintedTask.request.range_start === 0.25 && inpaintedTask.request.range_end === 0.5,
+      'Regenerate range inpaints 0.25–0.5 s of the clip');
+    check(Math.abs(inpaintedTask.audio.duration - continuedTask.audio.duration) < 0.01, 'the regenerated clip keeps its length');
+    check(/Regenerated\s+0.25–0.5 s/.test(inpainted.settings), 'the clip shows the range it regenerated');
+
+    // Export the newest clip: a fade longer than the clip is refused beside the fade field;
+    // then FLAC, trimmed, faded and normalised, and WAV 16-bit trimmed.
+    await page.click(`${newest} .clip-tools summary`);
+    const exportField = (name) => `${newest} .export-tool .export-${name}`;
+    await page.$eval(exportField('fade-in'), (e) => { e.value = '30'; });
+    await page.click(`${newest} .export-clip`);
+    await page.waitForSelector(`${newest} .export-tool .tool-error:not([hidden])`, { timeout: 10000 });
+    const fadeError = await page.$eval(`${newest} .export-tool .tool-error`, (e) => e.textContent);
+    check(/fade-in 30 s/.test(fadeError) && await page.$eval(exportField('fade-in'), (e) => e.getAttribute('aria-invalid') === 'true'),
+      `a fade longer than the clip is refused beside the fade-in field ("${fadeError}")`);
+    await page.select(exportField('format'), 'flac');
+    for (const [name, value] of [['start', '0.1'], ['end', '0.9'], ['fade-in', '0.05'], ['fade-out', '0.1'], ['lufs', '-20']])
+      await page.$eval(exportField(name), (e, v) => { e.value = v; e.dispatchEvent(new Event('input')); }, value);
+    await page.click(`${newest} .export-clip`);
+    const exportedFlac = path.join(downloads, `a-dog-barking-in-the-rain-${inpainted.id}.flac`);
+    check(await waitForNamedFile(exportedFlac), `Export saves the file the server names (${path.basename(exportedFlac)})`);
+    const flacInfo = flacStreamInfo(fs.readFileSync(exportedFlac));
+    check(flacInfo && flacInfo.bits === 24 && Math.abs(flacInfo.frames / flacInfo.sampleRate - 0.8) < 0.001,
+      `the FLAC export is 24-bit and trimmed to 0.8 s (${JSON.stringify(flacInfo)})`);
+    await page.waitForFunction((sel) => /^Exported .*gain/.test(document.querySelector(sel).textContent), {}, `${newest} .clip-note`);
+    check(true, `the clip says what was exported (${await page.$eval(`${newest} .clip-note`, (e) => e.textContent)})`);
+    await page.select(exportField('format'), 'wav16');
+    await page.$eval(exportField('lufs'), (e) => { e.value = ''; });
+    await page.click(`${newest} .export-clip`);
+    const exportedWav = path.join(downloads, `a-dog-barking-in-the-rain-${inpainted.id}.wav`);
+    check(await waitForNamedFile(exportedWav), `Export as WAV 16-bit saves ${path.basename(exportedWav)}`);
+    const wav16 = wavInfo(fs.readFileSync(exportedWav));
+    check(wav16 && wav16.bits === 16 && Math.abs(wav16.frames / wav16.sampleRate - 0.8) < 0.001, `the WAV export is 16-bit and 0.8 s (${JSON.stringify(wav16)})`);
+    // The exported FLAC's loudness, measured by the server's own analysis through the page.
+    await (await page.$('#analyse-file')).uploadFile(exportedFlac);
+    await page.waitForFunction((name) => (document.querySelector('#analysis h3')?.textContent || '') === `Analysis of ${name}`,
+      { timeout: 120000 }, path.basename(exportedFlac));
+    const loudness = Number((await page.$eval('#analysis', (e) => e.innerText)).match(/Loudness\s+(-?[\d.]+) LUFS/)?.[1]);
+    check(Math.abs(loudness + 20) <= 0.5, `the exported FLAC measures -20 LUFS within 0.5 LU (${loudness} LUFS)`);
+    await page.click(`${newest} .clip-tools summary`);  // closed again, as a reader finds it
+
     // Analyse an uploaded WAV: features, transcript and segments.
     const fileInput = await page.$('#analyse-file');
     await fileInput.uploadFile(tone);
-    await page.waitForSelector('#analysis h3', { timeout: 120000 });
+    await page.waitForFunction(() => /Analysis of tone\.wav/.test(document.querySelector('#analysis h3')?.textContent || ''), { timeout: 120000 });
     const analysis = await page.$eval('#analysis', (e) => e.innerText);
     check(/Analysis of tone\.wav/.test(analysis), 'the analysis names the uploaded file');
     check(/Duration\s+1 s/.test(analysis) && /Sample rate\s+16000 Hz/.test(analysis), 'the analysis shows the file\'s features');
@@ -374,7 +491,9 @@ async function main() {
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(options.out, 'web-ui.png'), clip: { x: 0, y: 0, width: 1100, height: 1500 } });
 
-    // Accessibility: names, contrast, keyboard focus.
+    // Accessibility: names, contrast, keyboard focus. Names and contrast are measured with every
+    // clip's Edit and export panel open, so its controls are measured too.
+    await page.$$eval('#clips details.clip-tools', (panels) => panels.forEach((p) => { p.open = true; }));
     const names = await unnamedControls(page);
     check(names.count > 15 && names.unnamed.length === 0, `every control has an accessible name (${names.count} controls; unnamed: ${names.unnamed.join(' | ') || 'none'})`);
     const contrast = await page.evaluate(lowContrastText);
@@ -385,10 +504,11 @@ async function main() {
     check(darkContrast.failing.length === 0, `text contrast in the dark scheme too (below: ${darkContrast.failing.join(' | ') || 'none'})`);
     await page.screenshot({ path: path.join(options.out, 'web-ui-dark.png'), fullPage: true });
     await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
+    await page.$$eval('#clips details.clip-tools', (panels) => panels.forEach((p) => { p.open = false; }));
 
     await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
     const focused = [];
-    for (let i = 0; i < 80; i++) {
+    for (let i = 0; i < 140; i++) {
       await page.keyboard.press('Tab');
       focused.push(await page.evaluate(() => {
         const e = document.activeElement;
@@ -407,6 +527,7 @@ async function main() {
 
     // A phone-sized screen: no sideways scrolling. (Not isMobile: switching it reloads the page.)
     await page.setViewport({ width: 390, height: 844 });
+    await page.$eval('#clips details.clip-tools', (panel) => { panel.open = true; });  // its fields must fit too
     await new Promise((resolve) => setTimeout(resolve, 300));
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 0, `fits a 390 px phone screen without sideways scrolling (${overflow} px over)`);
@@ -415,8 +536,10 @@ async function main() {
       'hidden progress boxes are not displayed');
 
     check(pageErrors.length === 0, `no script errors (${pageErrors.join(' | ') || 'none'})`);
-    check(refusals.length === 1 && refusals[0] === 'POST /v1/generate 400',
-      `the only refused request was the bad duration (${refusals.join(', ')})`);
+    const expectedRefusals = ['POST /v1/generate 400', 'POST /v1/generate 400', 'GET /v1/tasks/ID/export 400'];
+    const refused = refusals.map((r) => r.replace(/\/v1\/tasks\/\d+\//, '/v1/tasks/ID/'));
+    check(refused.length === expectedRefusals.length && expectedRefusals.every((r, i) => refused[i] === r),
+      `the only refused requests were the bad duration, range and fade (${refusals.join(', ')})`);
     check(foreign.length === 0, `no request left ${origin} (${foreign.join(', ') || 'none'})`);
 
     // With a token: the page asks once, keeps it for the tab, and the API answers.

@@ -119,12 +119,17 @@ torch::Tensor wrapAround(const torch::Tensor& x, int64_t pad, int64_t dim) {
 }
 
 // Writes `piece` into `out` from `at` on, fading linearly from what `out` holds to `piece`
-// over the first `fade` samples (`out` grows as needed).
-void crossfadeInto(std::vector<float>& out, size_t at, const std::vector<float>& piece, size_t fade) {
+// over the first `fade` samples and back to what `out` holds over the last `fadeOut` samples
+// (`out` grows as needed).
+void crossfadeInto(std::vector<float>& out, size_t at, const std::vector<float>& piece, size_t fade,
+                   size_t fadeOut = 0) {
     if (out.size() < at + piece.size()) out.resize(at + piece.size(), 0.0f);
     fade = std::min(fade, piece.size());
+    fadeOut = std::min(fadeOut, piece.size());
     for (size_t i = 0; i < piece.size(); ++i) {
-        const float w = i < fade ? static_cast<float>(i + 1) / static_cast<float>(fade + 1) : 1.0f;
+        float w = i < fade ? static_cast<float>(i + 1) / static_cast<float>(fade + 1) : 1.0f;
+        const size_t left = piece.size() - i;  // samples from i to the piece's end
+        if (left <= fadeOut) w = std::min(w, static_cast<float>(left) / static_cast<float>(fadeOut + 1));
         out[at + i] = (1.0f - w) * out[at + i] + w * piece[i];
     }
 }
@@ -243,58 +248,188 @@ struct AudioLdmPipeline::Impl {
         return keep;
     }
 
+    // One window of a sequence: latent frames [start, start + frames) of the timeline, the
+    // first `heldFrames` of them shared with (and held to) the window before.
+    struct WindowSpan {
+        int64_t start = 0;
+        int64_t frames = 0;
+        int64_t heldFrames = 0;
+    };
+
+    // Overlapping windows over `totalFrames` latent frames whose first `prefixFrames` are
+    // already known: each window starts `overlap` frames before the previous one ends, the last
+    // one ends with the timeline (overlapping more when that is shorter than a window).
+    std::vector<WindowSpan> planWindows(int64_t totalFrames, int64_t prefixFrames) const {
+        const int64_t window = windowFrames();
+        const int64_t overlap = overlapFrames();
+        std::vector<WindowSpan> plan;
+        int64_t end = prefixFrames;
+        while (end < totalFrames) {
+            const int64_t start = end == 0 ? 0 : std::max<int64_t>(0, std::min(end - overlap, totalFrames - window));
+            const int64_t frames = std::min(window, totalFrames - start);
+            plan.push_back({start, frames, end - start});
+            end = start + frames;
+        }
+        return plan;
+    }
+
+    // The windows of an inpainting span whose range ends at span frame `rangeEnd`: those of
+    // planWindows up to the first that reaches past the range (a later one would only redo
+    // frames the clip keeps).
+    std::vector<WindowSpan> planInpaintWindows(int64_t spanFrames, int64_t rangeEnd) const {
+        auto plan = planWindows(spanFrames, 0);
+        const auto past = std::find_if(plan.begin(), plan.end(), [&](const WindowSpan& w) { return w.start + w.frames > rangeEnd; });
+        if (past != plan.end()) plan.erase(past + 1, plan.end());
+        return plan;
+    }
+
+    int64_t countWindows(int64_t totalFrames, int64_t prefixFrames) const {
+        return static_cast<int64_t>(planWindows(totalFrames, prefixFrames).size());
+    }
+
+    // The clean latents of the first and the last window of a sequence (a loop's seam holds both).
+    struct WindowEnds {
+        torch::Tensor first;
+        torch::Tensor last;
+        int64_t lastStart = 0;
+    };
+
     // Overlapping windows over `totalFrames` latent frames, each new window holding its
     // overlap to the previous window's latents (`prefix`, clean latents of the timeline's
     // first frames, is held by the first window: a continuation). Audio and mel are joined
     // with a linear crossfade over each overlap; only one window's latents are ever denoised
     // at once. Writes mono rows into `rows` from sample `offset` on (each row already holds
     // what comes before, at `level` × the generated scale).
-    void generateWindows(WindowRun& run, int64_t totalFrames, const torch::Tensor& prefix, int64_t offset,
-                         double level, std::vector<std::vector<float>>& rows, GenerationResult& result) {
-        const int64_t window = windowFrames();
-        const int64_t overlap = overlapFrames();
+    WindowEnds generateWindows(WindowRun& run, int64_t totalFrames, const torch::Tensor& prefix, int64_t offset,
+                               double level, std::vector<std::vector<float>>& rows, GenerationResult& result) {
         const int64_t spl = samplesPerLatentFrame();
         const int rate = static_cast<int>(vocoder->config().samplingRate);
         torch::Tensor previous = prefix;  // clean latents of the frames [previousStart, previousEnd)
         int64_t previousStart = 0, previousEnd = prefix.defined() ? prefix.size(2) : 0;
         std::vector<torch::Tensor> mels;
+        WindowEnds ends;
         result.windows = 0;
-        while (previousEnd < totalFrames) {
-            const int64_t start = previousEnd == 0 ? 0 : std::max<int64_t>(0, std::min(previousEnd - overlap, totalFrames - window));
-            const int64_t frames = std::min(window, totalFrames - start);
-            const int64_t heldFrames = previousEnd - start;
+        for (const auto& w : planWindows(totalFrames, previousEnd)) {
             torch::Tensor held;
-            if (heldFrames > 0) {
-                held = torch::zeros({run.request.variations, previous.size(1), frames, previous.size(3)}, previous.options());
-                held.slice(2, 0, heldFrames).copy_(previous.slice(2, start - previousStart, previousEnd - previousStart));
+            if (w.heldFrames > 0) {
+                held = torch::zeros({run.request.variations, previous.size(1), w.frames, previous.size(3)}, previous.options());
+                held.slice(2, 0, w.heldFrames).copy_(previous.slice(2, w.start - previousStart, previousEnd - previousStart));
             }
-            auto latents = denoiseWindow(run, frames, held, keepFirst(frames, heldFrames), 0);
+            auto latents = denoiseWindow(run, w.frames, held, keepFirst(w.frames, w.heldFrames), 0);
             auto mel = latentsToMel(latents, 0);
             auto samples = melToSamples(mel, 0);
             for (int64_t b = 0; b < samples.size(0); ++b)
-                crossfadeInto(rows[static_cast<size_t>(b)], static_cast<size_t>(offset + start * spl),
-                              rowSamples(samples[b], level), static_cast<size_t>(heldFrames * spl));
-            if (heldFrames > 0)
-                result.joinSeconds.push_back(static_cast<double>(offset + start * spl + heldFrames * spl / 2) / rate);
-            mels.push_back(mel.to(torch::kCPU, torch::kFloat32).slice(2, heldFrames * scale()));
+                crossfadeInto(rows[static_cast<size_t>(b)], static_cast<size_t>(offset + w.start * spl),
+                              rowSamples(samples[b], level), static_cast<size_t>(w.heldFrames * spl));
+            if (w.heldFrames > 0)
+                result.joinSeconds.push_back(static_cast<double>(offset + w.start * spl + w.heldFrames * spl / 2) / rate);
+            mels.push_back(mel.to(torch::kCPU, torch::kFloat32).slice(2, w.heldFrames * scale()));
+            if (!ends.first.defined()) ends.first = latents;
             previous = latents;
-            previousStart = start;
-            previousEnd = start + frames;
+            previousStart = w.start;
+            previousEnd = w.start + w.frames;
+            ++result.windows;
+        }
+        ends.last = previous;
+        ends.lastStart = previousStart;
+        result.mel = torch::cat(mels, 2);
+        return ends;
+    }
+
+    // Inpainting over latent frames [spanStart, spanStart + spanFrames) of a clip whose
+    // normalised log-mel is `clipMel` (frames, bins): consecutive overlapping windows, each
+    // holding the clip's own latents outside [rangeStart, rangeEnd) (the hold fading out over
+    // `edge` frames inside each edge of the range) and the previous window's fresh latents in
+    // its overlap. Returns the generated audio of the span (up to the last window's end) per
+    // variation, at `level`, joined with a crossfade over each overlap; result.mel gets its
+    // decoded mel.
+    std::vector<std::vector<float>> inpaintWindows(WindowRun& run, const torch::Tensor& clipMel, int64_t spanStart,
+                                                   int64_t spanFrames, int64_t rangeStart, int64_t rangeEnd,
+                                                   int64_t edge, double level, GenerationResult& result) {
+        const int64_t f = scale();
+        const int64_t spl = samplesPerLatentFrame();
+        const int rate = static_cast<int>(vocoder->config().samplingRate);
+        auto mel = clipMel;
+        const int64_t wantFrames = (spanStart + spanFrames) * f;
+        if (mel.size(0) < wantFrames)
+            mel = torch::cat({mel, torch::full({wantFrames - mel.size(0), mel.size(1)}, std::log(MelConfig{}.clampMin))}, 0);
+        // Held outside the range; inside, the hold fades out over `edge` frames at each end.
+        auto keep = torch::ones({1, 1, spanFrames, 1}, torch::kFloat32);
+        const int64_t a = rangeStart - spanStart, b = rangeEnd - spanStart;
+        keep.slice(2, a, b).fill_(0.0);
+        for (int64_t i = 0; i < edge; ++i) {
+            const float w = 1.0f - static_cast<float>(i + 1) / static_cast<float>(edge + 1);
+            keep[0][0][a + i][0] = w;
+            keep[0][0][b - 1 - i][0] = w;
+        }
+        std::vector<std::vector<float>> pieces(static_cast<size_t>(run.request.variations));
+        std::vector<torch::Tensor> mels;
+        torch::Tensor previous;  // clean latents of the previous window, from span frame previousStart
+        int64_t previousStart = 0;
+        result.windows = 0;
+        for (const auto& w : planInpaintWindows(spanFrames, b)) {
+            const int64_t from = (spanStart + w.start) * f;
+            auto held = encodeMel(mel.slice(0, from, from + w.frames * f).reshape({1, 1, w.frames * f, -1}));
+            auto windowKeep = keep.slice(2, w.start, w.start + w.frames).clone();
+            if (w.heldFrames > 0) {
+                held = held.repeat({run.request.variations, 1, 1, 1});
+                held.slice(2, 0, w.heldFrames).copy_(previous.slice(2, w.start - previousStart, w.start - previousStart + w.heldFrames));
+                windowKeep.slice(2, 0, w.heldFrames).fill_(1.0);
+            }
+            auto latents = denoiseWindow(run, w.frames, held, windowKeep, 0);
+            auto decoded = latentsToMel(latents, 0);
+            auto samples = melToSamples(decoded, 0);
+            for (int64_t v = 0; v < samples.size(0); ++v)
+                crossfadeInto(pieces[static_cast<size_t>(v)], static_cast<size_t>(w.start * spl),
+                              rowSamples(samples[v], level), static_cast<size_t>(w.heldFrames * spl));
+            if (w.heldFrames > 0)
+                result.joinSeconds.push_back(static_cast<double>((spanStart + w.start) * spl + w.heldFrames * spl / 2) / rate);
+            mels.push_back(decoded.to(torch::kCPU, torch::kFloat32).slice(2, w.heldFrames * f));
+            previous = latents;
+            previousStart = w.start;
             ++result.windows;
         }
         result.mel = torch::cat(mels, 2);
+        return pieces;
     }
 
-    int64_t countWindows(int64_t totalFrames, int64_t prefixFrames) const {
+    // Closes a loop generated as windows over `totalFrames`: one more window straddles the
+    // loop point, its latents the timeline's last `tail` frames followed by its first `head`,
+    // with its first and last `overlap` frames held to the latents the sequence already has
+    // there (`ends`), and the frames around the loop point denoised afresh. Its audio is
+    // crossfaded in over the held frames on both sides, so the end flows into the start.
+    void closeLoop(WindowRun& run, int64_t totalFrames, const WindowEnds& ends, std::vector<std::vector<float>>& rows,
+                   GenerationResult& result) {
         const int64_t window = windowFrames();
-        const int64_t overlap = overlapFrames();
-        int64_t count = 0, end = prefixFrames;
-        while (end < totalFrames) {
-            const int64_t start = end == 0 ? 0 : std::max<int64_t>(0, std::min(end - overlap, totalFrames - window));
-            end = start + std::min(window, totalFrames - start);
-            ++count;
+        const int64_t overlap = std::min(overlapFrames(), window / 2);
+        const int64_t tail = window / 2, head = window - tail;
+        const int64_t f = scale();
+        const int64_t spl = samplesPerLatentFrame();
+        const int rate = static_cast<int>(vocoder->config().samplingRate);
+        const int64_t tailStart = totalFrames - tail;
+        auto held = torch::cat({ends.last.slice(2, tailStart - ends.lastStart, totalFrames - ends.lastStart),
+                                ends.first.slice(2, 0, head)}, 2);
+        auto keep = torch::zeros({1, 1, window, 1}, torch::kFloat32);
+        keep.slice(2, 0, overlap).fill_(1.0);
+        keep.slice(2, window - overlap, window).fill_(1.0);
+        auto latents = denoiseWindow(run, window, held, keep, 0);
+        auto mel = latentsToMel(latents, 0);
+        auto samples = melToSamples(mel, 0);
+        const auto tailSamples = static_cast<size_t>(tail * spl), fade = static_cast<size_t>(overlap * spl);
+        for (int64_t v = 0; v < samples.size(0); ++v) {
+            const auto piece = rowSamples(samples[v], 1.0);
+            const auto split = piece.begin() + static_cast<std::ptrdiff_t>(tailSamples);
+            auto& row = rows[static_cast<size_t>(v)];
+            crossfadeInto(row, static_cast<size_t>(tailStart * spl), std::vector<float>(piece.begin(), split), fade);
+            crossfadeInto(row, 0, std::vector<float>(split, piece.end()), 0, fade);
         }
-        return count;
+        // The mel shows the fresh frames (the held ones are the sequence's own latents).
+        auto seamMel = mel.to(torch::kCPU, torch::kFloat32);
+        result.mel.slice(2, (tailStart + overlap) * f, totalFrames * f).copy_(seamMel.slice(2, overlap * f, tail * f));
+        result.mel.slice(2, 0, (head - overlap) * f).copy_(seamMel.slice(2, tail * f, (window - overlap) * f));
+        result.joinSeconds.push_back(static_cast<double>(tailStart * spl + overlap * spl / 2) / rate);
+        result.joinSeconds.push_back(static_cast<double>((head - overlap) * spl + overlap * spl / 2) / rate);
+        ++result.windows;
     }
 };
 
@@ -566,14 +701,21 @@ GenerationResult AudioLdmPipeline::generate(const GenerationRequest& request, co
             const int64_t clipFrames = layoutFor(clipSeconds).latentHeight;
             inpaintStart = static_cast<int64_t>(std::floor(range.startSeconds * rate / static_cast<double>(spl)));
             inpaintEnd = std::min(clipFrames, static_cast<int64_t>(std::ceil(range.endSeconds * rate / static_cast<double>(spl))));
-            if (inpaintEnd - inpaintStart > windowFrames)
-                throw ModelError("an inpainting range may be at most " + std::to_string(defaultDurationSeconds()) +
-                                 " s (the model's window) at once");
-            spanFrames = std::min(clipFrames, windowFrames);
-            spanStart = std::clamp<int64_t>((inpaintStart + inpaintEnd - spanFrames) / 2, 0, clipFrames - spanFrames);
+            if (inpaintEnd - inpaintStart <= windowFrames) {
+                // One window centred on the range, as much of the clip around it as fits.
+                spanFrames = std::min(clipFrames, windowFrames);
+                spanStart = std::clamp<int64_t>((inpaintStart + inpaintEnd - spanFrames) / 2, 0, clipFrames - spanFrames);
+            } else {
+                // Windows over the range with a window overlap of the clip held on each side.
+                spanStart = std::max<int64_t>(0, inpaintStart - impl_->overlapFrames());
+                spanFrames = std::min(clipFrames, inpaintEnd + impl_->overlapFrames()) - spanStart;
+            }
             edge = std::min<int64_t>(std::max<int64_t>(windowFrames / 16, 1), (inpaintEnd - inpaintStart) / 2);
+            windowCount = static_cast<int64_t>(impl_->planInpaintWindows(spanFrames, inpaintEnd - spanStart).size());
         } else if (multiWindow) {
             windowCount = impl_->countWindows(layout.latentHeight, 0);
+        } else if (request.loop && layout.latentHeight > windowFrames) {
+            windowCount = impl_->countWindows(layout.latentHeight, 0) + 1;  // and the window across the loop point
         }
         result.windows = windowCount;
         const int totalSteps = static_cast<int>(windowCount * request.steps);
@@ -600,26 +742,8 @@ GenerationResult AudioLdmPipeline::generate(const GenerationRequest& request, co
             impl_->generateWindows(run, prefixFrames + layout.latentHeight, prefix, offset, 1.0 / gain, rows, result);
             keepSamples = sourceFrames * spl + layout.audioSamples;
         } else if (request.inpaintRange) {
-            const int64_t scale = impl_->scale();
-            auto mel = sourceMel;
-            const int64_t wantFrames = (spanStart + spanFrames) * scale;
-            if (mel.size(0) < wantFrames)
-                mel = torch::cat({mel, torch::full({wantFrames - mel.size(0), mel.size(1)}, std::log(MelConfig{}.clampMin))}, 0);
-            mel = mel.slice(0, spanStart * scale, wantFrames);
-            auto held = impl_->encodeMel(mel.reshape({1, 1, spanFrames * scale, -1}));
-            // Held outside the range; inside, the hold fades out over `edge` frames at each end.
-            auto keep = torch::ones({1, 1, spanFrames, 1}, torch::kFloat32);
-            const int64_t a = inpaintStart - spanStart, b = inpaintEnd - spanStart;
-            keep.slice(2, a, b).fill_(0.0);
-            for (int64_t i = 0; i < edge; ++i) {
-                const float w = 1.0f - static_cast<float>(i + 1) / static_cast<float>(edge + 1);
-                keep[0][0][a + i][0] = w;
-                keep[0][0][b - 1 - i][0] = w;
-            }
-            auto latents = impl_->denoiseWindow(run, spanFrames, held, keep, 0);
-            auto decoded = impl_->latentsToMel(latents, 0);
-            auto generated = impl_->melToSamples(decoded, 0);
-            result.mel = decoded.to(torch::kCPU, torch::kFloat32);
+            const auto generated = impl_->inpaintWindows(run, sourceMel, spanStart, spanFrames, inpaintStart, inpaintEnd,
+                                                         edge, 1.0 / gain, result);
             // The clip is kept as it was outside the range; the range fades in and out over the
             // frames where the latents were cross-faded.
             const auto original = rowSamples(sourceMono, 1.0);
@@ -627,7 +751,7 @@ GenerationResult AudioLdmPipeline::generate(const GenerationRequest& request, co
             const int64_t fade = std::max<int64_t>(edge * spl, 1);
             for (int64_t v = 0; v < n; ++v) {
                 auto row = original;
-                const auto piece = rowSamples(generated[v], 1.0 / gain);
+                const auto& piece = generated[static_cast<size_t>(v)];
                 for (int64_t i = from; i < to; ++i) {
                     const double w = std::min({1.0, static_cast<double>(i - from + 1) / static_cast<double>(fade + 1),
                                                static_cast<double>(to - i) / static_cast<double>(fade + 1)});
@@ -638,11 +762,14 @@ GenerationResult AudioLdmPipeline::generate(const GenerationRequest& request, co
             }
             if (from > 0) result.joinSeconds.push_back(static_cast<double>(from) / rate);
             if (to < sourceSamples) result.joinSeconds.push_back(static_cast<double>(to) / rate);
+            std::sort(result.joinSeconds.begin(), result.joinSeconds.end());
             keepSamples = sourceSamples;
-        } else {  // loop
-            if (layout.latentHeight > windowFrames)
-                throw ModelError("a loop may be at most " + std::to_string(defaultDurationSeconds()) +
-                                 " s (the model's window) long");
+        } else if (layout.latentHeight > windowFrames) {  // a loop longer than one window
+            const auto ends = impl_->generateWindows(run, layout.latentHeight, {}, 0, 1.0, rows, result);
+            impl_->closeLoop(run, layout.latentHeight, ends, rows, result);
+            std::sort(result.joinSeconds.begin(), result.joinSeconds.end());
+            keepSamples = layout.latentHeight * spl;  // a whole number of latent frames: the loop's period
+        } else {  // a loop within one window: the time axis wrapped into a circle
             const int64_t height = layout.latentHeight;
             const int64_t wrap = std::max<int64_t>(std::min(height / 2, impl_->overlapFrames()), 1);
             auto latents = impl_->denoiseWindow(run, height, {}, {}, wrap);

@@ -3,7 +3,7 @@
 #include "api/http_server.h"
 #include "api/installed_services.h"
 #include "audio/audio_file.h"
-#include "support/fake_services.h"
+#include "support/loopback_api.h"
 #include "support/memory_growth.h"
 
 #include <catch2/catch.hpp>
@@ -20,31 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct ApiFixture {
-    AudioApi api;
-    std::unique_ptr<HttpServer> server;
-    int port = 0;
-
-    explicit ApiFixture(HttpServerConfig config = {}, int stepMillis = 1) : api(makeConfig()) {
-        api.addService(std::make_shared<test::FakeGenerationService>(std::chrono::milliseconds(stepMillis)));
-        api.addService(std::make_shared<test::FakeAnalysisService>());
-        config.port = 0;
-        server = std::make_unique<HttpServer>(api, config);
-        port = server->start();
-    }
-    static AudioApiConfig makeConfig() {
-        AudioApiConfig c;
-        c.sampleMemory = false;
-        c.queue.maxQueuedTasks = 256;
-        c.limits.minGenerateSeconds = 0.01;  // the fake generator makes tiny clips quickly
-        return c;
-    }
-    httplib::Client client() const {
-        httplib::Client c("127.0.0.1", port);
-        c.set_read_timeout(30, 0);
-        return c;
-    }
-};
+using ApiFixture = test::LoopbackApi;
 
 nlohmann::json body(const httplib::Result& r) { return nlohmann::json::parse(r->body); }
 

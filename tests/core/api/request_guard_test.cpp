@@ -97,3 +97,26 @@ TEST_CASE("loopback addresses are exactly 127.x.y.z, ::1 and localhost", "[api][
     for (const char* no : {"127.0.0.1.evil.example", "127.0.0", "127.0.0.256", "127..0.1", "192.168.1.4", "0.0.0.0", ""})
         CHECK_FALSE(isLoopbackAddress(no));
 }
+
+TEST_CASE("a body announced over the size limit is refused from its Content-Length, before any of it is read",
+          "[api][security]") {
+    const RequestPolicy limited{"127.0.0.1", {}, 1000};
+    auto withLength = [](std::string length) {
+        RequestFacts facts = request("POST", "/v1/analyze", "127.0.0.1:8765", {}, "application/octet-stream");
+        facts.contentLength = std::move(length);
+        return facts;
+    };
+    CHECK(checkRequest(withLength("1000"), limited).status == 0);
+    CHECK(checkRequest(withLength("0001000"), limited).status == 0);
+    CHECK(checkRequest(withLength(""), limited).status == 0);
+    const GuardVerdict tooLarge = checkRequest(withLength("1001"), limited);
+    CHECK(tooLarge.status == 413);
+    CHECK(tooLarge.message.find("1001") != std::string::npos);
+    CHECK(tooLarge.message.find("1000") != std::string::npos);
+    CHECK(checkRequest(withLength("10000000000"), limited).status == 413);
+    CHECK(checkRequest(withLength("99999999999999999999999999"), limited).status == 413);  // beyond 64 bits
+    CHECK(checkRequest(withLength("12a"), limited).status == 400);
+    CHECK(checkRequest(withLength("-5"), limited).status == 400);
+    // Without a limit in the policy only the form of the number is checked.
+    CHECK(checkRequest(withLength("99999999999999999999999999"), kLoopback).status == 0);
+}

@@ -1,5 +1,6 @@
 // Runs `grym-synth-cli export` as a user would: a trimmed, faded, normalised FLAC from a WAV,
 // and one-line errors for bad options and an unwritable destination.
+#include "api/clip_provenance.h"
 #include "audio/audio_file.h"
 #include "core/cli/cli_runner.h"
 #include "loudness_meter.h"
@@ -70,4 +71,30 @@ TEST_CASE("cli export refuses bad options and names an unwritable destination", 
     CHECK(tooLong.exitCode == 1);
     CHECK_THAT(tooLong.err, Catch::Contains("past the clip's end"));
     CHECK_FALSE(std::filesystem::exists(dir.file("o.wav")));
+}
+
+TEST_CASE("cli export keeps a generated clip's settings in the file it writes", "[audio][cli][export][provenance]") {
+    grym::test::ScratchDir dir("grym_cli_export_settings");
+    grym::ClipProvenance settings;
+    settings.prompt = "rain on a tin roof";
+    settings.seed = 99;
+    settings.steps = 25;
+    settings.guidance = 3.0;
+    settings.scheduler = "dpm++";
+    settings.durationSeconds = 2.0;
+    settings.sampleRate = 48000;
+    settings.modelId = "cvssp/audioldm-s-full-v2";
+    settings.device = "cpu";
+    settings.precision = "int8";
+    settings.version = "0.1.0";
+    settings.created = "2026-12-03T12:00:00Z";
+    const auto in = dir.file("generated.wav"), out = dir.file("trimmed.ogg");
+    grym::saveAudioFile(in, makeTonesInNoise(2.0, 48000),
+                        {grym::AudioFileFormat::FromExtension, grym::SampleEncoding::Float32, grym::toAudioMetadata(settings)});
+    const auto run = grym::test::runCli(dir.path(), "export '" + in + "' '" + out + "' --trim 0.5:1.5");
+    INFO("stdout:\n" << run.out << "stderr:\n" << run.err);
+    REQUIRE(run.exitCode == 0);
+    const auto back = grym::readProvenance(out);
+    REQUIRE(back);
+    CHECK(grym::toJson(*back) == grym::toJson(settings));
 }

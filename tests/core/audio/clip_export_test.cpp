@@ -264,3 +264,67 @@ TEST_CASE("export format names and extensions round-trip", "[audio][export]") {
     CHECK(exportFormatForPath("a.oga") == ExportFormat::OggVorbis);
     CHECK_FALSE(exportFormatForPath("a.mp3"));
 }
+
+TEST_CASE("an export in memory is the file exportClip writes, with the clip's metadata", "[audio][export]") {
+    ScratchDir dir("grym_export_bytes");
+    const AudioBuffer clip = makeMusicLike(1.0, 44100, 0.3);
+    for (ExportFormat format : allExportFormats()) {
+        CAPTURE(toString(format));
+        ExportOptions options;
+        options.format = format;
+        options.trimStartSeconds = 0.25;
+        options.fadeInSeconds = 0.1;
+        options.normaliseLufs = -20.0;
+        options.metadata.title = "a bell";
+        options.metadata.settingsJson = R"({"prompt":"a bell"})";
+        const std::string path = dir.file(std::string("take") + fileExtension(format));
+        const ExportResult written = exportClip(clip, path, options);
+        const EncodedExport encoded = encodeExport(clip, path, options);
+        std::ifstream in(path, std::ios::binary);
+        const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (format != ExportFormat::OggVorbis)  // Vorbis streams carry a random serial number
+            CHECK(encoded.bytes == file);
+        CHECK(encoded.result.frames == written.frames);
+        CHECK(encoded.result.gainDb == written.gainDb);
+        CHECK(encoded.result.path == path);
+        const AudioMetadata metadata = readAudioMetadata(path);
+        CHECK(metadata.title == "a bell");
+        CHECK(metadata.settingsJson == options.metadata.settingsJson);
+        CHECK(decodeAudioBytes(encoded.bytes, path).frames() == written.frames);
+    }
+}
+
+TEST_CASE("an export's refusal says which setting it refused", "[audio][export]") {
+    const AudioBuffer clip = test::makeSine(440.0, 1.0, 16000, 1, 0.5);
+    auto refused = [&](const ExportOptions& options, const std::string& name = "out.wav") {
+        try {
+            encodeExport(clip, name, options);
+        } catch (const ExportSettingError& e) {
+            return e.setting();
+        }
+        FAIL("the export was not refused");
+        return ExportSetting::Clip;
+    };
+    ExportOptions o;
+    o.trimStartSeconds = 1.5;
+    CHECK(refused(o) == ExportSetting::TrimStart);
+    o = {};
+    o.trimEndSeconds = 2.0;
+    CHECK(refused(o) == ExportSetting::TrimEnd);
+    o = {};
+    o.fadeInSeconds = 2.0;
+    CHECK(refused(o) == ExportSetting::FadeIn);
+    o = {};
+    o.fadeInSeconds = 0.5;
+    o.fadeOutSeconds = 0.75;
+    CHECK(refused(o) == ExportSetting::FadeOut);
+    o = {};
+    o.normaliseLufs = -80.0;
+    CHECK(refused(o) == ExportSetting::Loudness);
+    CHECK(refused({}, "out.flac") == ExportSetting::Format);
+    CHECK(refused({}, "") == ExportSetting::Format);
+    CHECK_THROWS_AS(encodeExport(AudioBuffer{}, "out.wav", {}), ExportSettingError);
+    CHECK(mimeType(ExportFormat::Wav16) == std::string("audio/wav"));
+    CHECK(mimeType(ExportFormat::Flac) == std::string("audio/flac"));
+    CHECK(mimeType(ExportFormat::OggVorbis) == std::string("audio/ogg"));
+}

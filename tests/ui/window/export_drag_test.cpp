@@ -11,6 +11,7 @@
 #include "results_display.h"
 #include "waveform_view.h"
 
+#include "api/clip_provenance.h"
 #include "core/audio/loudness_meter.h"
 #include "ui/ui_test_support.h"
 
@@ -215,6 +216,52 @@ TEST_CASE("The Export dialog writes the trimmed, faded, normalised clip and expl
         CHECK_FALSE(next->buttons()->button(QDialogButtonBox::Ok)->isEnabled());
         CHECK(next->problem().contains(QStringLiteral(".flac")));
     }
+}
+
+TEST_CASE("A generated clip keeps its settings in the files the Export dialog and a drag-out write",
+          "[window][export][provenance]") {
+    ExportFixture f;
+    ClipProvenance settings;
+    settings.prompt = "glass chimes in wind";
+    settings.seed = 7;
+    settings.steps = 10;
+    settings.guidance = 2.5;
+    settings.scheduler = "ddim";
+    settings.durationSeconds = 2.0;
+    settings.sampleRate = 16000;
+    settings.modelId = "cvssp/audioldm-s-full-v2";
+    settings.device = "cpu";
+    settings.precision = "fp32";
+    settings.version = GRYM_VERSION;
+    settings.created = "2026-12-03T12:00:00Z";
+    const QString source = f.path(QStringLiteral("chimes.wav"));
+    test::writeTone(source, 2.0, 16000, 1);
+    saveAudioFile(source.toStdString(), loadAudioFile(source.toStdString()),
+                  {AudioFileFormat::FromExtension, SampleEncoding::Float32, toAudioMetadata(settings)});
+    const int before = f.window->library()->count();
+    f.window->openPaths({source});
+    REQUIRE(waitFor([&] { return f.window->library()->count() == before + 1; }));
+
+    ExportDialog* dialog = f.window->openExportDialog();
+    REQUIRE(dialog);
+    dialog->formatBox()->setCurrentIndex(dialog->formatBox()->findData(QStringLiteral("flac")));
+    const QString out = f.path(QStringLiteral("chimes for the mix.flac"));
+    dialog->pathEdit()->setText(out);
+    QSignalSpy exported(&f.adapter, &CoreAdapter::clipExported);
+    dialog->buttons()->button(QDialogButtonBox::Ok)->click();
+    REQUIRE(waitFor([&] { return exported.size() == 1; }));
+    const auto exportedSettings = readProvenance(out.toStdString());
+    REQUIRE(exportedSettings);
+    CHECK(toJson(*exportedSettings) == toJson(settings));
+
+    f.window->setDragOutFormat(ExportFormat::Wav24);
+    ClipLibrary* library = f.window->library();
+    const int row = library->count() - 1;
+    std::unique_ptr<QMimeData> mime(library->mimeData({library->index(row, 0)}));
+    const QString dragged = onlyLocalFile(mime.get());
+    const auto draggedSettings = readProvenance(dragged.toStdString());
+    REQUIRE(draggedSettings);
+    CHECK(toJson(*draggedSettings) == toJson(settings));
 }
 
 TEST_CASE("The library's columns fit their content at the default window size", "[window][library]") {
