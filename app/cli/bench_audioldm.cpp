@@ -74,10 +74,11 @@ void printSummary(const nlohmann::json& r) {
                     e["audio_seconds"].get<double>(), e["realtime_factor"].get<double>(),
                     e["cpu_seconds"].get<double>());
     if (r.contains("quantization"))
-        std::printf("  weights                 %s: UNet, VAE and text encoder %.1f -> %.1f MiB\n",
-                    r["quantization"]["level"].get<std::string>().c_str(),
-                    r["quantization"]["bytes_before"].get<double>() / (1024.0 * 1024.0),
-                    r["quantization"]["bytes_after"].get<double>() / (1024.0 * 1024.0));
+        std::printf("  weights                 %s (linear layers quantised while loading)\n",
+                    r["quantization"]["level"].get<std::string>().c_str());
+    std::printf("  peak RSS while loading  +%.1f MiB (%s)\n",
+                r["load_peak_rss_increase_bytes"].get<double>() / (1024.0 * 1024.0),
+                r["load_peak_rss_method"].get<std::string>().c_str());
     std::printf("  peak RSS                %.1f MiB\n", r["peak_rss_bytes"].get<double>() / (1024.0 * 1024.0));
     if (r.contains("error_vs_float32")) {
         const auto& e = r["error_vs_float32"];

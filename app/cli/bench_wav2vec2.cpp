@@ -36,9 +36,11 @@ int runBenchWav2vec2(Wav2vec2SuiteOptions suite) {
         std::cout << r.dump(2) << "\n";
         return 0;
     }
-    std::printf("wav2vec2 forward, %s, RANDOM weights (%lld parameters), %s %s, %d threads\n", r["model"].get<std::string>().c_str(),
+    std::printf("wav2vec2 forward, %s, RANDOM weights (%lld parameters), %s %s%s, %d threads\n", r["model"].get<std::string>().c_str(),
                 static_cast<long long>(r["parameters"].get<int64_t>()), r["device"].get<std::string>().c_str(),
-                r["dtype"].get<std::string>().c_str(), r["threads"].get<int>());
+                r["dtype"].get<std::string>().c_str(), r["precision"] == "int8" ? " int8" : "", r["threads"].get<int>());
+    if (r.contains("relative_l2_vs_float32"))
+        std::printf("  last hidden state vs float32: relative L2 %.4f\n", r["relative_l2_vs_float32"].get<double>());
     std::printf("  %.1f s of audio: best %.3f s, median %.3f s, real-time factor %.3f\n", r["audio_seconds"].get<double>(),
                 r["best_seconds"].get<double>(), r["median_seconds"].get<double>(), r["real_time_factor"].get<double>());
     std::printf("  process CPU time per run: %.3f s\n", r["cpu_seconds_per_run"].get<double>());
@@ -69,6 +71,7 @@ void addBenchWav2vec2Suite(CommandLine& commandLine, CLI::App& bench) {
     addThreadsOption(command, options.threads);
     addDeviceOption(command, b.runtime.device);
     addDtypeOption(command, b.runtime.dtype);
+    addLinearPrecisionOption(command, b.runtime.precision);
 }
 
 }  // namespace grym::cli

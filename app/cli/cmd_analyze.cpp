@@ -126,6 +126,7 @@ void addAnalyzeCommand(CommandLine& commandLine) {
                     "seconds of audio per wav2vec2 window" + defaultNote(service.analysis.windowSeconds), "SECONDS");
     addDeviceOption(command, service.runtime.device);
     addDtypeOption(command, service.runtime.dtype);
+    addLinearPrecisionOption(command, service.runtime.precision);
 }
 
 }  // namespace grym::cli

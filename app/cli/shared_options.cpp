@@ -56,8 +56,18 @@ CLI::Option* addPrecisionOption(CLI::App& command, Precision& precision, const s
     std::vector<Choice<Precision>> choices;
     for (const Precision level : accepted) choices.push_back({toString(level), level});
     return addChoiceOption(command, "--precision", precision, choices,
-                           "weights: float (fp16 and bf16 need cuda) or int8/int4 weight-only quantisation "
+                           "weights: float (fp16 and bf16 need cuda), int8 (linear layers compute in int8 on the "
+                           "CPU, quantised while loading; other layers weight-only int8) or int4 weight-only "
                            "(default fp32)")
+        ->group(kRuntimeGroup);
+}
+
+CLI::Option* addLinearPrecisionOption(CLI::App& command, WeightQuantization& precision) {
+    return addChoiceOption<WeightQuantization>(
+               command, "--precision", precision,
+               {{"fp32", WeightQuantization::None}, {"int8", WeightQuantization::Int8}},
+               "fp32, or int8: linear layers quantised while loading and computed in int8 (CPU, fp32 only; "
+               "the conv feature encoder stays float) (default fp32)")
         ->group(kRuntimeGroup);
 }
 

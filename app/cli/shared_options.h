@@ -2,6 +2,7 @@
 // The options several commands share, each defined once here and added to the commands that
 // take it: --device, --dtype, --precision, --threads and --model. The runtime ones are listed
 // under their own "Runtime" heading in --help.
+#include "models/load_options.h"
 #include "orchestration/model_service.h"
 
 #include <CLI/CLI.hpp>
@@ -26,6 +27,10 @@ CLI::Option* addPrecisionOption(CLI::App& command, Precision& precision,
                                 const std::vector<Precision>& accepted = {Precision::Fp32, Precision::Fp16,
                                                                           Precision::Bf16, Precision::Int8,
                                                                           Precision::Int4});
+
+// --precision fp32|int8 of a model run directly whose linear layers can compute in int8 (wav2vec2):
+// int8 quantises them while loading and runs them through the quantized engine (CPU, float32).
+CLI::Option* addLinearPrecisionOption(CLI::App& command, WeightQuantization& precision);
 
 // --threads N (at least 1); `threads` stays 0, libtorch's own choice, unless it is given.
 CLI::Option* addThreadsOption(CLI::App& command, int& threads);

@@ -71,7 +71,8 @@ Wav2vec2AnalysisService::Wav2vec2AnalysisService(Wav2vec2ServiceOptions options)
     info_.id = "wav2vec2";
     info_.modelPath = options_.modelDir;
     info_.device = options_.runtime.device.is_cuda() ? ComputeDevice::Cuda : ComputeDevice::Cpu;
-    info_.precision = options_.runtime.dtype == torch::kFloat16    ? Precision::Fp16
+    info_.precision = options_.runtime.precision == WeightQuantization::Int8 ? Precision::Int8
+                      : options_.runtime.dtype == torch::kFloat16    ? Precision::Fp16
                       : options_.runtime.dtype == torch::kBFloat16 ? Precision::Bf16
                                                                    : Precision::Fp32;
 }

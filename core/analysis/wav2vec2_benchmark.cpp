@@ -69,6 +69,8 @@ nlohmann::json runWav2vec2Benchmark(const Wav2vec2BenchmarkOptions& options) {
         {"weights", "random (initialised from config.json; not a trained checkpoint)"},
         {"device", options.runtime.device.str()},
         {"dtype", c10::toString(options.runtime.dtype)},
+        {"precision", options.runtime.precision == WeightQuantization::Int8 ? "int8" : "none"},
+        {"parameter_bytes", model.parameterBytes()},
         {"threads", torch::get_num_threads()},
         {"parameters", model.parameterCount()},
         {"audio_seconds", options.audioSeconds},
@@ -81,6 +83,18 @@ nlohmann::json runWav2vec2Benchmark(const Wav2vec2BenchmarkOptions& options) {
         {"flops", flops},
         {"gflops", gflopsPerSecond(static_cast<double>(flops), best)},
     };
+    if (options.runtime.precision != WeightQuantization::None) {
+        // The same random weights in float32 (same seed, same initialisation order), on the same
+        // input: how far quantisation moves the last hidden state.
+        LoadOptions floatRuntime = options.runtime;
+        floatRuntime.precision = WeightQuantization::None;
+        torch::manual_seed(0);
+        const Wav2vec2Model reference(config, config.architecture == Wav2vec2Architecture::ForCtc, floatRuntime);
+        const Wav2vec2Batch batch = prepareWav2vec2Batch({clip}, pre);
+        const auto quantised = model.forward(batch.inputValues, {}, false).lastHiddenState.to(torch::kFloat32);
+        const auto exact = reference.forward(batch.inputValues, {}, false).lastHiddenState.to(torch::kFloat32);
+        j["relative_l2_vs_float32"] = ((quantised - exact).norm() / exact.norm().clamp_min(1e-30)).item<double>();
+    }
     if (!options.peakPath.empty() || !options.runtime.device.is_cuda()) {
         j["peak"] = readOrMeasurePeak(options.peakPath);
         j["percent_of_peak"] = percentOfPeak(j["gflops"].get<double>(), j["peak"]["peak_gflops"].get<double>());

@@ -19,9 +19,11 @@ struct Wav2vec2BenchmarkOptions {
     std::string peakPath;
 };
 
-// {model, weights:"random ...", device, dtype, threads, parameters, audio_seconds, build_seconds,
+// {model, weights:"random ...", device, dtype, precision, threads, parameters, parameter_bytes,
+//  audio_seconds, build_seconds,
 //  runs_seconds[], best_seconds, median_seconds, real_time_factor, flops (of one forward,
-//  models/flop_count.h), gflops (at the best run), percent_of_peak, peak{...}, reference{...}?}
+//  models/flop_count.h), gflops (at the best run), percent_of_peak, peak{...}, reference{...}?,
+//  relative_l2_vs_float32? (int8: the last hidden state against the same weights in float32)}
 nlohmann::json runWav2vec2Benchmark(const Wav2vec2BenchmarkOptions& options);
 
 }  // namespace grym

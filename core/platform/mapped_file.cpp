@@ -27,6 +27,8 @@ MappedFile::MappedFile(std::vector<uint8_t> bytes) : owned_(std::move(bytes)) {
 }
 
 #ifdef _WIN32
+void MappedFile::releasePages(const void*, uint64_t) const {}
+
 // The path is converted from UTF-8 so that checkpoints under non-ASCII user folders open.
 MappedFile::MappedFile(const std::string& path) {
     const std::wstring widePath = std::filesystem::u8path(path).wstring();
@@ -174,6 +176,20 @@ MappedFile::~MappedFile() {
         ::munmap(const_cast<uint8_t*>(data_), size_);
     }
     if (fd_ >= 0) ::close(fd_);
+}
+
+void MappedFile::releasePages(const void* begin, uint64_t bytes) const {
+    if (!owned_.empty() || !data_ || bytes == 0) return;
+    const auto start = reinterpret_cast<uintptr_t>(begin);
+    const auto mapStart = reinterpret_cast<uintptr_t>(data_);
+    if (start < mapStart || start + bytes > mapStart + size_) return;
+    const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    // Only pages wholly inside the range: a neighbour's bytes on a shared page stay resident.
+    const uintptr_t first = (start + page - 1) / page * page;
+    const uintptr_t last = (start + bytes) / page * page;
+    // MADV_DONTNEED on a read-only private file mapping drops clean pages only; it cannot fail
+    // in a way that matters (the worst case is pages staying resident).
+    if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 #endif
 

@@ -21,6 +21,13 @@ public:
     const uint8_t* data() const { return data_; }
     uint64_t size() const { return size_; }
 
+    // Tells the OS this process no longer needs the whole pages inside [begin, begin + bytes)
+    // of the mapping, so they leave its resident set (they stay in the page cache, and a later
+    // read faults them back in unchanged). Loaders call it on each tensor once it is consumed,
+    // so a checkpoint's pages do not all stay resident while the model is being built. Does
+    // nothing for bytes held in memory, for ranges outside the mapping, and on Windows.
+    void releasePages(const void* begin, uint64_t bytes) const;
+
     // True when `address` lies in a mapping whose file another program shrank while it was
     // mapped. Reading such pages would stop the process (SIGBUS); instead the pages read as zeros
     // and this turns true, so a reader checks it after copying and reports the file as changed.

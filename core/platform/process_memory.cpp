@@ -1,5 +1,9 @@
 #include "platform/process_memory.h"
 
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+
 #ifdef _WIN32
 #include "platform/windows_api.h"
 #include <psapi.h>
@@ -91,5 +95,56 @@ uint64_t heapInUseBytes() {
 #endif
 
 uint64_t peakResidentBytes() { return readProcessMemory().peakResidentBytes; }
+
+namespace {
+
+// Resets the kernel's resident high-water mark to the current resident size; false where it cannot.
+bool resetKernelResidentPeak() {
+#ifdef __linux__
+    std::ofstream clearRefs("/proc/self/clear_refs");
+    clearRefs << "5";
+    clearRefs.flush();
+    return clearRefs.good() && readProcessMemory().peakResidentBytes > 0;
+#else
+    return false;
+#endif
+}
+
+}  // namespace
+
+ResidentPeakProbe::ResidentPeakProbe() {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+    baseline_ = readProcessMemory().residentBytes;
+    kernelPeak_ = resetKernelResidentPeak();
+    if (!kernelPeak_) {
+        sampledPeak_ = baseline_;
+        sampler_ = std::thread([this] {
+            while (!stop_.load()) {
+                const uint64_t now = readProcessMemory().residentBytes;
+                if (now > sampledPeak_.load()) sampledPeak_ = now;
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+        });
+    }
+}
+
+ResidentPeakProbe::~ResidentPeakProbe() {
+    stop_ = true;
+    if (sampler_.joinable()) sampler_.join();
+}
+
+uint64_t ResidentPeakProbe::peakIncreaseBytes() const {
+    uint64_t peak = 0;
+    if (kernelPeak_) {
+        peak = readProcessMemory().peakResidentBytes;
+    } else {
+        peak = std::max(sampledPeak_.load(), readProcessMemory().residentBytes);
+    }
+    return peak > baseline_ ? peak - baseline_ : 0;
+}
+
+const char* ResidentPeakProbe::method() const { return kernelPeak_ ? "kernel high-water mark" : "sampled every 1 ms"; }
 
 }  // namespace grym

@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "platform/mapped_file.h"
+#include "weights/mapped_tensor.h"
 
 #include <torch/torch.h>
 
@@ -104,11 +105,18 @@ void loadModuleWeights(torch::nn::Module& module, const StateDict& weights, cons
         if (!it->second.sizes().equals(tensor.sizes()))
             throw ModelError(src + ": tensor '" + rawKey + "' has shape " + shapeString(tensor.sizes()) +
                              " but the model (from its config) expects " + shapeString(it->second.sizes()));
-        it->second.copy_(tensor);
+        if (!options.takeTensor || !options.takeTensor(key, tensor)) {
+            // A parameter left as a placeholder of its shape (no memory of its own, e.g. a
+            // QuantLinear weight) gets its memory now, one tensor at a time.
+            if (it->second.numel() > 1 && it->second.storage().nbytes() < it->second.nbytes())
+                it->second.set_data(torch::empty(it->second.sizes(), it->second.options()));
+            it->second.copy_(tensor);
+        }
         if (MappedFile::lostPagesAt(tensor.data_ptr()))
             throw ModelError(src + ": the file changed on disk while it was being read (tensor '" + rawKey +
                              "' lies past its new end: another program truncated or rewrote it); load the model "
                              "again when it is complete");
+        releaseMappedPages(tensor);
         seen.insert(key);
     }
     for (const auto& [key, t] : targets) {

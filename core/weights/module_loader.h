@@ -21,6 +21,10 @@ struct ModuleWeightOptions {
     std::string stripPrefix;
     // Human-readable name of the checkpoint for messages.
     std::string source;
+    // Called with each tensor's module key (after stripPrefix) once its shape is checked; when it
+    // returns true it has taken the tensor itself (e.g. quantised it into its layer) and nothing
+    // is copied into the module's own parameter. Empty: every tensor is copied.
+    std::function<bool(const std::string& key, const torch::Tensor& tensor)> takeTensor;
 };
 
 // Folds weight-norm pairs into plain weights, in both stored forms:
@@ -29,7 +33,9 @@ struct ModuleWeightOptions {
 // The norm dimension is the one dimension where g is not 1 (torch stores g with keepdim).
 void foldWeightNorm(StateDict& weights);
 
-// Copies every tensor into the module (converted to the parameter's dtype and device).
+// Copies every tensor into the module (converted to the parameter's dtype and device), one at a
+// time (allocating parameters that are placeholders of their shape first), handing each memory-mapped tensor's pages back to the OS once consumed
+// (weights/mapped_tensor.h), so the checkpoint and the model are not resident side by side.
 // Throws ModelError on a missing key, an unexpected key or a shape mismatch.
 void loadModuleWeights(torch::nn::Module& module, const StateDict& weights, const ModuleWeightOptions& options = {});
 

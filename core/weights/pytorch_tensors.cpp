@@ -1,6 +1,7 @@
 #include "weights/pytorch_tensors.h"
 
 #include "common/error.h"
+#include "weights/mapped_tensor.h"
 
 #include <torch/torch.h>
 
@@ -28,8 +29,7 @@ torch::Tensor storageTensor(const PytorchCheckpoint& checkpoint, const PickledSt
         std::memcpy(copy.data_ptr(), bytes.data, static_cast<size_t>(bytes.size));
         return copy;
     }
-    auto keepAlive = checkpoint.file();
-    return torch::from_blob(const_cast<uint8_t*>(bytes.data), {numel}, [keepAlive](void*) {}, options);
+    return mappedTensorView(checkpoint.file(), bytes.data, {numel}, options);
 }
 
 }  // namespace

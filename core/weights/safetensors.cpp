@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "platform/mapped_file.h"
+#include "weights/mapped_tensor.h"
 
 #include <nlohmann/json.hpp>
 
@@ -165,7 +166,6 @@ const TensorInfo& SafetensorsFile::info(const std::string& name) const {
 torch::Tensor SafetensorsFile::tensor(const std::string& name) const {
     const TensorInfo& i = info(name);
     const DtypeSpec* spec = findDtype(i.dtype);
-    auto keepAlive = file_;
     if (i.end == i.begin)
         return torch::empty(i.shape, torch::TensorOptions().dtype(spec->type));
     void* p = const_cast<uint8_t*>(file_->data() + dataStart_ + i.begin);
@@ -183,7 +183,7 @@ torch::Tensor SafetensorsFile::tensor(const std::string& name) const {
         std::memcpy(t.data_ptr(), p, i.end - i.begin);
         return t;
     }
-    return torch::from_blob(p, i.shape, [keepAlive](void*) {}, torch::TensorOptions().dtype(spec->type));
+    return mappedTensorView(file_, static_cast<const uint8_t*>(p), i.shape, torch::TensorOptions().dtype(spec->type));
 }
 
 StateDict loadSafetensors(const std::string& path) {

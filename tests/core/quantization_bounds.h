@@ -91,6 +91,14 @@ inline double activationNoise(const torch::Tensor& x) {
     return rms > 0 ? range / 255.0 / std::sqrt(12.0) / rms : 0.0;
 }
 
+// What --precision int8 loads with: linear layers computing in int8, quantised while loading.
+inline LoadOptions int8LoadOptions() {
+    LoadOptions options;
+    options.precision = WeightQuantization::Int8;
+    options.int8Arithmetic = true;
+    return options;
+}
+
 // One int8-arithmetic layer: its weights' noise and its input's rounding, independent, so they
 // add in quadrature; the plain sum bounds that with up to √2 to spare.
 inline double int8LayerBound(double weightNoise, double activationNoise) { return weightNoise + activationNoise; }

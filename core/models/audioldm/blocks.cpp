@@ -7,6 +7,11 @@
 #include <torch/version.h>
 
 #include <cmath>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+#include <map>
+#include <memory>
 
 namespace grym::audioldm {
 
@@ -71,15 +76,95 @@ torch::Tensor& decodeWorkspace() {
 
 }  // namespace
 
+QuantLinearImpl::QuantLinearImpl(const torch::nn::LinearOptions& linearOptions) : options(linearOptions) { reset(); }
+
+void QuantLinearImpl::reset() {
+    // A placeholder of the weight's shape over one element: the loader allocates the weight when
+    // its tensor arrives (loadModuleWeights), or never, when it is quantised while loading. (An
+    // allocated but unwritten weight is not enough: the C heap may hand out memory that is
+    // already resident.)
+    weight = register_parameter("weight", torch::empty({1}).expand({options.out_features(), options.in_features()}));
+    bias = options.bias() ? register_parameter("bias", torch::empty({options.out_features()}))
+                          : register_parameter("bias", {}, /*requires_grad=*/false);
+}
+
+void QuantLinearImpl::reset_parameters() {
+    torch::NoGradGuard noGrad;
+    weight.set_data(torch::empty(weight.sizes(), weight.options()));
+    torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
+    if (bias.defined() && options.in_features() > 0) {
+        const double bound = 1.0 / std::sqrt(static_cast<double>(options.in_features()));
+        torch::nn::init::uniform_(bias, -bound, bound);
+    }
+}
+
+void QuantLinearImpl::pretty_print(std::ostream& stream) const {
+    stream << "QuantLinear(in_features=" << options.in_features() << ", out_features=" << options.out_features()
+           << ", bias=" << std::boolalpha << options.bias() << ")";
+}
+
 torch::Tensor QuantLinearImpl::forward(const torch::Tensor& x) {
     torch::Tensor y;
     if (int8.defined())
         y = x.device().is_cpu() && x.scalar_type() == torch::kFloat32 ? int8.forward(x)
                                                                        : F::linear(x, int8.weight().to(x.options()), bias);
-    else if (!quantized.defined()) y = LinearImpl::forward(x);
+    else if (!quantized.defined()) y = F::linear(x, weight, bias);
     else y = F::linear(x, quantized.dequantizeInto(decodeWorkspace(), x.scalar_type()), bias);
     FlopCount::addProducts(y, options.in_features());
     return y;
+}
+
+void initialiseLinearLayers(torch::nn::Module& module) {
+    for (auto* m : selfAndDescendants(module))
+        if (auto* linear = m->as<QuantLinearImpl>()) linear->reset_parameters();
+}
+
+std::function<bool(const std::string&, const torch::Tensor&)> linearWeightsToInt8WhileLoading(
+    torch::nn::Module& module, const LoadOptions& options, const std::string& source) {
+    if (options.precision != WeightQuantization::Int8 || !options.int8Arithmetic || !options.device.is_cpu() ||
+        options.dtype != torch::kFloat32 || !Int8Linear::engine())
+        return {};
+    // Per layer (by module path): the layer, and whether its bias is in (or it has none).
+    auto layers = std::make_shared<std::map<std::string, std::pair<QuantLinearImpl*, bool>>>();
+    for (const auto& named : module.named_modules(/*name_prefix=*/"", /*include_self=*/false))
+        if (auto* linear = named.value()->as<QuantLinearImpl>())
+            (*layers)[named.key()] = {linear, !linear->options.bias()};
+    return [layers, source](const std::string& key, const torch::Tensor& tensor) {
+        const auto dot = key.rfind('.');
+        if (dot == std::string::npos) return false;
+        const auto it = layers->find(key.substr(0, dot));
+        if (it == layers->end()) return false;
+        const std::string field = key.substr(dot + 1);
+        auto& [layerPointer, biasIn] = it->second;
+        QuantLinearImpl& layer = *layerPointer;
+        if (field == "bias") {
+            biasIn = true;  // the loader copies it in as soon as this returns
+            return false;
+        }
+        if (field != "weight" || layer.quantized.defined()) return false;
+        torch::NoGradGuard noGrad;
+        const auto weight = tensor.to(torch::kFloat32);  // the checkpoint's own memory when already float32
+        if (!torch::isfinite(weight).all().item<bool>())
+            throw ModelError(source + ": tensor '" + key + "' holds NaN or Inf values (corrupt checkpoint)");
+        layer.quantized = QuantizedWeight::quantize(weight, WeightQuantization::Int8);
+        // The placeholder goes: this layer's weight lives in `quantized` from now on.
+        layer.weight.set_data(torch::empty({0}, layer.weight.options()));
+        if (biasIn) {
+            // Packed at once, so the integers are freed while the next layer's are made (memory
+            // freed now is reused; freed all at the end it would have grown the heap).
+            layer.int8 = Int8Linear::pack(layer.quantized.values(), layer.quantized.scales(), layer.bias);
+            layer.quantized.releaseValues();
+#if defined(__GLIBC__)
+            // glibc keeps freed heap memory (this layer's temporaries and integers) resident and,
+            // fragmented between the packed layers, largely unused; returning it now keeps the
+            // load's peak near the int8 model instead of near the float one.
+            malloc_trim(0);
+#endif
+        } else {
+            layer.int8PackPending = true;  // its bias comes later: quantizeModuleWeights packs it
+        }
+        return true;
+    };
 }
 
 torch::Tensor QuantConv2dImpl::forward(const torch::Tensor& x) {
@@ -114,15 +199,21 @@ QuantizationReport quantizeModuleWeights(torch::nn::Module& module, WeightQuanti
     const bool int8Engine = int8Arithmetic && level == WeightQuantization::Int8 && Int8Linear::engine().has_value();
     torch::NoGradGuard noGrad;
     for (auto [layer, quantized] : layers) {
-        if (level == WeightQuantization::None || quantized->defined()) continue;
-        auto weight = layer->named_parameters(/*recurse=*/false)["weight"];
-        report.layerBytesBefore += static_cast<uint64_t>(weight.nbytes());
-        *quantized = QuantizedWeight::quantize(weight, level);
-        ++report.layers;
         auto* linear = layer->as<QuantLinearImpl>();
-        if (linear && int8Engine && weight.device().is_cpu() && weight.scalar_type() == torch::kFloat32) {
+        const bool packPending = linear && linear->int8PackPending;  // quantised while loading
+        if (level == WeightQuantization::None || (quantized->defined() && !packPending)) continue;
+        auto weight = layer->named_parameters(/*recurse=*/false)["weight"];
+        if (packPending) {
+            report.layerBytesBefore += static_cast<uint64_t>(quantized->numel()) * sizeof(float);
+        } else {
+            report.layerBytesBefore += static_cast<uint64_t>(weight.nbytes());
+            *quantized = QuantizedWeight::quantize(weight, level);
+        }
+        ++report.layers;
+        if (linear && (packPending || (int8Engine && weight.device().is_cpu() && weight.scalar_type() == torch::kFloat32))) {
             // The engine keeps its own copy of the integers: ours would only double them.
             linear->int8 = Int8Linear::pack(quantized->values(), quantized->scales(), linear->bias);
+            linear->int8PackPending = false;
             quantized->releaseValues();
             report.layerBytesAfter += linear->int8.bytes();
             ++report.int8ComputeLayers;

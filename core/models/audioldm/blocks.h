@@ -10,6 +10,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -42,14 +43,45 @@ void checkGroups(const JsonReader& config, const std::string& field, int64_t gro
 // Parameter names stay "weight"/"bias", so checkpoints load before quantising.
 // A QuantLinear quantised to int8 on the CPU in float32 computes in int8 (int8_linear.h): its
 // integers and scales live in the quantized engine (`int8`), not in buffers.
-class QuantLinearImpl : public torch::nn::LinearImpl {
+// QuantLinear has torch::nn::Linear's parameters and arithmetic, but its weight starts as a
+// placeholder of its shape with no memory behind it: loadModuleWeights allocates it when the
+// checkpoint's tensor arrives, and a weight quantised while loading
+// (linearWeightsToInt8WhileLoading) is never allocated in float at all. Models built with random
+// weights call initialiseLinearLayers. (wav2vec2 uses it too.)
+class QuantLinearImpl : public torch::nn::Cloneable<QuantLinearImpl> {
 public:
-    using torch::nn::LinearImpl::LinearImpl;
+    QuantLinearImpl(int64_t inFeatures, int64_t outFeatures)
+        : QuantLinearImpl(torch::nn::LinearOptions(inFeatures, outFeatures)) {}
+    explicit QuantLinearImpl(const torch::nn::LinearOptions& linearOptions);
+    void reset() override;
+    // torch::nn::Linear's initialisation: Kaiming-uniform weight, uniform bias in ±1/sqrt(in).
+    void reset_parameters();
     torch::Tensor forward(const torch::Tensor& x);
+    void pretty_print(std::ostream& stream) const override;
+
+    torch::nn::LinearOptions options;
+    torch::Tensor weight, bias;
     QuantizedWeight quantized;
     Int8Linear int8;
+    // Quantised to int8 while loading, waiting for quantizeModuleWeights to pack it (its bias
+    // may be read after its weight).
+    bool int8PackPending = false;
 };
 TORCH_MODULE(QuantLinear);
+
+// Gives every QuantLinear below `module` torch::nn::Linear's random initialisation.
+void initialiseLinearLayers(torch::nn::Module& module);
+
+// For ModuleWeightOptions::takeTensor while loading `module` with `options`: when its linear
+// layers will compute in int8 (int8 precision with int8Arithmetic, CPU, float32, and a quantized
+// engine), each QuantLinear weight is quantised to int8 straight from the checkpoint tensor
+// (converted to float32 one tensor at a time) and the layer's float weight is never allocated,
+// so peak memory while loading is the int8 model plus one tensor. A layer is packed for the
+// engine as soon as its bias is in (checkpoint order puts ".bias" before ".weight"); any other,
+// quantizeModuleWeights packs. Checks each such tensor for NaN and Inf (checkFinite cannot see it later),
+// naming `source`. Returns an empty function for every other option.
+std::function<bool(const std::string&, const torch::Tensor&)> linearWeightsToInt8WhileLoading(
+    torch::nn::Module& module, const LoadOptions& options, const std::string& source);
 
 class QuantConv2dImpl : public torch::nn::Conv2dImpl {
 public:

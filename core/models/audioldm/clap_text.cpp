@@ -281,11 +281,16 @@ struct ClapTextEncoder::Impl {
 };
 
 ClapTextEncoder::ClapTextEncoder(const ClapTextConfig& config, torch::Device device, torch::ScalarType dtype)
+    : ClapTextEncoder(config, device, dtype, /*randomWeights=*/true) {}
+
+ClapTextEncoder::ClapTextEncoder(const ClapTextConfig& config, torch::Device device, torch::ScalarType dtype,
+                                 bool randomWeights)
     : impl_(std::make_unique<Impl>()) {
     if (!torch::isFloatingType(dtype)) throw ModelError("CLAP text encoder: the weight dtype must be floating point");
     impl_->config = config;
     impl_->model = std::make_shared<ClapTextWithProjection>(config);
     impl_->model->eval();
+    if (randomWeights) audioldm::initialiseLinearLayers(*impl_->model);
     impl_->model->to(device, dtype);
     impl_->device = device;
     impl_->dtype = dtype;
@@ -297,7 +302,7 @@ ClapTextEncoder& ClapTextEncoder::operator=(ClapTextEncoder&&) noexcept = defaul
 
 ClapTextEncoder ClapTextEncoder::load(const std::string& folder, const LoadOptions& loadOptions) {
     ClapTextEncoder encoder(ClapTextConfig::fromFile((fs::path(folder) / "config.json").string()), loadOptions.device,
-                            loadOptions.dtype);
+                            loadOptions.dtype, /*randomWeights=*/false);
     const auto source = openWeightSource(folder, "model");
     StateDict weights = source->load();
     // A full ClapModel checkpoint also carries the audio branch, which text encoding never uses.
@@ -310,6 +315,7 @@ ClapTextEncoder ClapTextEncoder::load(const std::string& folder, const LoadOptio
     ModuleWeightOptions options;
     options.ignoredKeySuffixes = {"position_ids", "token_type_ids"};
     options.source = source->path();
+    options.takeTensor = audioldm::linearWeightsToInt8WhileLoading(*encoder.impl_->model, loadOptions, options.source);
     loadModuleWeights(*encoder.impl_->model, weights, options);
     checkFinite(*encoder.impl_->model, options.source);
     encoder.quantizeWeights(loadOptions.precision, loadOptions.int8Arithmetic);

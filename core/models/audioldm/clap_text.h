@@ -100,6 +100,8 @@ public:
     torch::nn::Module& module();
 
 private:
+    // randomWeights false: linear weights left as placeholders for load() to fill.
+    ClapTextEncoder(const ClapTextConfig& config, torch::Device device, torch::ScalarType dtype, bool randomWeights);
     ClapTextOutput run(const torch::Tensor& inputIds, const torch::Tensor& attentionMask,
                        const ClapTextForwardOptions& options) const;
 

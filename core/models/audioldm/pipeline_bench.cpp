@@ -18,6 +18,7 @@
 #include <chrono>
 #include <ctime>
 #include <limits>
+#include <optional>
 
 namespace grym::audioldm {
 
@@ -131,21 +132,23 @@ nlohmann::json runAudioLdmBenchmark(const AudioLdmBenchOptions& options,
     out["dtype"] = c10::toString(options.dtype);
     const int cudaIndex = device.is_cuda() ? std::max<int>(0, device.index()) : 0;
 
-    say("loading " + options.modelDir + " onto " + device.str() + " in " + c10::toString(options.dtype));
-    // Start to ready: on CUDA this includes creating the CUDA context (the first CUDA call).
-    auto start = std::chrono::steady_clock::now();
-    auto pipeline = AudioLdmPipeline::load(options.modelDir, LoadOptions{device, options.dtype});
     const auto level = parseWeightQuantization(options.quantization);
-    if (level != WeightQuantization::None) {
-        say(std::string("quantising the UNet and VAE to ") + toString(level));
-        // As --precision int8 loads it: linear layers compute in int8 where an engine exists.
-        const auto report = pipeline.quantizeWeights(level, /*int8Arithmetic=*/true);
-        out["quantization"] = {{"level", toString(level)},
-                               {"layers", report.layers},
-                               {"int8_compute_layers", report.int8ComputeLayers},
-                               {"bytes_before", report.bytesBefore},
-                               {"bytes_after", report.bytesAfter}};
+    say("loading " + options.modelDir + " onto " + device.str() + " in " + c10::toString(options.dtype) +
+        (level == WeightQuantization::None ? std::string() : std::string(", ") + toString(level)));
+    // Start to ready: on CUDA this includes creating the CUDA context (the first CUDA call).
+    // As --precision int8 loads it: linear layers quantised while loading, computing in int8
+    // where an engine exists.
+    auto start = std::chrono::steady_clock::now();
+    std::optional<AudioLdmPipeline> loaded;
+    {
+        const ResidentPeakProbe loadMemory;
+        loaded.emplace(AudioLdmPipeline::load(options.modelDir, LoadOptions{device, options.dtype, level, true}));
+        out["load_peak_rss_increase_bytes"] = loadMemory.peakIncreaseBytes();
+        out["load_peak_rss_method"] = loadMemory.method();
     }
+    AudioLdmPipeline& pipeline = *loaded;
+    if (level != WeightQuantization::None)
+        out["quantization"] = {{"level", toString(level)}, {"bytes_after", pipeline.parameterBytes()}};
     waitForDevice(device);
     out["load_seconds"] = secondsSince(start);
     if (device.is_cuda()) {

@@ -18,7 +18,7 @@ struct AudioLdmBenchOptions {
     double seconds = 5.12;
     int repeats = 2;                       // best of N for the component timings
     int threads = 0;                       // 0: libtorch's default
-    std::string quantization = "none";     // none | int8 | int4 (weight-only, UNet and VAE)
+    std::string quantization = "none";     // none | int8 | int4, applied while loading (LoadOptions::precision)
     c10::Device device = c10::kCPU;        // cuda: timings wait for the GPU; CUDA memory is reported
     c10::ScalarType dtype = c10::kFloat;   // float16 / bfloat16 need cuda
     // `bench peak` JSON whose peak_gflops the roofline columns are read against; empty: a short

@@ -512,6 +512,7 @@ UNet::UNet(std::shared_ptr<UNetModel> model) : model_(std::move(model)) {}
 
 UNet UNet::randomlyInitialised(const UNetConfig& config, torch::Device device, torch::ScalarType dtype) {
     auto model = std::make_shared<UNetModel>(config);
+    initialiseLinearLayers(*model);
     model->eval();
     model->to(device, dtype);
     return UNet(model);
@@ -525,6 +526,7 @@ UNet UNet::load(const std::string& dir, const LoadOptions& options) {
     const auto source = openWeightSource(dir, "diffusion_pytorch_model");
     ModuleWeightOptions mapping;
     mapping.source = source->path();
+    mapping.takeTensor = linearWeightsToInt8WhileLoading(*model, options, mapping.source);
     loadModuleWeights(*model, source->load(), mapping);
     checkFinite(*model, mapping.source);
     model->to(options.device, options.dtype);

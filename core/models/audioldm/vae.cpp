@@ -298,6 +298,7 @@ Vae::Vae(std::shared_ptr<VaeModel> model) : model_(std::move(model)) {}
 
 Vae Vae::randomlyInitialised(const VaeConfig& config, torch::Device device, torch::ScalarType dtype) {
     auto model = std::make_shared<VaeModel>(config);
+    initialiseLinearLayers(*model);
     model->eval();
     model->to(device, dtype);
     return Vae(model);
@@ -311,6 +312,7 @@ Vae Vae::load(const std::string& dir, const LoadOptions& options) {
     const auto source = openWeightSource(dir, "diffusion_pytorch_model");
     ModuleWeightOptions mapping;
     mapping.source = source->path();
+    mapping.takeTensor = linearWeightsToInt8WhileLoading(*model, options, mapping.source);
     loadModuleWeights(*model, withCurrentAttentionNames(source->load()), mapping);
     checkFinite(*model, mapping.source);
     model->to(options.device, options.dtype);

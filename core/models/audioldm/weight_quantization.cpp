@@ -4,6 +4,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace grym::audioldm {
 
 WeightQuantization parseWeightQuantization(const std::string& name) {
@@ -72,6 +75,9 @@ torch::Tensor absMaxScale(const torch::Tensor& w, int64_t qmax, torch::ScalarTyp
     return scale.to(storedAs);
 }
 
+// Elements of float weight an int8 quantisation block holds (4 MiB).
+constexpr int64_t kQuantizeBlockElements = int64_t{1} << 20;
+
 torch::Tensor roundToLevels(const torch::Tensor& w, const torch::Tensor& scale, int64_t qmax) {
     return (w / scale.to(torch::kFloat32)).round().clamp(-qmax, qmax).to(torch::kInt8);
 }
@@ -92,8 +98,18 @@ QuantizedWeight QuantizedWeight::quantize(const torch::Tensor& weight, WeightQua
     const int64_t inputs = weight.numel() / rows;
     auto w = weight.detach().to(torch::kFloat32).reshape({rows, inputs});
     if (level == WeightQuantization::Int8) {
-        q.scales_ = absMaxScale(w, 127, weight.scalar_type());  // [rows, 1]
-        q.values_ = roundToLevels(w, q.scales_, 127);
+        // In blocks of rows: every step is per row, so the result is the one-pass result, but the
+        // float temporaries (three weight-sized ones in one pass) stay a few MiB for any weight,
+        // which matters when weights are quantised while the model loads.
+        const int64_t blockRows = std::max<int64_t>(1, kQuantizeBlockElements / std::max<int64_t>(1, inputs));
+        q.values_ = torch::empty({rows, inputs}, torch::kInt8);
+        std::vector<torch::Tensor> scales;
+        for (int64_t row = 0; row < rows; row += blockRows) {
+            const auto block = w.narrow(0, row, std::min(blockRows, rows - row));
+            scales.push_back(absMaxScale(block, 127, weight.scalar_type()));  // [block rows, 1]
+            q.values_.narrow(0, row, block.size(0)).copy_(roundToLevels(block, scales.back(), 127));
+        }
+        q.scales_ = scales.size() == 1 ? scales.front() : torch::cat(scales);
         return q;
     }
     q.groupSize_ = std::min(kInt4GroupSize, inputs + inputs % 2);

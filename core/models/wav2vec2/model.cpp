@@ -1,6 +1,7 @@
 #include "models/wav2vec2/model.h"
 
 #include "common/error.h"
+#include "models/audioldm/blocks.h"
 #include "models/flop_count.h"
 #include "weights/module_loader.h"
 #include "weights/weight_source.h"
@@ -16,6 +17,8 @@ namespace grym {
 namespace {
 
 using namespace torch::nn;
+// Linear layers that can compute in int8 (--precision int8); the conv feature encoder stays float.
+using audioldm::QuantLinear;
 
 // The most negative finite value of `dtype`: added to attention scores of padded keys
 // (as transformers does), so a row with no real key still gives a defined softmax.
@@ -76,12 +79,12 @@ TORCH_MODULE(FeatureEncoder);
 struct FeatureProjectionImpl : Module {
     explicit FeatureProjectionImpl(const Wav2vec2Config& c) {
         layerNorm = register_module("layer_norm", LayerNorm(LayerNormOptions({c.convDim.back()}).eps(c.layerNormEps)));
-        projection = register_module("projection", Linear(c.convDim.back(), c.hiddenSize));
+        projection = register_module("projection", QuantLinear(c.convDim.back(), c.hiddenSize));
     }
     // (batch, frames, conv_dim[-1]) -> (batch, frames, hidden)
-    torch::Tensor forward(const torch::Tensor& x) { return FlopCount::layer(projection(layerNorm(x)), projection->weight); }
+    torch::Tensor forward(const torch::Tensor& x) { return projection(layerNorm(x)); }
     LayerNorm layerNorm{nullptr};
-    Linear projection{nullptr};
+    QuantLinear projection{nullptr};
 };
 TORCH_MODULE(FeatureProjection);
 
@@ -109,18 +112,17 @@ TORCH_MODULE(PositionalConvEmbedding);
 
 struct SelfAttentionImpl : Module {
     explicit SelfAttentionImpl(const Wav2vec2Config& c) : heads(c.numAttentionHeads), headDim(c.hiddenSize / c.numAttentionHeads) {
-        kProj = register_module("k_proj", Linear(c.hiddenSize, c.hiddenSize));
-        vProj = register_module("v_proj", Linear(c.hiddenSize, c.hiddenSize));
-        qProj = register_module("q_proj", Linear(c.hiddenSize, c.hiddenSize));
-        outProj = register_module("out_proj", Linear(c.hiddenSize, c.hiddenSize));
+        kProj = register_module("k_proj", QuantLinear(c.hiddenSize, c.hiddenSize));
+        vProj = register_module("v_proj", QuantLinear(c.hiddenSize, c.hiddenSize));
+        qProj = register_module("q_proj", QuantLinear(c.hiddenSize, c.hiddenSize));
+        outProj = register_module("out_proj", QuantLinear(c.hiddenSize, c.hiddenSize));
     }
     // x: (batch, frames, hidden); keyBias: (batch, 1, 1, frames) additive, or undefined.
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyBias) {
         const int64_t b = x.size(0), t = x.size(1);
         auto split = [&](const torch::Tensor& y) { return y.view({b, t, heads, headDim}).transpose(1, 2); };
-        auto projected = [](Linear& p, const torch::Tensor& in) { return FlopCount::layer(p(in), p->weight); };
-        const torch::Tensor q = split(projected(qProj, x)), k = split(projected(kProj, x)),
-                            v = split(projected(vProj, x));  // (b, heads, t, headDim)
+        const torch::Tensor q = split(qProj(x)), k = split(kProj(x)),
+                            v = split(vProj(x));  // (b, heads, t, headDim)
 #if TORCH_VERSION_MAJOR >= 2
         // (An undefined mask is passed as no mask at all, not as an optional holding nothing.)
         torch::Tensor context = keyBias.defined() ? at::scaled_dot_product_attention(q, k, v, keyBias)
@@ -133,23 +135,22 @@ struct SelfAttentionImpl : Module {
 #endif
         // q·kᵀ and probs·v: b·heads·t·t·headDim multiply-adds each, t per entry of the context.
         FlopCount::addProducts(context, 2 * t);
-        return projected(outProj, context.transpose(1, 2).reshape({b, t, heads * headDim}));
+        return outProj(context.transpose(1, 2).reshape({b, t, heads * headDim}));
     }
-    Linear kProj{nullptr}, vProj{nullptr}, qProj{nullptr}, outProj{nullptr};
+    QuantLinear kProj{nullptr}, vProj{nullptr}, qProj{nullptr}, outProj{nullptr};
     int64_t heads, headDim;
 };
 TORCH_MODULE(SelfAttention);
 
 struct FeedForwardImpl : Module {
     explicit FeedForwardImpl(const Wav2vec2Config& c) : activation(c.hiddenAct) {
-        intermediateDense = register_module("intermediate_dense", Linear(c.hiddenSize, c.intermediateSize));
-        outputDense = register_module("output_dense", Linear(c.intermediateSize, c.hiddenSize));
+        intermediateDense = register_module("intermediate_dense", QuantLinear(c.hiddenSize, c.intermediateSize));
+        outputDense = register_module("output_dense", QuantLinear(c.intermediateSize, c.hiddenSize));
     }
     torch::Tensor forward(const torch::Tensor& x) {
-        const auto inner = FlopCount::layer(intermediateDense(x), intermediateDense->weight);
-        return FlopCount::layer(outputDense(activate(inner, activation)), outputDense->weight);
+        return outputDense(activate(intermediateDense(x), activation));
     }
-    Linear intermediateDense{nullptr}, outputDense{nullptr};
+    QuantLinear intermediateDense{nullptr}, outputDense{nullptr};
     Activation activation;
 };
 TORCH_MODULE(FeedForward);
@@ -240,10 +241,10 @@ class Wav2vec2Network : public Module {
 public:
     Wav2vec2Network(const Wav2vec2Config& c, bool withCtcHead) {
         backbone = register_module("wav2vec2", Wav2vec2Backbone(c));
-        if (withCtcHead) lmHead = register_module("lm_head", Linear(c.hiddenSize, c.vocabSize));
+        if (withCtcHead) lmHead = register_module("lm_head", QuantLinear(c.hiddenSize, c.vocabSize));
     }
     Wav2vec2Backbone backbone{nullptr};
-    Linear lmHead{nullptr};
+    QuantLinear lmHead{nullptr};
 };
 
 void checkWav2vec2Runtime(const LoadOptions& runtime) {
@@ -259,8 +260,10 @@ void checkWav2vec2Runtime(const LoadOptions& runtime) {
     } else {
         throw ModelError("wav2vec2: unsupported device " + runtime.device.str());
     }
-    if (runtime.precision != WeightQuantization::None)
-        throw ModelError("wav2vec2: weight quantisation is not supported (precision must be None)");
+    if (runtime.precision == WeightQuantization::Int8 && !(runtime.device.is_cpu() && runtime.dtype == torch::kFloat32))
+        throw ModelError("wav2vec2: int8 runs on the CPU in float32 only");
+    if (runtime.precision != WeightQuantization::None && runtime.precision != WeightQuantization::Int8)
+        throw ModelError("wav2vec2: only int8 quantisation is supported (int4 is not)");
 }
 
 Wav2vec2Model::Wav2vec2Model(const Wav2vec2Config& config, bool withCtcHead, const LoadOptions& runtime)
@@ -271,7 +274,18 @@ Wav2vec2Model::Wav2vec2Model(const Wav2vec2Config& config, bool withCtcHead, con
     checkWav2vec2Runtime(runtime);
     net_ = std::make_shared<Wav2vec2Network>(config, withCtcHead);
     net_->eval();
-    if (initialise) net_->to(runtime.device, runtime.dtype);
+    if (initialise) {
+        audioldm::initialiseLinearLayers(*net_);
+        net_->to(runtime.device, runtime.dtype);
+        quantize();
+    }
+}
+
+void Wav2vec2Model::quantize() {
+    // Linear layers only (attention projections, feed-forward, feature projection, CTC head):
+    // they hold nearly all the weights and arithmetic of the encoder; the conv feature encoder
+    // and the positional conv stay float.
+    audioldm::quantizeModuleWeights(*net_, runtime_.precision, runtime_.int8Arithmetic);
 }
 
 Wav2vec2Model::~Wav2vec2Model() = default;
@@ -309,11 +323,13 @@ Wav2vec2Model Wav2vec2Model::fromWeights(const Wav2vec2Config& configIn, StateDi
     Wav2vec2Model model(config, head, runtime, /*initialise=*/false);
     ModuleWeightOptions options;
     options.source = source;
-    if (prefixed || head) loadModuleWeights(*model.net_, weights, options);
-    else loadModuleWeights(*model.net_->backbone, weights, options);
+    torch::nn::Module& target = prefixed || head ? static_cast<torch::nn::Module&>(*model.net_) : *model.net_->backbone;
+    options.takeTensor = audioldm::linearWeightsToInt8WhileLoading(target, runtime, source);
+    loadModuleWeights(target, weights, options);
     weights.clear();  // release the mapping before the copy to the device
     checkFinite(*model.net_, source);
     model.net_->to(runtime.device, runtime.dtype);
+    model.quantize();
     return model;
 }
 
@@ -352,17 +368,13 @@ Wav2vec2Output Wav2vec2Model::forward(const torch::Tensor& inputValues, const to
     torch::Tensor hidden = m->featureProjection(out.extractFeatures.transpose(1, 2));
     const bool padded = frameMask.defined() && !frameMask.all().item<bool>();
     out.lastHiddenState = m->encoder(hidden, padded ? frameMask : torch::Tensor(), allHiddenStates ? &out.hiddenStates : nullptr);
-    if (net_->lmHead) out.logits = FlopCount::layer(net_->lmHead(out.lastHiddenState), net_->lmHead->weight);
+    if (net_->lmHead) out.logits = net_->lmHead(out.lastHiddenState);
     return out;
 }
 
-int64_t Wav2vec2Model::parameterCount() const {
-    int64_t n = 0;
-    for (const auto& p : net_->parameters()) n += p.numel();
-    return n;
-}
+int64_t Wav2vec2Model::parameterCount() const { return static_cast<int64_t>(audioldm::countParameters(*net_)); }
 
-int64_t Wav2vec2Model::parameterBytes() const { return static_cast<int64_t>(moduleParameterBytes(*net_)); }
+int64_t Wav2vec2Model::parameterBytes() const { return static_cast<int64_t>(audioldm::modelBytes(*net_)); }
 
 StateDict Wav2vec2Model::stateDict() const {
     StateDict out;

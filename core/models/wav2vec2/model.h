@@ -27,7 +27,8 @@ class Wav2vec2Network;  // the torch::nn module tree (model.cpp)
 
 class Wav2vec2Model {
 public:
-    // A model with freshly initialised (random) weights: for benchmarks and tests.
+    // A model with freshly initialised (random) weights: for benchmarks and tests (quantised to
+    // runtime.precision).
     Wav2vec2Model(const Wav2vec2Config& config, bool withCtcHead, const LoadOptions& runtime = {});
     ~Wav2vec2Model();
     Wav2vec2Model(Wav2vec2Model&&) noexcept;
@@ -35,7 +36,8 @@ public:
 
     // Loads config.json and the model weights (weights/weight_source.h) from a transformers
     // folder. The CTC head is present exactly when the checkpoint holds "lm_head.*".
-    // CPU runs float32; CUDA runs float32, float16 or bfloat16; no weight quantisation.
+    // CPU runs float32; CUDA runs float32, float16 or bfloat16. Precision int8 (CPU, float32):
+    // the linear layers compute in int8 (models/int8_linear.h), quantised while loading.
     static Wav2vec2Model load(const std::string& folder, const LoadOptions& runtime = {});
     // Builds the network for `config` and loads `weights` into it (weight norm folded here).
     static Wav2vec2Model fromWeights(const Wav2vec2Config& config, StateDict weights, const std::string& source,
@@ -58,14 +60,16 @@ public:
 
 private:
     Wav2vec2Model(const Wav2vec2Config& config, bool withCtcHead, const LoadOptions& runtime, bool initialise);
+    // Quantises the linear layers to runtime_.precision (nothing at None).
+    void quantize();
     Wav2vec2Config config_;
     bool hasCtcHead_ = false;
     LoadOptions runtime_;
     std::shared_ptr<Wav2vec2Network> net_;
 };
 
-// Throws ModelError when `runtime` cannot run here (CUDA absent, half precision on the CPU, a
-// quantised precision).
+// Throws ModelError when `runtime` cannot run here (CUDA absent, half precision on the CPU,
+// int4, or int8 other than on the CPU in float32).
 void checkWav2vec2Runtime(const LoadOptions& runtime);
 
 }  // namespace grym

@@ -31,6 +31,7 @@ TEST_CASE("attention counts its projections and both score products", "[flops]")
     o.queryDim = 8;
     o.heads = 2;
     grym::audioldm::Attention attention(o);
+    grym::audioldm::initialiseLinearLayers(*attention);
     FlopCount count;
     attention->forward(torch::randn({1, 10, 8}));
     // q, k, v, out: 10 tokens x 8 outputs of 8 products each. q·kᵀ and p·v: 2 heads x 10 x 10

@@ -64,6 +64,8 @@ TEST_CASE("int8 arithmetic moves linear weights into the engine; weight-only int
     o.heads = 4;
     o.qkvBias = true;
     grym::audioldm::Attention weightOnly(o), arithmetic(o);
+    grym::audioldm::initialiseLinearLayers(*weightOnly);
+    grym::audioldm::initialiseLinearLayers(*arithmetic);  // gives its weights memory; values copied next
     for (auto& p : arithmetic->named_parameters()) p.value().copy_(weightOnly->named_parameters()[p.key()]);
     const auto x = torch::randn({2, 40, 64});
     const auto reference = weightOnly->forward(x);

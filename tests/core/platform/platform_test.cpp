@@ -69,3 +69,17 @@ TEST_CASE("a shared library is opened by the first name that loads, and its func
     CHECK(length("grym") == 4);
     CHECK(libc->symbol("grym_no_such_function") == nullptr);
 }
+
+TEST_CASE("a resident-peak probe sees memory touched and freed inside its stretch, not before it", "[platform][memory]") {
+    constexpr size_t kBytes = 64 * 1024 * 1024;
+    auto touch = [] {
+        std::vector<char> block(kBytes, 1);  // written, so every page becomes resident
+        return static_cast<int>(block[kBytes / 2]);
+    };
+    CHECK(touch() == 1);  // a larger stretch before the probe must not count
+    const ResidentPeakProbe probe;
+    INFO("method: " << probe.method());
+    CHECK(probe.peakIncreaseBytes() < kBytes / 4);
+    CHECK(touch() == 1);
+    CHECK(probe.peakIncreaseBytes() > kBytes * 9 / 10);
+}
