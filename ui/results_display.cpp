@@ -153,6 +153,11 @@ ResultsDisplay::ResultsDisplay(QWidget* parent) : QWidget(parent) {
 
     connect(waveform_, &WaveformView::seekRequested, this, &ResultsDisplay::seekRequested);
     connect(spectrogram_, &SpectrogramView::seekRequested, this, &ResultsDisplay::seekRequested);
+    // One selection, shown in both views: the waveform holds it (inpaint, drag-out and loop
+    // ranges read it there); a range chosen in the spectrogram is set on the waveform.
+    connect(spectrogram_, &SpectrogramView::selectionChosen, waveform_, &WaveformView::setSelection);
+    connect(waveform_, &WaveformView::selectionChanged, spectrogram_,
+            [this] { spectrogram_->setSelection(waveform_->selection()); });
     connect(save_, &QPushButton::clicked, this, &ResultsDisplay::saveRequested);
     connect(export_, &QPushButton::clicked, this, &ResultsDisplay::exportRequested);
     connect(dragHandle_, &DragOutHandle::dragStarted, this, &ResultsDisplay::dragOutRequested);

@@ -84,6 +84,8 @@ SpectrogramView::SpectrogramView(QWidget* parent) : QWidget(parent) { setAttribu
 void SpectrogramView::setAudio(std::shared_ptr<const AudioBuffer> audio) {
     audio_ = audio && !audio->empty() ? std::move(audio) : nullptr;
     playhead_ = 0.0;
+    selection_.reset();
+    selecting_ = false;
     image_ = QImage();
     const quint64 request = ++request_;
     update();
@@ -106,9 +108,39 @@ void SpectrogramView::setPlayhead(double seconds) {
     update();
 }
 
+void SpectrogramView::setSelection(std::optional<TimeRange> range) {
+    selection_ = audio_ ? range : std::nullopt;
+    update();
+}
+
+double SpectrogramView::secondsAt(double x) const {
+    return audio_ && width() > 0 ? std::clamp(x / width(), 0.0, 1.0) * audio_->duration() : 0.0;
+}
+
 void SpectrogramView::mousePressEvent(QMouseEvent* event) {
     if (!audio_ || event->button() != Qt::LeftButton || width() <= 0) return;
-    emit seekRequested(std::clamp(event->position().x() / width(), 0.0, 1.0) * audio_->duration());
+    anchorSeconds_ = secondsAt(event->position().x());
+    selecting_ = event->modifiers() & Qt::ShiftModifier;
+    if (!selecting_) emit seekRequested(anchorSeconds_);
+}
+
+void SpectrogramView::mouseMoveEvent(QMouseEvent* event) {
+    if (!selecting_ || !audio_) return;
+    const double t = secondsAt(event->position().x());
+    selection_ = TimeRange{std::min(anchorSeconds_, t), std::max(anchorSeconds_, t)};
+    update();
+}
+
+void SpectrogramView::mouseReleaseEvent(QMouseEvent* event) {
+    if (!selecting_ || !audio_ || event->button() != Qt::LeftButton) return;
+    selecting_ = false;
+    const double t = secondsAt(event->position().x());
+    const TimeRange range{std::min(anchorSeconds_, t), std::max(anchorSeconds_, t)};
+    // Less than one sample is a Shift+click: it clears the selection.
+    if (range.length() * audio_->sampleRate < 1.0) selection_.reset();
+    else selection_ = range;
+    update();
+    emit selectionChosen(selection_);
 }
 
 void SpectrogramView::paintEvent(QPaintEvent*) {
@@ -121,6 +153,14 @@ void SpectrogramView::paintEvent(QPaintEvent*) {
     }
     p.setRenderHint(QPainter::SmoothPixmapTransform);
     p.drawImage(rect(), image_);
+    if (selection_ && audio_->duration() > 0) {
+        const double from = width() * selection_->startSeconds / audio_->duration();
+        const double to = width() * selection_->endSeconds / audio_->duration();
+        p.fillRect(QRectF(from, 0, std::max(to - from, 1.0), height()), QColor(255, 255, 255, 60));
+        p.setPen(QPen(QColor(255, 255, 255, 170), 1.0));
+        p.drawLine(QPointF(from, 0), QPointF(from, height()));
+        p.drawLine(QPointF(to, 0), QPointF(to, height()));
+    }
     const double x = audio_->duration() > 0 ? width() * playhead_ / audio_->duration() : 0.0;
     p.setPen(QPen(QColor(255, 255, 255, 200), 1.5));
     p.drawLine(QPointF(x, 0), QPointF(x, height()));

@@ -1,11 +1,15 @@
 #pragma once
 // A log-magnitude spectrogram of a clip (Hann-windowed STFT, dB colour map), with the playhead.
+// A click seeks; Shift+drag selects a time range, the same one the waveform shows (ResultsDisplay
+// keeps the two in step), so a range to inpaint can be picked where it is seen best.
 #include "audio/audio_buffer.h"
+#include "clip.h"
 
 #include <QImage>
 #include <QWidget>
 
 #include <memory>
+#include <optional>
 
 namespace grym::ui {
 
@@ -29,22 +33,34 @@ public:
     // when ready; imageReady() follows.
     void setAudio(std::shared_ptr<const AudioBuffer> audio);
     void setPlayhead(double seconds);
+    // The range shown shaded; set from outside (the waveform's selection) without a signal.
+    void setSelection(std::optional<TimeRange> range);
+    std::optional<TimeRange> selection() const { return selection_; }
     const QImage& image() const { return image_; }
     QSize sizeHint() const override { return {600, 140}; }
     QSize minimumSizeHint() const override { return {200, 60}; }
 
 signals:
     void seekRequested(double seconds);
+    // Shift+drag chose a range (nullopt: a Shift+click cleared it).
+    void selectionChosen(std::optional<grym::ui::TimeRange> range);
     void imageReady();
 
 protected:
     void paintEvent(QPaintEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
 
 private:
+    double secondsAt(double x) const;
+
     std::shared_ptr<const AudioBuffer> audio_;
     QImage image_;
     double playhead_ = 0.0;
+    std::optional<TimeRange> selection_;
+    bool selecting_ = false;
+    double anchorSeconds_ = 0.0;
     quint64 request_ = 0;  // only the latest request's image is shown
 };
 

@@ -9,6 +9,7 @@
 #include "export_dialog.h"
 #include "main_window.h"
 #include "results_display.h"
+#include "spectrogram_view.h"
 #include "waveform_view.h"
 
 #include "api/clip_provenance.h"
@@ -141,6 +142,37 @@ TEST_CASE("Shift+drag selects a range in the waveform and a drag from inside it 
     CHECK_FALSE(view.selection());
     REQUIRE(seeks.size() == 1);
     CHECK(seeks.front().front().toDouble() == Approx(3.5));
+}
+
+TEST_CASE("Shift+drag in the spectrogram selects the same range the waveform holds, and each view shows the other's",
+          "[window][export][selection]") {
+    ExportFixture f;
+    f.load(QStringLiteral("tone.wav"), 4.0);
+    SpectrogramView* spectrogram = f.window->results()->spectrogram();
+    WaveformView* waveform = f.window->results()->waveform();
+    REQUIRE(spectrogram->width() > 40);
+    QSignalSpy seeks(spectrogram, &SpectrogramView::seekRequested);
+
+    const int width = spectrogram->width();
+    test::shiftDrag(spectrogram, width / 4, width / 2);  // about 1.0 s to 2.0 s
+    REQUIRE(waveform->selection());
+    CHECK(waveform->selection()->startSeconds == Approx(4.0 * (width / 4) / width).margin(1e-6));
+    CHECK(waveform->selection()->endSeconds == Approx(4.0 * (width / 2) / width).margin(1e-6));
+    REQUIRE(spectrogram->selection());
+    CHECK(spectrogram->selection()->startSeconds == waveform->selection()->startSeconds);
+    CHECK(seeks.isEmpty());  // selecting does not move the playhead
+
+    waveform->setSelection(TimeRange{2.5, 3.0});
+    REQUIRE(spectrogram->selection());
+    CHECK(spectrogram->selection()->startSeconds == Approx(2.5));
+    CHECK(spectrogram->selection()->endSeconds == Approx(3.0));
+
+    // A Shift+click clears it in both; a plain click seeks.
+    QTest::mouseClick(spectrogram, Qt::LeftButton, Qt::ShiftModifier, QPoint(width / 3, spectrogram->height() / 2));
+    CHECK_FALSE(waveform->selection());
+    CHECK_FALSE(spectrogram->selection());
+    QTest::mouseClick(spectrogram, Qt::LeftButton, Qt::NoModifier, QPoint(width / 2, spectrogram->height() / 2));
+    CHECK(seeks.size() == 1);
 }
 
 TEST_CASE("A waveform selection drags out as a file holding exactly that range", "[window][export][drag]") {
