@@ -48,6 +48,11 @@ std::optional<std::string> Int8Linear::engine() {
     return c10::toString(*e);
 }
 
+int Int8Linear::inputLevels() {
+    const auto e = useInt8Engine();
+    return e && *e == at::QEngine::QNNPACK ? 255 : 127;
+}
+
 Int8Linear Int8Linear::pack(const torch::Tensor& values, const torch::Tensor& scales, const torch::Tensor& bias) {
     const auto e = useInt8Engine();
     if (!e) throw ModelError("this libtorch has no quantized engine for int8 layers (fbgemm, x86, onednn or qnnpack)");
@@ -65,9 +70,7 @@ Int8Linear Int8Linear::pack(const torch::Tensor& values, const torch::Tensor& sc
     const c10::optional<at::Tensor> packedBias =
         bias.defined() ? c10::optional<at::Tensor>(bias.to(torch::kFloat32).contiguous()) : c10::nullopt;
     layer.packed_ = callOp("quantized::linear_prepack", {qweight, packedBias}).at(0);
-    // fbgemm's AVX2 kernels can saturate int16 intermediate sums on full-range uint8 inputs;
-    // quantising activations to 7 bits avoids that. oneDNN and QNNPACK take the full range.
-    layer.reduceRange_ = *e == at::QEngine::FBGEMM || *e == at::QEngine::X86;
+    layer.reduceRange_ = inputLevels() < 255;  // see inputLevels()
     return layer;
 }
 

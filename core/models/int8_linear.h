@@ -26,6 +26,11 @@ public:
     // The quantized engine int8 layers run on (selected once per call: cheap), or nullopt when
     // this libtorch has none that can run linear_dynamic.
     static std::optional<std::string> engine();
+    // Levels of the uint8 inputs on that engine: 127 on x86 engines (fbgemm, x86, oneDNN), 255 on
+    // QNNPACK. x86 int8 GEMMs without VNNI (AVX2 and older, and oneDNN told to stay below it) add
+    // pairs of u8·s8 products in int16, which full-range inputs overflow: measured with oneDNN at
+    // SSE4.1, wav2vec2's int8 error grew tenfold (0.0104 -> 0.136). 7-bit inputs never overflow.
+    static int inputLevels();
 
     // values: int8 [out, in] in [-127, 127]; scales: [out] or [out, 1] (any float dtype), so
     // weight ≈ values · scales; bias: [out] or undefined. Throws ModelError when no engine exists.

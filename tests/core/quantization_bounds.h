@@ -2,6 +2,7 @@
 // Bounds for weight-only quantisation, derived from the weights themselves (see
 // numeric_bounds.h for why no bound is tuned to one machine).
 #include "models/audioldm/weight_quantization.h"
+#include "models/int8_linear.h"
 #include "numeric_bounds.h"
 #include "weights/weight_source.h"
 
@@ -80,15 +81,15 @@ inline std::string writeDequantisedTwin(const std::string& dir, const std::strin
 
 namespace grym::test {
 
-// The relative rounding noise of quantising `x` per tensor to 8 bits over its own range, as a
-// dynamically quantised layer does with its input: a step of (max − min) / 255, uniform rounding
-// error of RMS step / √12, relative to the RMS of x. Through a layer whose weights do not
-// correlate with the rounding, the output's relative error has the same size.
+// The relative rounding noise of quantising `x` per tensor over its own range, as a dynamically
+// quantised layer does with its input: a step of (max − min) / levels (Int8Linear::inputLevels(),
+// 127 or 255), uniform rounding error of RMS step / √12, relative to the RMS of x. Through a layer
+// whose weights do not correlate with the rounding, the output's relative error has the same size.
 inline double activationNoise(const torch::Tensor& x) {
     const auto x64 = x.to(torch::kFloat64);
     const double range = (x64.max() - x64.min()).item<double>();
     const double rms = x64.pow(2).mean().sqrt().item<double>();
-    return rms > 0 ? range / 255.0 / std::sqrt(12.0) / rms : 0.0;
+    return rms > 0 ? range / Int8Linear::inputLevels() / std::sqrt(12.0) / rms : 0.0;
 }
 
 // What --precision int8 loads with: linear layers computing in int8, quantised while loading.
