@@ -102,8 +102,9 @@ void checkMelOutsideWithinVaeError(const AudioLdmPipeline& p, const torch::Tenso
 }
 
 // RMS distance of a window's latents (1, C, frames, W) from `clean` (C, frames, W) over the
-// latent frames `where` picks.
-double latentDistance(const torch::Tensor& latents, const torch::Tensor& clean, const torch::indexing::TensorIndex& where) {
+// latent frames the boolean mask `where` picks. (A mask, not a TensorIndex: copying a TensorIndex
+// made from a Slice reads an unset bool inside libtorch 1.13's header, which UBSan stops.)
+double latentDistance(const torch::Tensor& latents, const torch::Tensor& clean, const torch::Tensor& where) {
     const auto d = latents.squeeze(0) - clean;
     return d.index({torch::indexing::Slice(), where}).pow(2).mean().sqrt().item<double>();
 }
@@ -269,7 +270,8 @@ TEST_CASE("a range longer than the window is inpainted window by window, keeping
     const auto clean = p.encodeMel(mel.slice(0, lastStart * 4, windowsEnd * 4).reshape({1, 1, -1, mel.size(1)}))
                            .to(torch::kCPU).squeeze(0);
     const auto freeRun = p.generate(quickRequest(0.64), {}, nullptr, keepSteps);
-    const auto pastRange = torch::indexing::Slice(38 - lastStart, torch::indexing::None);
+    auto pastRange = torch::zeros({clean.size(1)}, torch::kBool);
+    pastRange.slice(0, 38 - lastStart).fill_(true);
     const double held = latentDistance(result.stepLatents.back(), clean, pastRange);
     const double unheld = latentDistance(freeRun.stepLatents.back(), clean, pastRange);
     INFO("last latents past the range vs the clip's: inpainting " << held << ", free generation " << unheld);
