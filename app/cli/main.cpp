@@ -1,8 +1,10 @@
 // grym-synth-cli: the headless entry point.
 #include "cli/command_line.h"
 #include "cli/commands.h"
+#include "models/cpu_threads.h"
 
 int main(int argc, char** argv) {
+    grym::useOneCpuThreadPool();  // before any model runs (models/cpu_threads.h says why)
     grym::cli::CommandLine commandLine;
     grym::cli::addInfoCommand(commandLine);
     grym::cli::addGoldenCommand(commandLine);

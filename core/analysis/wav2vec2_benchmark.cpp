@@ -8,6 +8,7 @@
 #include "models/wav2vec2/feature_extractor.h"
 #include "models/flop_count.h"
 #include "models/compute_peak.h"
+#include "models/cpu_threads.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -72,6 +73,7 @@ nlohmann::json runWav2vec2Benchmark(const Wav2vec2BenchmarkOptions& options) {
         {"precision", options.runtime.precision == WeightQuantization::Int8 ? "int8" : "none"},
         {"parameter_bytes", model.parameterBytes()},
         {"threads", torch::get_num_threads()},
+        {"blas_threads", useOneCpuThreadPool().blasThreadsNow},
         {"parameters", model.parameterCount()},
         {"audio_seconds", options.audioSeconds},
         {"build_seconds", buildSeconds},

@@ -6,6 +6,7 @@
 #include "hub/recommended_models.h"
 #include "models/audioldm/audioldm_service.h"
 #include "models/audioldm/pipeline.h"
+#include "models/cpu_threads.h"
 
 #include <filesystem>
 
@@ -23,6 +24,7 @@ std::string pullHint(const std::string& service) {
 }  // namespace
 
 std::vector<std::string> addInstalledServices(AudioApi& api, const ModelLocations& locations) {
+    useOneCpuThreadPool();  // before any model runs (models/cpu_threads.h says why)
     std::vector<std::string> lines;
     const ModelChoice w2v = chooseModelFolder(locations, "wav2vec2");
     const ModelChoice ldm = chooseModelFolder(locations, "audioldm");

@@ -19,8 +19,9 @@ struct ComputePeakOptions {
     bool int8 = true;              // also the int8 GEMM (skipped where no quantized engine exists)
 };
 
-// {benchmark:"peak", libtorch, threads,
-//  gemm:[{m,n,k,seconds,gflops}], gemm_peak_gflops,
+// {benchmark:"peak", libtorch, threads, blas_threads,
+//  gemm:[{m,n,k,seconds,gflops (torch::mm), dense_linear_seconds, dense_linear_gflops}],
+//  gemm_peak_gflops (the best of both),
 //  conv:[{name,input,weight,seconds,gflops}], conv_peak_gflops,
 //  int8_gemm:{engine, cases:[...], peak_gops}?, memory:{bytes, copy_gb_per_s, read_gb_per_s},
 //  peak_gflops: the larger float32 peak}

@@ -16,6 +16,16 @@ std::unique_ptr<SharedLibrary> SharedLibrary::openFirst(const std::vector<std::s
     return nullptr;
 }
 
+std::unique_ptr<SharedLibrary> SharedLibrary::findLoaded(const std::vector<std::string>& names) {
+    for (const auto& name : names) {
+        HMODULE module = nullptr;
+        // Without GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT: counted, so FreeLibrary balances it.
+        if (::GetModuleHandleExA(0, name.c_str(), &module) && module)
+            return std::unique_ptr<SharedLibrary>(new SharedLibrary(module));
+    }
+    return nullptr;
+}
+
 SharedLibrary::~SharedLibrary() { ::FreeLibrary(static_cast<HMODULE>(handle_)); }
 
 void* SharedLibrary::symbol(const char* name) const {
@@ -30,6 +40,13 @@ std::vector<std::string> cudaRuntimeLibraryNames() { return {"cudart64_12.dll", 
 std::unique_ptr<SharedLibrary> SharedLibrary::openFirst(const std::vector<std::string>& names) {
     for (const auto& name : names)
         if (void* handle = ::dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL)) return std::unique_ptr<SharedLibrary>(new SharedLibrary(handle));
+    return nullptr;
+}
+
+std::unique_ptr<SharedLibrary> SharedLibrary::findLoaded(const std::vector<std::string>& names) {
+    for (const auto& name : names)
+        if (void* handle = ::dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD))
+            return std::unique_ptr<SharedLibrary>(new SharedLibrary(handle));
     return nullptr;
 }
 

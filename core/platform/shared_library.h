@@ -11,6 +11,8 @@ class SharedLibrary {
 public:
     // The first of `names` that loads, or nullptr when none does.
     static std::unique_ptr<SharedLibrary> openFirst(const std::vector<std::string>& names);
+    // The first of `names` that this process has already loaded, or nullptr: never loads one.
+    static std::unique_ptr<SharedLibrary> findLoaded(const std::vector<std::string>& names);
     ~SharedLibrary();
     SharedLibrary(const SharedLibrary&) = delete;
     SharedLibrary& operator=(const SharedLibrary&) = delete;

@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "common/json_reader.h"
+#include "models/dense_linear.h"
 #include "models/flop_count.h"
 
 #include <torch/version.h>
@@ -108,8 +109,8 @@ torch::Tensor QuantLinearImpl::forward(const torch::Tensor& x) {
     if (int8.defined())
         y = x.device().is_cpu() && x.scalar_type() == torch::kFloat32 ? int8.forward(x)
                                                                        : F::linear(x, int8.weight().to(x.options()), bias);
-    else if (!quantized.defined()) y = F::linear(x, weight, bias);
-    else y = F::linear(x, quantized.dequantizeInto(decodeWorkspace(), x.scalar_type()), bias);
+    else if (!quantized.defined()) y = denseLinear(x, weight, bias);
+    else y = denseLinear(x, quantized.dequantizeInto(decodeWorkspace(), x.scalar_type()), bias);
     FlopCount::addProducts(y, options.in_features());
     return y;
 }

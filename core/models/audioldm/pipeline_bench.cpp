@@ -9,6 +9,7 @@
 #include "models/audioldm/pipeline.h"
 #include "models/flop_count.h"
 #include "models/compute_peak.h"
+#include "models/cpu_threads.h"
 #include "orchestration/torch_memory_probe.h"
 
 #include <nlohmann/json.hpp>
@@ -120,12 +121,13 @@ nlohmann::json runAudioLdmBenchmark(const AudioLdmBenchOptions& options,
     auto say = [&](const std::string& s) {
         if (log) log(s);
     };
-    if (options.threads > 0) torch::set_num_threads(options.threads);
+    const CpuThreadPools pools = useOneCpuThreadPool(options.threads);
     torch::NoGradGuard noGrad;
     nlohmann::json out;
     out["benchmark"] = "audioldm";
     out["model"] = options.modelDir;
     out["threads"] = torch::get_num_threads();
+    out["blas_threads"] = pools.blasThreadsNow;
     out["libtorch"] = TORCH_VERSION;
     const torch::Device device = options.device;
     out["device"] = device.str();

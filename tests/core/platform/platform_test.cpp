@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 
 
+#include <fstream>
+#include <string>
 #include <system_error>
 #include <vector>
 
@@ -68,6 +70,26 @@ TEST_CASE("a shared library is opened by the first name that loads, and its func
     REQUIRE(length);
     CHECK(length("grym") == 4);
     CHECK(libc->symbol("grym_no_such_function") == nullptr);
+}
+
+TEST_CASE("a shared library already in the process is found, and one that is not is never loaded", "[platform]") {
+    const auto libc = SharedLibrary::findLoaded({"libgrym-no-such-library.so", "libc.so.6"});
+    REQUIRE(libc);
+    CHECK(libc->symbol("strlen") != nullptr);
+    CHECK(SharedLibrary::findLoaded({"libgrym-no-such-library.so"}) == nullptr);
+    // A library that exists but this process has not loaded stays unloaded.
+    auto mapped = [](const std::string& name) {
+        std::ifstream maps("/proc/self/maps");
+        std::string line;
+        while (std::getline(maps, line))
+            if (line.find("/" + name) != std::string::npos) return true;
+        return false;
+    };
+    for (const std::string name : {"libbz2.so.1.0", "libexpat.so.1", "libpopt.so.0", "libgmp.so.10"}) {
+        if (mapped(name)) continue;
+        CHECK(SharedLibrary::findLoaded({name}) == nullptr);
+        CHECK_FALSE(mapped(name));
+    }
 }
 
 TEST_CASE("a resident-peak probe sees memory touched and freed inside its stretch, not before it", "[platform][memory]") {
