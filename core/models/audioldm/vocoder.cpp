@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "common/json_reader.h"
+#include "models/conv_transpose.h"
 #include "models/flop_count.h"
 #include "weights/module_loader.h"
 #include "weights/safetensors.h"
@@ -132,7 +133,9 @@ torch::Tensor VocoderImpl::forward(const torch::Tensor& spectrogram) {
         auto* up = upsampler_[i]->as<torch::nn::ConvTranspose1d>();
         // Its weight is [in, out, kernel]: every input entry meets out × kernel weights.
         FlopCount::addScatter(h, up->weight.numel() / up->weight.size(0));
-        h = up->forward(h);  // time *= rate, channels /= 2
+        const auto& o = up->options;
+        h = convTranspose1d(h, up->weight, up->bias, (*o.stride())[0],
+                            (*c10::get<torch::ExpandingArray<1>>(o.padding()))[0]);  // time *= rate, channels /= 2
         // Average of the parallel residual blocks with different receptive fields.
         torch::Tensor sum;
         for (int64_t k = 0; k < kernels; ++k) {
