@@ -19,8 +19,9 @@ struct LoadOptions {
     // Models that cannot be quantised (the vocoder, wav2vec2) refuse anything but None.
     WeightQuantization precision = WeightQuantization::None;
     // At int8: linear layers held in float32 on the CPU compute in int8 (dynamic quantisation,
-    // models/int8_linear.h) where libtorch has a quantized engine; false keeps every layer
-    // weight-only (integers decoded to float on each call).
+    // models/int8_linear.h) where libtorch has a quantized engine, and convolutions in bfloat16
+    // where the CPU has native bfloat16; false keeps every layer weight-only (integers decoded
+    // to float on each call).
     bool int8Arithmetic = true;
 };
 

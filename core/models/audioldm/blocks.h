@@ -88,6 +88,10 @@ public:
     using torch::nn::Conv2dImpl::Conv2dImpl;
     torch::Tensor forward(const torch::Tensor& x);
     QuantizedWeight quantized;
+    // int8 with int8Arithmetic: on a CPU with native bfloat16 (cpuConvolvesInBFloat16) the
+    // weight decodes to bfloat16 and the convolution runs in bfloat16, twice float32's rate;
+    // elsewhere, or without it, the weight decodes to the input's dtype (weight-only).
+    bool bfloat16Arithmetic = false;
 };
 TORCH_MODULE(QuantConv2d);
 
@@ -105,8 +109,9 @@ TORCH_MODULE(QuantEmbedding);
 // Quantises the weight of every QuantLinear / QuantConv2d / QuantEmbedding below `module` (after loading, and
 // after moving it to its device and dtype: a later dtype change would convert the integers).
 // At int8 with int8Arithmetic, linear layers held in float32 on the CPU compute in int8 when this libtorch has a
-// quantized engine (Int8Linear::engine()); the others, and every conv and embedding, keep
-// weight-only int8.
+// quantized engine (Int8Linear::engine()), and convolutions compute in bfloat16 from their int8
+// weights where the CPU has native bfloat16 (QuantConv2dImpl::bfloat16Arithmetic); every other
+// layer, and every layer without int8Arithmetic, keeps weight-only int8.
 // Quantising again to the same level changes nothing; to another level (or back to None) throws
 // ModelError, as does an unknown level, before anything is changed.
 // int8Arithmetic: see LoadOptions::int8Arithmetic (false: every layer weight-only).
