@@ -21,7 +21,7 @@ torch::Tensor convTranspose1d(const torch::Tensor& x, const torch::Tensor& weigh
         return torch::conv_transpose1d(x, weight, bias.defined() ? bias : torch::Tensor(), stride, padding);
     // [Cin, Cout, K] -> [Cout·K, Cin, 1, 1]: one output channel per (co, k).
     const auto columnWeight = weight.permute({1, 2, 0}).reshape({outChannels * kernel, inChannels, 1, 1});
-    const auto columns = at::mkldnn_convolution(x.unsqueeze(2).contiguous(), columnWeight, c10::nullopt, {0, 0},
+    const auto columns = at::mkldnn_convolution(x.unsqueeze(2).contiguous(), columnWeight, c10::optional<at::Tensor>(), {0, 0},
                                                 {1, 1}, {1, 1}, 1)
                              .view({batch, outChannels * kernel, frames});
     // col2im adds the columns up serially; output channels are independent, so they are split

@@ -16,7 +16,7 @@ torch::Tensor denseLinear(const torch::Tensor& x, const torch::Tensor& weight, c
     // [.., K] -> [1, K, M, 1] channels-last: the same memory, no copy when x is contiguous.
     const auto image = x.contiguous().view({1, rows, 1, inFeatures}).permute({0, 3, 1, 2});
     const auto kernel = weight.contiguous().view({outFeatures, inFeatures, 1, 1});
-    auto y = at::mkldnn_convolution(image, kernel, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt,
+    auto y = at::mkldnn_convolution(image, kernel, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::optional<at::Tensor>(),
                                     {0, 0}, {1, 1}, {1, 1}, 1);
     // [1, N, M, 1] back to rows [M, N] (contiguous already when oneDNN kept channels-last).
     auto rowsOut = y.permute({0, 2, 3, 1}).contiguous();

@@ -171,14 +171,25 @@ std::function<bool(const std::string&, const torch::Tensor&)> linearWeightsToInt
 
 namespace {
 
+// Convolution options keep padding and padding mode in a variant: c10's up to libtorch 2.0,
+// std's after it (c10/util/variant.h went with the switch).
+template <typename Alternative, typename Variant>
+const Alternative* alternativeOf(const Variant& v) {
+#if __has_include(<c10/util/variant.h>)
+    return c10::get_if<Alternative>(&v);
+#else
+    return std::get_if<Alternative>(&v);
+#endif
+}
+
 // An int8 convolution with bfloat16Arithmetic on a CPU with native bfloat16: the weight decodes
 // straight to bfloat16 and the convolution runs in bfloat16 at twice float32's
 // rate; the bias is added in float32. Undefined when the layer cannot go that way.
 torch::Tensor convolveInBFloat16(const QuantConv2dImpl& layer, const torch::Tensor& x,
                                  const torch::Tensor& bias) {
     const auto& o = layer.options;
-    const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
-    if (!padding || !c10::get_if<torch::enumtype::kZeros>(&o.padding_mode()) || !x.device().is_cpu() ||
+    const auto* padding = alternativeOf<torch::ExpandingArray<2>>(o.padding());
+    if (!padding || !alternativeOf<torch::enumtype::kZeros>(o.padding_mode()) || !x.device().is_cpu() ||
         x.scalar_type() != torch::kFloat32 || !layer.bfloat16Arithmetic ||
         layer.quantized.level() != WeightQuantization::Int8 || !cpuConvolvesInBFloat16())
         return {};

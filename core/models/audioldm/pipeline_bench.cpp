@@ -9,6 +9,7 @@
 #include "models/audioldm/pipeline.h"
 #include "models/flop_count.h"
 #include "models/compute_peak.h"
+#include "models/cpu_features.h"
 #include "models/cpu_threads.h"
 #include "orchestration/torch_memory_probe.h"
 
@@ -128,6 +129,7 @@ nlohmann::json runAudioLdmBenchmark(const AudioLdmBenchOptions& options,
     out["model"] = options.modelDir;
     out["threads"] = torch::get_num_threads();
     out["blas_threads"] = pools.blasThreadsNow;
+    out["cpu_bfloat16"] = cpuConvolvesInBFloat16();
     out["libtorch"] = TORCH_VERSION;
     const torch::Device device = options.device;
     out["device"] = device.str();
@@ -224,7 +226,9 @@ nlohmann::json runAudioLdmBenchmark(const AudioLdmBenchOptions& options,
             AudioLdmPipeline::load(options.modelDir, LoadOptions{device, options.dtype}).generate(request, {}, nullptr, keep);
         auto error = toJson(generationDistance(quantised, reference));
         error["steps"] = request.steps;
-        error["note"] = "the vocoder is not quantised: its error is the one the mel carries in";
+        error["note"] = cpuConvolvesInBFloat16() && !device.is_cuda()
+                            ? "the vocoder is not quantised; its convolutions compute in bfloat16 (cpu_bfloat16)"
+                            : "the vocoder is not quantised: its error is the one the mel carries in";
         out["error_vs_float32"] = error;
     }
     if (device.is_cuda()) {

@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "common/json_reader.h"
 #include "models/conv_transpose.h"
+#include "models/cpu_features.h"
 #include "models/flop_count.h"
 #include "weights/module_loader.h"
 #include "weights/safetensors.h"
@@ -32,19 +33,28 @@ public:
         }
     }
 
-    // (batch, channels, time) -> same shape
-    torch::Tensor forward(torch::Tensor h) {
+    // (batch, channels, time) -> same shape. With the convolutions in bfloat16
+    // (computeInBFloat16), each pair's input converts to bfloat16 once, the pair runs in
+    // bfloat16, and its output adds to the float32 residual stream in the same pass.
+    // The residual stream is updated in place: a fresh tensor per add (and per dtype promotion)
+    // is fresh memory the kernel has to map, which cost more than the add itself.
+    torch::Tensor forward(const torch::Tensor& input) {
+        auto h = input.clone();
         for (size_t i = 0; i < convs1_->size(); ++i) {
-            auto residual = h;
-            h = torch::leaky_relu(h, slope_);
             auto* conv1 = convs1_[i]->as<torch::nn::Conv1d>();
-            h = FlopCount::layer(conv1->forward(h), conv1->weight);
-            h = torch::leaky_relu(h, slope_);
             auto* conv2 = convs2_[i]->as<torch::nn::Conv1d>();
-            h = FlopCount::layer(conv2->forward(h), conv2->weight);
-            h = h + residual;
+            auto x = torch::leaky_relu(h.to(conv1->weight.scalar_type()), slope_);
+            x = FlopCount::layer(conv1->forward(x), conv1->weight);
+            x = torch::leaky_relu_(x, slope_);
+            x = FlopCount::layer(conv2->forward(x), conv2->weight);
+            h.add_(x);  // in h's dtype
         }
         return h;
+    }
+
+    void computeInBFloat16() {
+        for (auto* list : {&convs1_, &convs2_})
+            for (const auto& conv : **list) conv->to(torch::kBFloat16);
     }
 
 private:
@@ -133,22 +143,30 @@ torch::Tensor VocoderImpl::forward(const torch::Tensor& spectrogram) {
         auto* up = upsampler_[i]->as<torch::nn::ConvTranspose1d>();
         // Its weight is [in, out, kernel]: every input entry meets out × kernel weights.
         FlopCount::addScatter(h, up->weight.numel() / up->weight.size(0));
-        const auto& o = up->options;
-        h = convTranspose1d(h, up->weight, up->bias, (*o.stride())[0],
-                            (*c10::get<torch::ExpandingArray<1>>(o.padding()))[0]);  // time *= rate, channels /= 2
+        const int64_t rate = config_.upsampleRates[i], kernel = config_.upsampleKernelSizes[i];
+        h = convTranspose1d(h, up->weight, up->bias, rate, (kernel - rate) / 2);  // time *= rate, channels /= 2
         // Average of the parallel residual blocks with different receptive fields.
         torch::Tensor sum;
         for (int64_t k = 0; k < kernels; ++k) {
             auto r = resblocks_[i * kernels + k]->as<HifiGanResidualBlockImpl>()->forward(h);
-            sum = k == 0 ? r : sum + r;
+            sum = k == 0 ? r : sum.add_(r);  // the first block's output is a tensor of its own
         }
-        h = sum / static_cast<double>(kernels);
+        h = sum.div_(static_cast<double>(kernels));
     }
     // The reference uses the functional default slope (0.01) here, not leaky_relu_slope.
     h = torch::leaky_relu(h, 0.01);
     h = torch::tanh(FlopCount::layer(convPost_->forward(h), convPost_->weight));  // (B, 1, samples)
     auto waveform = h.squeeze(1);
     return batched ? waveform : waveform.squeeze(0);
+}
+
+bool VocoderImpl::computeConvolutionsInBFloat16() {
+    const auto weight = convPre_->weight;
+    if (!weight.device().is_cpu() || weight.scalar_type() != torch::kFloat32 || !cpuConvolvesInBFloat16())
+        return false;
+    torch::NoGradGuard noGrad;
+    for (const auto& block : *resblocks_) block->as<HifiGanResidualBlockImpl>()->computeInBFloat16();
+    return true;
 }
 
 Vocoder Vocoder::load(const std::string& folder, const LoadOptions& options) {

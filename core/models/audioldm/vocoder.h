@@ -45,6 +45,13 @@ public:
     torch::Tensor forward(const torch::Tensor& spectrogram);
 
     const VocoderConfig& config() const { return config_; }
+    // On a CPU with native bfloat16 (cpuConvolvesInBFloat16), for a float32 vocoder there: the
+    // residual blocks' convolutions (nearly all of its arithmetic) compute in bfloat16 from then
+    // on, at twice float32's rate, with their weights and biases in bfloat16; the residual
+    // stream between the blocks, the up-sampling and the first and last convolutions stay
+    // float32. False, and nothing changes,
+    // elsewhere. --precision int8 turns it on (AudioLdmPipeline::load).
+    bool computeConvolutionsInBFloat16();
 
 private:
     VocoderConfig config_;

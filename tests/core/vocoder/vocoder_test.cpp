@@ -1,12 +1,15 @@
 #include "common/error.h"
 #include "golden/golden_case.h"
 #include "models/audioldm/vocoder.h"
+#include "models/cpu_features.h"
 #include "models/flop_count.h"
 #include "core/numeric_bounds.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
+
+#include <cmath>
 
 using namespace grym;
 using namespace grym::audioldm;
@@ -98,4 +101,39 @@ TEST_CASE("the vocoder's FLOPs on a tiny config match a hand count", "[flops][vo
     // conv_post: 2 -> 1 channel, kernel 7: 30 outputs x 14.
     const uint64_t multiplyAdds = 40 * 56 + (40 * 16 + 4 * 40 * 12 + 4 * 40 * 20) + (40 * 14 + 4 * 60 * 6 + 4 * 60 * 10) + 30 * 14;
     CHECK(count.flops() == 2 * multiplyAdds);
+}
+
+TEST_CASE("with bfloat16 convolutions the vocoder stays within bfloat16's rounding of float32, where the CPU has it",
+          "[vocoder]") {
+    torch::NoGradGuard noGrad;
+    const std::string folder = std::string(GRYM_TEST_DATA_DIR) + "/golden/vocoder_a";
+    auto exact = Vocoder::load(folder), fast = Vocoder::load(folder);
+    torch::manual_seed(9);
+    const auto mel = torch::randn({2, 24, exact->config().modelInDim});
+    const auto expected = exact->forward(mel);
+    const bool bfloat16 = fast->computeConvolutionsInBFloat16();
+    CHECK(bfloat16 == cpuConvolvesInBFloat16());
+    const auto waveform = fast->forward(mel);
+    CHECK(waveform.scalar_type() == torch::kFloat32);
+    CHECK(waveform.sizes() == expected.sizes());
+    if (!bfloat16) {
+        CHECK(torch::equal(waveform, expected));
+        return;
+    }
+    // Each block convolution reads bfloat16 inputs and weights (8 significant bits, rounding by
+    // up to 2^-9 each: under 2^-7 relative per convolution, bias included); independent
+    // roundings add up like a random walk over the convolutions, the residual stream being float32.
+    const auto& config = exact->config();
+    int64_t convolutions = 0;
+    for (const auto& dilations : config.resblockDilationSizes) convolutions += 2 * static_cast<int64_t>(dilations.size());
+    convolutions *= static_cast<int64_t>(config.upsampleRates.size());
+    const double bound = std::sqrt(static_cast<double>(convolutions)) * std::ldexp(1.0, -7);
+    const double error = ((waveform - expected).norm() / expected.norm()).item<double>();
+    INFO("relative L2 against float32: " << error << " over " << convolutions << " convolutions, bound " << bound);
+    CHECK(error > 0.0);
+    CHECK(error < bound);
+    // A float64 vocoder is left as it is.
+    auto wide = Vocoder::load(folder);
+    wide->to(torch::kFloat64);
+    CHECK_FALSE(wide->computeConvolutionsInBFloat16());
 }
