@@ -56,9 +56,9 @@ CLI::Option* addPrecisionOption(CLI::App& command, Precision& precision, const s
     std::vector<Choice<Precision>> choices;
     for (const Precision level : accepted) choices.push_back({toString(level), level});
     return addChoiceOption(command, "--precision", precision, choices,
-                           "weights: float (fp16 and bf16 need cuda), int8 (linear layers compute in int8 on the "
-                           "CPU, quantised while loading; other layers weight-only int8) or int4 weight-only "
-                           "(default fp32)")
+                           "weights: float (fp16 and bf16 need cuda), int8 (on the CPU: linear layers compute in "
+                           "int8, quantised while loading, and convolutions in bfloat16 where the CPU has it; "
+                           "otherwise weight-only int8) or int4 weight-only (default fp32)")
         ->group(kRuntimeGroup);
 }
 
