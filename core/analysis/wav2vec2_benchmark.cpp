@@ -22,6 +22,7 @@
 namespace grym {
 
 nlohmann::json runWav2vec2Benchmark(const Wav2vec2BenchmarkOptions& options) {
+    const CpuThreadPools pools = useOneCpuThreadPool();  // before the model runs, as in the app
     namespace fs = std::filesystem;
     if (!(options.audioSeconds > 0) || options.audioSeconds > 3600)
         throw ModelError("wav2vec2 benchmark: --seconds must lie in (0, 3600]");
@@ -73,7 +74,7 @@ nlohmann::json runWav2vec2Benchmark(const Wav2vec2BenchmarkOptions& options) {
         {"precision", options.runtime.precision == WeightQuantization::Int8 ? "int8" : "none"},
         {"parameter_bytes", model.parameterBytes()},
         {"threads", torch::get_num_threads()},
-        {"blas_threads", useOneCpuThreadPool().blasThreadsNow},
+        {"blas_threads", pools.blasThreadsNow},
         {"parameters", model.parameterCount()},
         {"audio_seconds", options.audioSeconds},
         {"build_seconds", buildSeconds},

@@ -12,17 +12,16 @@ torch::Tensor convTranspose1d(const torch::Tensor& x, const torch::Tensor& weigh
                         weight.scalar_type() == torch::kFloat32 && x.dim() == 3 && weight.dim() == 3 &&
                         x.size(1) == weight.size(0) && x.size(2) > 0 && at::hasMKLDNN() &&
                         at::globalContext().userEnabledMkldnn();
-    if (!oneDnn)
-        return torch::conv_transpose1d(x, weight, bias.defined() ? bias : torch::Tensor(), stride, padding);
+    const int64_t outFrames = oneDnn ? (x.size(2) - 1) * stride - 2 * padding + weight.size(2) : 0;
+    // libtorch's own call also for arguments it would refuse, so the error is its.
+    if (!oneDnn || stride <= 0 || padding < 0 || outFrames <= 0)
+        return torch::conv_transpose1d(x, weight, bias, stride, padding);
     const int64_t batch = x.size(0), inChannels = weight.size(0), outChannels = weight.size(1),
                   kernel = weight.size(2), frames = x.size(2);
-    const int64_t outFrames = (frames - 1) * stride - 2 * padding + kernel;
-    if (stride <= 0 || padding < 0 || outFrames <= 0)
-        return torch::conv_transpose1d(x, weight, bias.defined() ? bias : torch::Tensor(), stride, padding);
     // [Cin, Cout, K] -> [Cout·K, Cin, 1, 1]: one output channel per (co, k).
     const auto columnWeight = weight.permute({1, 2, 0}).reshape({outChannels * kernel, inChannels, 1, 1});
-    const auto columns = at::mkldnn_convolution(x.unsqueeze(2).contiguous(), columnWeight, c10::optional<at::Tensor>(), {0, 0},
-                                                {1, 1}, {1, 1}, 1)
+    const auto columns = at::mkldnn_convolution(x.unsqueeze(2).contiguous(), columnWeight,
+                                                c10::optional<at::Tensor>(), {0, 0}, {1, 1}, {1, 1}, 1)
                              .view({batch, outChannels * kernel, frames});
     // col2im adds the columns up serially; output channels are independent, so they are split
     // over libtorch's threads.
