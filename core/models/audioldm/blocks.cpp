@@ -204,10 +204,12 @@ torch::Tensor convolveInBFloat16(const QuantConv2dImpl& layer, const torch::Tens
 
 torch::Tensor QuantConv2dImpl::forward(const torch::Tensor& x) {
     torch::Tensor y;
-    if (quantized.defined()) y = convolveInBFloat16(*this, x, bias);
-    if (!y.defined())
-        y = quantized.defined() ? _conv_forward(x, quantized.dequantizeInto(decodeWorkspace(), x.scalar_type()))
-                                : Conv2dImpl::forward(x);
+    if (!quantized.defined()) {
+        y = Conv2dImpl::forward(x);
+    } else {
+        y = convolveInBFloat16(*this, x, bias);
+        if (!y.defined()) y = _conv_forward(x, quantized.dequantizeInto(decodeWorkspace(), x.scalar_type()));
+    }
     const auto& o = options;
     FlopCount::addProducts(y, o.in_channels() / o.groups() * (*o.kernel_size())[0] * (*o.kernel_size())[1]);
     return y;

@@ -49,8 +49,8 @@ public:
     // residual blocks' convolutions (nearly all of its arithmetic) compute in bfloat16 from then
     // on, at twice float32's rate, with their weights and biases in bfloat16; the residual
     // stream between the blocks, the up-sampling and the first and last convolutions stay
-    // float32. False, and nothing changes,
-    // elsewhere. --precision int8 turns it on (AudioLdmPipeline::load).
+    // float32. False, and nothing changes, elsewhere. --precision int8 turns it on
+    // (AudioLdmPipeline::load).
     bool computeConvolutionsInBFloat16();
 
 private:
